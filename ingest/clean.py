@@ -1,0 +1,267 @@
+"""Turn extracted lines into clean blocks: headings, paragraphs and list items.
+
+Extraction artefacts handled here: sentences broken over lines (often with blank lines in
+between), hyphenation at line ends, bullet glyphs, and repeated page headers/footers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ingest.readers import _PAGE_COUNTER, SourceLine
+
+BlockKind = Literal["heading", "para", "item"]
+
+BULLET = re.compile(r"^\s*(?:[•\u2022\uf0b7\uf0a7\uf0d8\u25aa\u25cf\u25e6\u2023\u2043\u2219*▪◦‣]|"
+                    r"o(?=\s)|[-–](?=\s))\s*")
+NUMBERED_ITEM = re.compile(r"^\s*(\d{1,2})[.)]\s+(\S.*)$")
+NUMBERED_HEADING = re.compile(r"^\s*(\d{1,2}(?:\.\d{1,2}){0,4})(\.?)\s+([A-ZÅÄÖÉÜ].*)$")
+URL_ONLY = re.compile(r"^(?:https?://|www\.)\S+$")
+LONE_NUMBER = re.compile(r"^\s*\d{1,3}\s*$")
+MARKDOWN_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
+TERMINAL = (".", "!", "?", ":", ";", "”", '"')
+KEEP_HYPHEN_BEFORE = ("och ", "eller ", "samt ", "till ", "respektive ", "som ")
+MAX_HEADING_CHARS = 110
+
+
+@dataclass
+class Block:
+    kind: BlockKind
+    text: str
+    page: int | None
+    line_start: int
+    line_end: int
+    char_start: int
+    char_end: int
+    section: str = ""
+    heading: str = ""
+    lead_in: bool = field(default=False)  # a paragraph ending in ':' that introduces a list
+
+
+def clean_blocks(lines: list[SourceLine]) -> list[Block]:
+    """Clean lines and assemble blocks, each tagged with its section number and heading."""
+    lines = _drop_page_furniture(lines)
+    numbering = _NumberingStyle.detect(lines)
+    blocks: list[Block] = []
+    blank_run = 0
+    section, heading = "", ""
+    for index, line in enumerate(lines):
+        text = line.text.strip()
+        if not text:
+            blank_run += 1
+            continue
+        previous = blocks[-1] if blocks else None
+        if URL_ONLY.match(text):
+            continue  # footnote URLs land mid-sentence in extracted text
+        found = None if _continues_list(previous, text) or _mid_sentence(previous, blank_run) \
+            else _heading(text, numbering)
+        if found is not None:
+            number, title = found
+            if number:
+                section, heading = number, title
+                numbering.accept(number)
+            else:
+                heading = title if not section else f"{_top_heading(blocks, section)} › {title}"
+            blocks.append(_block("heading", title, line, section, heading))
+        elif previous is not None and previous.kind == "heading" and blank_run == 0 \
+                and _continues_heading(previous, text):
+            previous.text = f"{previous.text} {text}"
+            previous.heading = previous.text if previous.section else previous.heading
+            heading = previous.heading
+            _extend(previous, line)
+        elif bullet := BULLET.match(text):
+            if len(text) == bullet.end():
+                continue  # a bullet glyph with nothing after it
+            blocks.append(_block("item", text[bullet.end():], line, section, heading))
+        elif (item := NUMBERED_ITEM.match(text)) and not _is_number_only(text):
+            blocks.append(_block("item", f"{item.group(1)}. {item.group(2)}", line, section,
+                                 heading))
+        elif previous is not None and previous.kind != "heading" and \
+                _continues(previous, text, blank_run):
+            previous.text = _join(previous.text, text)
+            _extend(previous, line)
+        else:
+            blocks.append(_block("para", text, line, section, heading))
+        blank_run = 0
+    for block in blocks:
+        block.text = _tidy(block.text)
+        block.lead_in = block.kind == "para" and block.text.endswith(":")
+    return [block for block in blocks if block.text]
+
+
+def _block(kind: BlockKind, text: str, line: SourceLine, section: str, heading: str) -> Block:
+    return Block(kind, text, line.page, line.lineno, line.lineno, line.offset,
+                 line.offset + len(line.text), section, heading)
+
+
+def _extend(block: Block, line: SourceLine) -> None:
+    block.line_end = line.lineno
+    block.char_end = line.offset + len(line.text)
+
+
+def _top_heading(blocks: list[Block], section: str) -> str:
+    for block in reversed(blocks):
+        if block.kind == "heading" and block.section == section and " › " not in block.heading:
+            return block.heading
+    return section
+
+
+def _continues(previous: Block, text: str, blank_run: int) -> bool:
+    """Does `text` continue the sentence (or paragraph) of the previous block?"""
+    if blank_run > 2:
+        return False
+    tail = previous.text.rstrip()
+    starts_lower = text[:1].islower() or text[:1] in "(,)–-"
+    if tail.endswith("-"):
+        return starts_lower
+    if not tail.endswith(TERMINAL):
+        # A line that stops mid-sentence: the next line carries on, blank lines or not.
+        return starts_lower or blank_run == 0 or len(tail.split("\n")[-1]) > 50
+    # A sentence ended at the line end: same paragraph only when no blank line separates.
+    return blank_run == 0 and previous.kind == "para" and not previous.text.endswith(":")
+
+
+def _join(left: str, right: str) -> str:
+    left = left.rstrip()
+    if left.endswith("-") and not left.endswith(" -") and right[:1].islower():
+        if right.startswith(KEEP_HYPHEN_BEFORE):
+            return f"{left} {right}"  # "hälso- och sjukvård" keeps its hyphen
+        return left[:-1] + right
+    return f"{left} {right}"
+
+
+def _tidy(text: str) -> str:
+    text = re.sub(r"[ \t\u00a0]+", " ", text)
+    return text.strip()
+
+
+def _is_number_only(text: str) -> bool:
+    return bool(re.fullmatch(r"[\d\s.,%()/–-]+", text))
+
+
+def _continues_heading(heading: Block, text: str) -> bool:
+    return (text[:1].islower() and len(text) < 60 and not heading.text.endswith(TERMINAL)
+            and len(heading.text) + len(text) <= MAX_HEADING_CHARS)
+
+
+def _continues_list(previous: Block | None, text: str) -> bool:
+    """'4. Stärk …' right after item '3. …' is the next list item, not section 4."""
+    item = NUMBERED_ITEM.match(text)
+    return bool(item and previous is not None and previous.kind == "item"
+                and previous.text.startswith(f"{int(item.group(1)) - 1}. "))
+
+
+def _mid_sentence(previous: Block | None, blank_run: int) -> bool:
+    return (previous is not None and previous.kind != "heading" and blank_run == 0
+            and not previous.text.rstrip().endswith(TERMINAL))
+
+
+def _heading(text: str, numbering: _NumberingStyle) -> tuple[str, str] | None:
+    """Return (section number, heading text) if the line is a heading."""
+    if markdown := MARKDOWN_HEADING.match(text):
+        return "", markdown.group(2).strip()
+    if len(text) > MAX_HEADING_CHARS:
+        return None
+    if numbered := NUMBERED_HEADING.match(text):
+        number, dot, title = numbered.groups()
+        title = title.strip()
+        if title.endswith((",", ";")) or not re.search(r"[a-zåäö]{2}", title, re.IGNORECASE):
+            return None
+        if numbering.allows(number, bool(dot)):
+            return number.removesuffix(".0") if number.endswith(".0") else number, title
+        return None
+    if _is_caps_heading(text):
+        return "", text.rstrip(":").strip()
+    return None
+
+
+def _is_caps_heading(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    if len(letters) < 4 or len(text) > 80 or text.endswith((".", ",")) or text.startswith("("):
+        return False
+    if len(letters) < 0.6 * len(text.replace(" ", "")):
+        return False
+    upper = sum(1 for ch in letters if ch.isupper())
+    return upper / len(letters) > 0.85 and len(text.split()) <= 10
+
+
+class _NumberingStyle:
+    """Decides which numbered lines are section headings rather than list items.
+
+    Dotted numbers (1.2.3) are headings when they follow the previous section plausibly.
+    Single numbers ("2. Bakgrund") are headings only in documents without "N.0" top
+    levels, and only as the next top-level number; otherwise they are list items.
+    """
+
+    def __init__(self, has_zero_tops: bool) -> None:
+        self.has_zero_tops = has_zero_tops
+        self.top = 0
+
+    @classmethod
+    def detect(cls, lines: list[SourceLine]) -> _NumberingStyle:
+        zero_tops = sum(1 for line in lines
+                        if re.match(r"^\s*\d{1,2}\.0\s+[A-ZÅÄÖ]", line.text))
+        return cls(zero_tops >= 2)
+
+    def allows(self, number: str, trailing_dot: bool) -> bool:
+        parts = [int(part) for part in number.split(".")]
+        if any(part > 30 for part in parts):
+            return False
+        if len(parts) == 1:
+            if not trailing_dot or self.has_zero_tops:
+                return False
+            return parts[0] == self.top + 1 or (self.top == 0 and parts[0] <= 2)
+        # Web versions of documents drop headings, so top levels may jump (3.x -> 9.x),
+        # but they never go back.
+        return self.top <= parts[0] <= self.top + 10 or self.top == 0
+
+    def accept(self, number: str) -> None:
+        self.top = int(number.split(".")[0])
+
+
+def _drop_page_furniture(lines: list[SourceLine]) -> list[SourceLine]:
+    """Remove page counters ('17 (20)') and the running header/footer lines beside them,
+    plus lines repeated at the top or bottom of most pages of a paged document."""
+    furniture: set[str] = set()
+    counter_indexes = {i for i, line in enumerate(lines) if _PAGE_COUNTER.match(line.text)}
+    for index in counter_indexes:
+        for near in range(max(0, index - 3), min(len(lines), index + 4)):
+            candidate = lines[near].text.strip()
+            if near != index and candidate and _looks_like_running_header(candidate):
+                furniture.add(_furniture_key(candidate))
+    furniture |= _repeated_page_edges(lines)
+    kept: list[SourceLine] = []
+    for index, line in enumerate(lines):
+        stripped = line.text.strip()
+        if index in counter_indexes or LONE_NUMBER.match(stripped) or (stripped and _furniture_key(stripped) in furniture):
+            kept.append(SourceLine("", line.lineno, line.page, line.offset))
+        else:
+            kept.append(line)
+    return kept
+
+
+def _looks_like_running_header(text: str) -> bool:
+    return len(text) <= 80 and not text.endswith((".", ":", ",")) and (
+        bool(re.search(r"[A-ZÅÄÖ]{4,}", text)) or " – " in text or " - " in text)
+
+
+def _furniture_key(text: str) -> str:
+    return re.sub(r"\d+", "#", re.sub(r"\s+", " ", text.strip().lower()))
+
+
+def _repeated_page_edges(lines: list[SourceLine]) -> set[str]:
+    pages: dict[int, list[str]] = {}
+    for line in lines:
+        if line.page is not None and line.text.strip():
+            pages.setdefault(line.page, []).append(line.text.strip())
+    if len(pages) < 3:
+        return set()
+    edges: Counter[str] = Counter()
+    for page_lines in pages.values():
+        candidates = {_furniture_key(text) for text in page_lines[:2] + page_lines[-2:]}
+        edges.update(candidates)
+    threshold = max(3, int(len(pages) * 0.5))
+    return {key for key, count in edges.items() if count >= threshold and len(key) <= 100}

@@ -1,0 +1,107 @@
+"""Ingest files into the store: incremental by file hash, one document swapped at a time."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ingest.chunking import chunk_blocks
+from ingest.clean import clean_blocks
+from ingest.manifest import MANIFEST_NAME, load_manifest, metadata_for
+from ingest.readers import SUPPORTED_SUFFIXES, ReadError, read_lines
+from rag.models import Chunk, DocumentMeta, IngestFailure, IngestReport
+from rag.store import Store
+
+log = logging.getLogger(__name__)
+
+# Bump when cleaning or chunking changes, so unchanged files are re-chunked once.
+PIPELINE_VERSION = "3"
+
+
+def discover(paths: Iterable[Path]) -> list[Path]:
+    """Files to ingest: given files as they are, folders searched recursively."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(
+                candidate for candidate in path.rglob("*")
+                if candidate.is_file() and candidate.name != MANIFEST_NAME
+                and not any(part.startswith(".") for part in candidate.relative_to(path).parts)))
+        else:
+            found.append(path)
+    return found
+
+
+def file_fingerprint(path: Path, chunk_max_chars: int, meta: DocumentMeta) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{PIPELINE_VERSION}|{chunk_max_chars}|{meta.model_dump_json()}|".encode())
+    digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def parse_document(path: Path, meta: DocumentMeta, max_chars: int) -> list[Chunk]:
+    chunks = chunk_blocks(clean_blocks(read_lines(path)), meta, max_chars)
+    if not chunks:
+        raise ReadError("no text found")
+    return chunks
+
+
+def ingest(store: Store, paths: Iterable[Path], *, progress: bool = False,
+           metadata: DocumentMeta | None = None,
+           on_document: Callable[[str], None] | None = None) -> IngestReport:
+    """Ingest files; a bad file is reported and skipped, the rest goes on."""
+    started = time.perf_counter()
+    report = IngestReport()
+    store.collect_garbage()
+    files = discover(paths)
+    seen: dict[str, Path] = {}
+    manifests: dict[Path, dict[str, DocumentMeta]] = {}
+    bar = tqdm(files, desc="Ingest", unit="fil", disable=not progress, leave=False)
+    for path in bar:
+        bar.set_postfix_str(path.name[:40])
+        if metadata is None and path.parent not in manifests:
+            manifests[path.parent] = load_manifest(path.parent)
+        meta = metadata or metadata_for(path, manifests[path.parent])
+        doc_id = meta.document
+        if doc_id in seen:
+            report.failed.append(IngestFailure(
+                path=str(path), reason=f"same document id '{doc_id}' as {seen[doc_id].name}"))
+            continue
+        seen[doc_id] = path
+        try:
+            _ingest_file(store, path, meta, report)
+        except ReadError as error:
+            report.failed.append(IngestFailure(path=str(path), reason=str(error)))
+        except OSError as error:
+            report.failed.append(IngestFailure(path=str(path), reason=f"cannot read: {error}"))
+        if on_document:
+            on_document(doc_id)
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _ingest_file(store: Store, path: Path, meta: DocumentMeta, report: IngestReport) -> None:
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise ReadError(f"unsupported file type '{path.suffix or path.name}' "
+                        f"(supported: {', '.join(SUPPORTED_SUFFIXES)})")
+    fingerprint = file_fingerprint(path, store.settings.chunk_max_chars, meta)
+    previous = store.catalog.file_hash(meta.document)
+    if previous == fingerprint:
+        report.unchanged.append(meta.document)
+        return
+    chunks = parse_document(path, meta, store.settings.chunk_max_chars)
+    vectors, embedded = store.embed_chunks(chunks)
+    store.write_document(meta, str(path), fingerprint, chunks, vectors)
+    (report.updated if previous else report.added).append(meta.document)
+    report.chunks_written += len(chunks)
+    report.embedded += embedded
+    log.info("ingested %s: %d chunks (%d embedded)", meta.document, len(chunks), embedded)
+
+
+def remove(store: Store, document: str) -> bool:
+    return store.remove_document(document)

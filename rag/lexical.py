@@ -1,0 +1,177 @@
+"""Swedish text analysis for BM25: stemming, stop words, compound parts and abbreviations.
+
+Snowball leaves a compound such as "cellprovstagning" whole, so a query for "provtagning"
+would not match it. We split compounds against a Swedish word-frequency lexicon (wordfreq),
+allowing the linking letters Swedish uses ("prov-s-tagning"), and index the parts and the
+compound's tails ("tagning", "provtagning") beside the whole word. Queries go through the
+same analyzer, so both sides meet on the parts.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import Stemmer
+from wordfreq import zipf_frequency
+
+TOKEN = re.compile(r"[0-9]+(?:[.,:][0-9]+)*|[^\W\d_]+", re.UNICODE)
+MIN_COMPOUND = 8
+MIN_PART = 4
+MIN_ZIPF = 2.3
+LINKING = ("s", "e", "a", "u", "o", "")
+
+# Snowball's Swedish stop list, plus question words that carry no content.
+STOP_WORDS = frozenset("""
+och det att i en jag hon som han på den med var sig för så till är men ett om hade de av
+icke mig du henne då sin nu har inte hans honom skulle hennes där min man ej vid kunde något
+från ut när efter upp vi dem vara vad över än dig kan sina här ha mot alla under någon eller
+allt mycket sedan ju denna själv detta åt utan varit hur ingen mitt ni bli blev oss din dessa
+några deras blir mina samma vilken er sådan vår blivit dess inom mellan sådant varför varje
+vilka ditt vem vilket sitta sådana vart dina vars vårt våra ert era vilkas ska skall finns
+gäller få får enligt
+what is the of a an and or to in for on how many much does do are be by with which who when
+""".split())
+
+# Staff abbreviations and their spelled-out forms; a query with either side gets both.
+ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "bmm": ("barnmorskemottagning", "mödrahälsovård"),
+    "bvc": ("barnhälsovård", "barnavårdscentral"),
+    "bhv": ("barnhälsovård",),
+    "mhv": ("mödrahälsovård",),
+    "umm": ("ungdomsmottagning",),
+    "säbo": ("särskilt boende", "särskilda boenden"),
+    "sip": ("samordnad individuell plan",),
+    "mbt": ("medicinskt bedömningsteam",),
+    "ivo": ("inspektionen för vård och omsorg",),
+    "skl": ("sveriges kommuner och landsting",),
+    "skr": ("sveriges kommuner och regioner",),
+    "vgr": ("västra götalandsregionen",),
+    "vc": ("vårdcentral",),
+    "st": ("specialiseringstjänstgöring",),
+    "at": ("allmäntjänstgöring",),
+    "mla": ("medicinskt ledningsansvarig",),
+    "rehab": ("rehabilitering",),
+}
+
+_stemmer = Stemmer.Stemmer("swedish")
+
+
+def words(text: str) -> list[str]:
+    return [match.group(0).lower() for match in TOKEN.finditer(text)]
+
+
+def analyze(text: str) -> list[str]:
+    """Terms for indexing a passage: stems of content words plus compound parts."""
+    terms: list[str] = []
+    for word in words(text):
+        terms.extend(_word_terms(word))
+    return terms
+
+
+def analyze_query(text: str) -> list[str]:
+    """Terms for a query: like `analyze`, plus abbreviation expansions in both directions."""
+    lowered = " ".join(words(text))
+    expansions: list[str] = []
+    for abbreviation, spelled in ABBREVIATIONS.items():
+        if re.search(rf"\b{abbreviation}\b", lowered):
+            expansions.extend(spelled)
+        elif any(_mentions(lowered, form) for form in spelled):
+            expansions.append(abbreviation)
+    return analyze(" ".join([text, *expansions]))
+
+
+def content_terms(text: str) -> set[str]:
+    """Stems of the content words only (no compound parts): used to measure coverage."""
+    return {_stem(word) for word in words(text) if _is_content(word)}
+
+
+def _mentions(lowered_text: str, form: str) -> bool:
+    stem = _stem(form.split()[0])
+    return any(word.startswith(stem) for word in lowered_text.split())
+
+
+@lru_cache(maxsize=200_000)
+def _word_terms(word: str) -> tuple[str, ...]:
+    if not _is_content(word):
+        return ()
+    terms = [_stem(word)]
+    parts = split_compound(word)
+    if len(parts) > 1:
+        terms.extend(_stem(part) for part in parts)
+        # Every tail of the compound ("provtagning" in "cellprovtagning") is a word too.
+        for start in range(1, len(parts) - 1):
+            terms.append(_stem("".join(parts[start:])))
+    return tuple(dict.fromkeys(terms))
+
+
+def _is_content(word: str) -> bool:
+    if word in STOP_WORDS:
+        return False
+    return word.isdigit() or len(word) > 1 or word in ABBREVIATIONS
+
+
+def _stem(word: str) -> str:
+    return str(_stemmer.stemWord(word))
+
+
+@lru_cache(maxsize=200_000)
+def split_compound(word: str) -> tuple[str, ...]:
+    """Split a Swedish compound into lexicon words (without linking letters), or keep it whole.
+
+    The split with the best geometric-mean word frequency wins, and only when it beats the
+    frequency of the whole word (so common words like "vårdcentral" are split but "barnen"
+    is not mistaken for "barn"+"en").
+    """
+    if len(word) < MIN_COMPOUND or not word.isalpha():
+        return (word,)
+    best = _best_split(word)
+    return best if best else (word,)
+
+
+def _best_split(word: str) -> tuple[str, ...] | None:
+    """Fewest parts first (over-splitting is the usual failure), then the most frequent parts."""
+    whole = zipf_frequency(word, "sv")
+    best: tuple[int, float, tuple[str, ...]] | None = None
+    for cut in range(MIN_PART, len(word) - MIN_PART + 2):
+        head, rest = word[:cut], word[cut:]
+        if not _is_word(head):
+            continue
+        for link in LINKING:
+            if link and not rest.startswith(link):
+                continue
+            tail = rest[len(link):]
+            if len(tail) < MIN_PART and not (len(tail) == MIN_PART - 1 and _zipf(tail) >= 4.5):
+                continue
+            tail_parts = (tail,) if _is_word(tail) else _best_split(tail)
+            if not tail_parts:
+                continue
+            parts = (head, *tail_parts)
+            score = _geometric_zipf(parts)
+            if score <= whole:
+                continue
+            candidate = (-len(parts), score, parts)
+            if best is None or candidate[:2] > best[:2]:
+                best = candidate
+    return best[2] if best else None
+
+
+def _is_word(part: str) -> bool:
+    """A lexicon word, possibly in its compound form ("hälso-" for "hälsa") or inflected."""
+    if len(part) < MIN_PART - 1:
+        return False
+    return _zipf(part) >= MIN_ZIPF
+
+
+def _zipf(part: str) -> float:
+    candidates = [part, _stem(part)]
+    if part[-1] in "eou":
+        candidates.append(part[:-1] + "a")
+    return max(zipf_frequency(candidate, "sv") for candidate in candidates)
+
+
+def _geometric_zipf(parts: tuple[str, ...]) -> float:
+    product = 1.0
+    for part in parts:
+        product *= _zipf(part)
+    return float(product ** (1.0 / len(parts)))

