@@ -90,7 +90,7 @@ def _list_units(lead: Block | None, items: list[Block], max_chars: int) -> list[
     units: list[_Unit] = []
     current: list[Block] = []
     for item in items:
-        candidate = current + [item]
+        candidate = [*current, item]
         if current and len(_list_text(lead_text, candidate)) > max_chars:
             units.append(_list_unit(lead, current))
             current = [item]

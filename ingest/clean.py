@@ -48,7 +48,7 @@ def clean_blocks(lines: list[SourceLine]) -> list[Block]:
     blocks: list[Block] = []
     blank_run = 0
     section, heading = "", ""
-    for index, line in enumerate(lines):
+    for line in lines:
         text = line.text.strip()
         if not text:
             blank_run += 1
@@ -115,8 +115,9 @@ def _continues(previous: Block, text: str, blank_run: int) -> bool:
         return False
     tail = previous.text.rstrip()
     starts_lower = text[:1].islower() or text[:1] in "(,)–-"
-    if tail.endswith("-"):
-        return starts_lower
+    if tail.endswith("-") or previous.kind == "item":
+        # List items wrap onto lowercase lines; a capitalised line starts something new.
+        return starts_lower and blank_run <= 1
     if not tail.endswith(TERMINAL):
         # A line that stops mid-sentence: the next line carries on, blank lines or not.
         return starts_lower or blank_run == 0 or len(tail.split("\n")[-1]) > 50
@@ -236,7 +237,8 @@ def _drop_page_furniture(lines: list[SourceLine]) -> list[SourceLine]:
     kept: list[SourceLine] = []
     for index, line in enumerate(lines):
         stripped = line.text.strip()
-        if index in counter_indexes or LONE_NUMBER.match(stripped) or (stripped and _furniture_key(stripped) in furniture):
+        is_furniture = bool(stripped) and _furniture_key(stripped) in furniture
+        if index in counter_indexes or LONE_NUMBER.match(stripped) or is_furniture:
             kept.append(SourceLine("", line.lineno, line.page, line.offset))
         else:
             kept.append(line)

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".docx")
-_PAGE_COUNTER = re.compile(r"^\s*(?:sida\s+)?(\d{1,4})\s*(?:\(\s*\d{1,4}\s*\)|av\s+\d{1,4}|/\s*\d{1,4})\s*$",
-                           re.IGNORECASE)
+_PAGE_COUNTER = re.compile(
+    r"^\s*(?:sida\s+)?(\d{1,4})\s*(?:\(\s*\d{1,4}\s*\)|av\s+\d{1,4}|/\s*\d{1,4})\s*$",
+    re.IGNORECASE)
 
 
 class ReadError(Exception):

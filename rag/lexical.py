@@ -69,10 +69,14 @@ def analyze(text: str) -> list[str]:
     return terms
 
 
-def analyze_query(text: str) -> list[str]:
-    """Terms for a query: like `analyze`, plus abbreviation expansions in both directions."""
+def analyze_query(text: str, language: str = "sv") -> list[str]:
+    """Terms for a query: like `analyze`, plus abbreviation expansions in both directions
+    (and Swedish equivalents of English words when the question is in English)."""
     lowered = " ".join(words(text))
     expansions: list[str] = []
+    if language == "en":
+        for word in lowered.split():
+            expansions.extend(EN_TO_SV.get(word, ()))
     for abbreviation, spelled in ABBREVIATIONS.items():
         if re.search(rf"\b{abbreviation}\b", lowered):
             expansions.extend(spelled)
@@ -175,3 +179,61 @@ def _geometric_zipf(parts: tuple[str, ...]) -> float:
     for part in parts:
         product *= _zipf(part)
     return float(product ** (1.0 / len(parts)))
+
+
+# English question words mapped to the Swedish terms the documents use, so an English
+# question can be matched (and its evidence measured) against Swedish text.
+EN_TO_SV: dict[str, tuple[str, ...]] = {
+    "doctor": ("läkare", "läkar"), "doctors": ("läkare", "läkar"), "physician": ("läkare",),
+    "hours": ("timmar",), "hour": ("timme", "timmar"), "week": ("vecka",), "weekly": ("vecka",),
+    "midwife": ("barnmorskemottagning",), "maternity": ("mödrahälsovård", "barnmorskemottagning"),
+    "antenatal": ("mödrahälsovård", "barnmorskemottagning"), "pregnant": ("gravida",),
+    "child": ("barn",), "children": ("barn",), "youth": ("ungdomsmottagning", "ungdomar"),
+    "young": ("ungdomar",), "clinic": ("mottagning",), "nursing": ("särskilt boende",),
+    "home": ("hemmet", "boende"), "homes": ("boende",), "residents": ("boende",),
+    "penalty": ("vite",), "penalties": ("vite",), "fine": ("vite",), "fines": ("vite",),
+    "late": ("försening", "förseningsvite"), "delay": ("försening",),
+    "cervical": ("cellprovtagning", "livmoderhalscancer"), "screening": ("cellprovtagning",),
+    "age": ("ålder",), "ages": ("ålder",), "women": ("kvinnor",),
+    "care": ("vård",), "guarantee": ("vårdgaranti",), "contact": ("kontakt",),
+    "same": ("samma",), "day": ("dag",), "days": ("dagar",), "assessment": ("bedömning",),
+    "medical": ("medicinsk",), "urgent": ("akut", "akuta"), "emergency": ("akut", "jour"),
+    "visit": ("besök",), "visits": ("besök",), "roadmap": ("färdplan",),
+    "ways": ("arbetssätt",), "working": ("arbetssätt",), "changed": ("förändrade",),
+    "six": ("sex",), "plan": ("plan",), "individual": ("individuell",),
+    "coordinated": ("samordnad",), "patient": ("patient",), "contract": ("patientkontrakt",),
+    "parts": ("delar",), "continuity": ("kontinuitet",), "listed": ("listade",),
+    "percent": ("procent",), "share": ("andel",), "january": ("januari",),
+    "march": ("mars",), "february": ("februari",), "phone": ("telefon",),
+    "telephone": ("telefontillgänglighet",), "chat": ("chatt",), "supervision": ("tillsyn",),
+    "billion": ("miljard", "kömiljard"), "queue": ("kömiljard",), "funds": ("medel",),
+    "primary": ("primärvård",), "duty": ("jour",), "weekends": ("lördagar", "söndagar"),
+    "region": ("region",), "start": ("börja",), "valid": ("gälla",), "apply": ("gälla",),
+    "follow": ("uppföljning",), "goals": ("mål",), "training": ("utbildning",),
+    "fee": ("avgift",), "fees": ("avgift",), "cost": ("kostnad",), "costs": ("kostnad",),
+}
+
+
+def query_words(text: str, language: str = "sv") -> list[list[tuple[str, ...]]]:
+    """The query's content words, each as alternative term tuples (whole-word stem first,
+    then compound parts). Abbreviations and English words bring their Swedish forms along
+    as further alternatives."""
+    result: list[list[tuple[str, ...]]] = []
+    for word in words(text):
+        if not _is_content(word):
+            continue
+        alternatives = [_word_terms(word)]
+        for form in ABBREVIATIONS.get(word, ()):
+            alternatives.extend(_phrase_terms(form))
+        for abbreviation, spelled in ABBREVIATIONS.items():
+            if any(_stem(word) == _stem(form.split()[0]) for form in spelled):
+                alternatives.append(_word_terms(abbreviation))
+        if language == "en":
+            for form in EN_TO_SV.get(word, ()):
+                alternatives.extend(_phrase_terms(form))
+        result.append([alternative for alternative in alternatives if alternative])
+    return [alternatives for alternatives in result if alternatives]
+
+
+def _phrase_terms(phrase: str) -> list[tuple[str, ...]]:
+    return [_word_terms(word) for word in words(phrase) if _is_content(word)]

@@ -65,6 +65,7 @@ class SearchHit(BaseModel):
     score: float
     bm25_rank: int | None = None
     dense_rank: int | None = None
+    dense_similarity: float | None = None
 
 
 class Citation(BaseModel):

@@ -56,6 +56,7 @@ def fuse(snapshot: Snapshot, bm25: list[tuple[int, float]], dense: list[tuple[in
     scores: dict[int, float] = {}
     bm25_rank: dict[int, int] = {}
     dense_rank: dict[int, int] = {}
+    similarity = dict(dense)
     for rank, (index, _) in enumerate(bm25, start=1):
         bm25_rank[index] = rank
         scores[index] = scores.get(index, 0.0) + BM25_WEIGHT / (rrf_k + rank)
@@ -64,7 +65,8 @@ def fuse(snapshot: Snapshot, bm25: list[tuple[int, float]], dense: list[tuple[in
         scores[index] = scores.get(index, 0.0) + DENSE_WEIGHT / (rrf_k + rank)
     ordered = sorted(scores, key=lambda index: -scores[index])
     return [SearchHit(chunk=snapshot.chunks[index], score=round(scores[index], 6),
-                      bm25_rank=bm25_rank.get(index), dense_rank=dense_rank.get(index))
+                      bm25_rank=bm25_rank.get(index), dense_rank=dense_rank.get(index),
+                      dense_similarity=similarity.get(index))
             for index in ordered]
 
 

@@ -10,7 +10,9 @@ on the next write.
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,10 +36,20 @@ class Snapshot:
     generation: int
     chunks: list[Chunk]
     lexical: LexicalIndex
+    terms: list[frozenset[str]] = field(default_factory=list)
     position: dict[str, int] = field(default_factory=dict)
+    document_frequency: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self.position = {chunk.chunk_id: index for index, chunk in enumerate(self.chunks)}
+        for chunk_terms in self.terms:
+            self.document_frequency.update(chunk_terms)
+
+    def idf(self, term: str) -> float:
+        """BM25-style idf; a term no chunk contains gets the highest idf."""
+        total = max(len(self.chunks), 1)
+        frequency = self.document_frequency.get(term, 0)
+        return math.log(1 + (total - frequency + 0.5) / (frequency + 0.5))
 
     def mask(self, filters: Filters) -> np.ndarray | None:
         if filters.is_empty:
@@ -68,7 +80,8 @@ class Store:
                 generation, chunks, terms = self.catalog.snapshot()
                 lexical = LexicalIndex.load_or_build(self.settings.data_dir / "bm25",
                                                      generation, terms)
-                self._snapshot = Snapshot(generation, chunks, lexical)
+                self._snapshot = Snapshot(generation, chunks, lexical,
+                                          [frozenset(chunk_terms) for chunk_terms in terms])
             return self._snapshot
 
     def documents(self) -> list[DocumentInfo]:

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 from urllib.parse import urlparse
 
+import chromadb
 import numpy as np
+from chromadb.api import ClientAPI
+from chromadb.api.types import Documents, EmbeddingFunction
+from chromadb.api.types import Embeddings as ChromaEmbeddings
+from chromadb.config import Settings as ChromaSettings
 
 from rag.embeddings import Embedder
 from rag.models import Chunk, Filters
 from rag.settings import Settings
-
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-
-import chromadb  # noqa: E402  (telemetry must be off before chromadb is imported)
-from chromadb.api.types import Documents, EmbeddingFunction  # noqa: E402
-from chromadb.api.types import Embeddings as ChromaEmbeddings  # noqa: E402
-from chromadb.config import Settings as ChromaSettings  # noqa: E402
 
 
 class StyrdokEmbeddingFunction(EmbeddingFunction[Documents]):
@@ -44,7 +41,7 @@ class StyrdokEmbeddingFunction(EmbeddingFunction[Documents]):
         raise NotImplementedError("Styrdok passes its embedding function explicitly")
 
 
-def chroma_client(settings: Settings) -> chromadb.ClientAPI:
+def chroma_client(settings: Settings) -> ClientAPI:
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_url:
         url = urlparse(settings.chroma_url)

@@ -1,0 +1,52 @@
+# Styrdok: `make run` serves the UI and API, `make test` runs everything CI runs.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+WHEELS := $(HOME)/.cache/styrdok/wheels
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+export GRADIO_ANALYTICS_ENABLED := False
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: install run ingest serve test lint unit eval test-llm bench chromium clean
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# torch first and pinned: the CPU build on this disk; a looser spec pulls a multi-GB CUDA build.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+ingest: install
+	$(BIN)/styrdok ingest corpus
+
+serve: install
+	$(BIN)/styrdok serve
+
+run: ingest serve
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+unit: install chromium
+	$(BIN)/pytest -m "not llm"
+
+eval: install
+	$(BIN)/styrdok ingest --quiet corpus
+	$(BIN)/styrdok eval
+
+test: lint unit eval
+
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+clean:
+	rm -rf data reports test-artifacts .pytest_cache .mypy_cache .ruff_cache
