@@ -1,0 +1,1 @@
+"""Evaluation suite: YAML cases, metrics, reports, a LangChain baseline and the CI gate."""
