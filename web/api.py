@@ -1,0 +1,203 @@
+"""The intranet JSON API, served under /api (OpenAPI at /api/docs and /api/openapi.json).
+
+No `from __future__ import annotations` here: the request model is built per app (its length
+limit comes from the settings), and FastAPI must see real classes, not names, in signatures.
+"""
+
+from dataclasses import asdict
+from typing import Annotated, Any, Literal, Self
+
+from fastapi import Depends, FastAPI, File, Form, Query, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
+
+from rag.models import Answer, Filters, SearchHit
+from rag.retrieval import Mode
+from rag.service import Styrdok
+from web.auth import require_read_key, require_write_key
+from web.errors import ApiError, error_responses, install_error_handlers
+from web.feedback import FeedbackStore, Rating
+from web.limits import UploadSizeLimit
+from web.uploads import remove_document, safe_filename, store_upload, upload_metadata
+
+# At least one character that Python's str.strip() keeps, written with escapes that JSON Schema
+# (ECMA), pydantic (Rust) and Python regexes all read the same way (unlike \S, which differs).
+NON_BLANK = (r"[^\x09-\x0d\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f"
+             r"\u205f\u3000]")
+MAX_K = 50
+
+
+class Passage(BaseModel):
+    rank: int
+    score: float
+    bm25_rank: int | None
+    dense_rank: int | None
+    chunk_id: str
+    document: str
+    title: str
+    region: str
+    doc_type: str
+    section: str
+    heading: str
+    page: int | None
+    lines: str
+    text: str
+
+    @classmethod
+    def from_hit(cls, rank: int, hit: SearchHit) -> Self:
+        chunk = hit.chunk
+        lines = f"{chunk.line_start}–{chunk.line_end}" if chunk.line_start else ""
+        return cls(rank=rank, score=hit.score, bm25_rank=hit.bm25_rank,
+                   dense_rank=hit.dense_rank, lines=lines,
+                   **chunk.model_dump(include={"chunk_id", "document", "title", "region",
+                                               "doc_type", "section", "heading", "page",
+                                               "text"}))
+
+
+class SearchResponse(BaseModel):
+    query: str
+    k: int
+    mode: Mode
+    filters: Filters
+    results: list[Passage]
+
+
+class DocumentOut(BaseModel):
+    document: str
+    title: str
+    region: str
+    doc_type: str
+    year: int | None
+    source: str
+    chunks: int
+    ingested_at: str
+
+
+class DocumentList(BaseModel):
+    count: int
+    documents: list[DocumentOut]
+
+
+class UploadOut(BaseModel):
+    document: str
+    status: Literal["added", "updated", "unchanged"]
+    title: str
+    chunks: int
+    stored_as: str
+
+
+class Removed(BaseModel):
+    document: str
+    removed: bool
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=5000)
+    answer: str = Field("", max_length=20000)
+    rating: Rating
+    comment: str = Field("", max_length=2000)
+    citations: list[dict[str, Any]] = Field(default_factory=list, max_length=20)
+
+
+class FeedbackOut(BaseModel):
+    id: int
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    documents: int
+    chunks: int
+    embedder: str
+    llm_provider: str
+
+
+def create_api(service: Styrdok, feedback: FeedbackStore) -> FastAPI:
+    settings = service.settings
+    api = FastAPI(title="Styrdok API", version="1", docs_url="/docs", redoc_url=None,
+                  openapi_url="/openapi.json",
+                  description="Questions, search and documents for the intranet. Writes need "
+                  "a bearer API key (STYRDOK_API_KEYS); reads need one when "
+                  "STYRDOK_REQUIRE_KEY_FOR_READS is set.")
+    api.state.settings = settings
+    install_error_handlers(api)
+    api.add_middleware(UploadSizeLimit, path="/documents",
+                       max_bytes=settings.max_upload_mb * 1024 * 1024)
+    # Reads carry the bearer scheme only when a key is required, so the spec says what's true.
+    read = [Depends(require_read_key)] if settings.require_key_for_reads else []
+    read_errors = (401,) if settings.require_key_for_reads else ()
+    write = [Depends(require_write_key)]
+    question_field = Field(min_length=1, max_length=settings.max_question_chars,
+                           pattern=NON_BLANK, description="The question, in Swedish or English.")
+
+    class AskRequest(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+
+        question: str = question_field
+        filters: Filters | None = None
+
+    @api.get("/health", response_model=Health, tags=["status"])
+    def health() -> Health:
+        docs = service.documents()
+        return Health(status="ok", documents=len(docs), chunks=sum(d.chunks for d in docs),
+                      embedder=service.store.embedder.name, llm_provider=settings.llm_provider)
+
+    @api.post("/ask", response_model=Answer, dependencies=read, tags=["questions"],
+              responses=error_responses(400, *read_errors, 422))
+    def ask(request: AskRequest) -> Answer:
+        # The model already enforces what service.ask checks (non-blank, not too long).
+        return service.ask(request.question, request.filters)
+
+    @api.get("/search", response_model=SearchResponse, dependencies=read, tags=["questions"],
+             responses=error_responses(*read_errors, 422))
+    def search(
+        q: Annotated[str, Query(min_length=1, max_length=settings.max_question_chars,
+                                pattern=NON_BLANK)],
+        k: Annotated[int, Query(ge=1, le=MAX_K)] = 10,
+        region: Annotated[str | None, Query(max_length=200)] = None,
+        doc_type: Annotated[str | None, Query(alias="type", max_length=200)] = None,
+        document: Annotated[str | None, Query(max_length=200)] = None,
+        mode: Mode = "hybrid",
+    ) -> SearchResponse:
+        filters = Filters(region=region or None, doc_type=doc_type or None,
+                          document=document or None)
+        hits = service.search(q, k=k, filters=filters, mode=mode)
+        return SearchResponse(query=q, k=k, mode=mode, filters=filters,
+                              results=[Passage.from_hit(rank, hit)
+                                       for rank, hit in enumerate(hits, start=1)])
+
+    @api.get("/documents", response_model=DocumentList, dependencies=read, tags=["documents"],
+             responses=error_responses(*read_errors))
+    def documents() -> DocumentList:
+        docs = [DocumentOut(**doc.model_dump()) for doc in service.documents()]
+        return DocumentList(count=len(docs), documents=docs)
+
+    @api.post("/documents", response_model=UploadOut, status_code=201, dependencies=write,
+              tags=["documents"], responses=error_responses(400, 401, 403, 413, 415, 422))
+    def upload(
+        file: Annotated[UploadFile, File(description="PDF, DOCX, TXT or MD.")],
+        title: Annotated[str, Form(max_length=300)] = "",
+        region: Annotated[str, Form(max_length=200)] = "",
+        doc_type: Annotated[str, Form(max_length=200)] = "",
+        year: Annotated[int | None, Form(ge=1900, le=2100)] = None,
+    ) -> UploadOut:
+        name = safe_filename(file.filename or "")
+        meta = upload_metadata(name, title=title, region=region, doc_type=doc_type, year=year)
+        result = store_upload(service, name, file.file, meta)
+        return UploadOut(**asdict(result))
+
+    @api.delete("/documents/{document}", response_model=Removed, dependencies=write,
+                tags=["documents"], responses=error_responses(401, 403, 404))
+    def delete(document: str) -> Removed:
+        if not remove_document(service, document):
+            raise ApiError(404, "not_found", f"no document with id '{document}'")
+        return Removed(document=document, removed=True)
+
+    @api.post("/feedback", response_model=FeedbackOut, status_code=201, dependencies=write,
+              tags=["feedback"], responses=error_responses(400, 401, 403, 422))
+    def post_feedback(body: FeedbackIn) -> FeedbackOut:
+        row = feedback.add(question=body.question, answer=body.answer, rating=body.rating,
+                           comment=body.comment, citations=body.citations, channel="api")
+        return FeedbackOut(id=row)
+
+    return api

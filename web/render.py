@@ -1,0 +1,137 @@
+"""Turn answers into safe display text: Markdown for the chat, HTML for the source cards.
+
+Everything that comes from a user or a document is escaped here; nothing else in the UI
+builds markup from such text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import string
+
+from rag.models import Answer, Citation
+
+_MARKDOWN_SPECIALS = frozenset(string.punctuation)
+_SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+")
+_ELLIPSIS = re.compile(r"\s*(…|\.\.\.)\s*$")
+REFUSAL_HEADLINE = "Det framgår inte av dokumenten."
+
+
+def markdown_text(text: str) -> str:
+    """Plain text made inert for Markdown: every ASCII punctuation mark backslash-escaped.
+
+    `<script>` becomes `\\<script\\>`, which Markdown renders as the text "<script>".
+    """
+    return "".join(f"\\{ch}" if ch in _MARKDOWN_SPECIALS else ch for ch in text)
+
+
+def location(citation: Citation) -> str:
+    """Where a passage is: 'avsnitt 1.2.3 Rubrik · s. 12' (or line span without pages)."""
+    parts = []
+    if citation.section or citation.heading:
+        label = " ".join(part for part in (citation.section, citation.heading) if part)
+        parts.append(f"avsnitt {label}")
+    if citation.page is not None:
+        parts.append(f"s. {citation.page}")
+    elif citation.lines:
+        parts.append(f"rad {citation.lines}")
+    return " · ".join(parts)
+
+
+def chat_message(answer: Answer) -> str:
+    """The assistant's chat bubble: the answer, any notice, then a compact source list."""
+    lines = [markdown_text(answer.answer)]
+    if answer.notice:
+        lines.append(f"*{markdown_text(answer.notice)}*")
+    sources = answer.nearest if answer.refused else answer.citations
+    if sources:
+        heading = "Närmaste avsnitt" if answer.refused else "Källor"
+        lines.append(f"{heading}:")
+        lines.extend(f"{markdown_text(f'[{c.n}] {c.title}')}"
+                     f"{markdown_text(' – ' + location(c)) if location(c) else ''}"
+                     for c in sources)
+    return "\n\n".join(lines)
+
+
+def highlight(text: str, quote: str) -> str:
+    """`text` as HTML with the quoted sentences wrapped in <mark> (whitespace-insensitive)."""
+    spans = _find_spans(text, quote)
+    if not spans:
+        return html.escape(text)
+    out: list[str] = []
+    position = 0
+    for start, end in spans:
+        out.append(html.escape(text[position:start]))
+        out.append(f"<mark>{html.escape(text[start:end])}</mark>")
+        position = end
+    out.append(html.escape(text[position:]))
+    return "".join(out)
+
+
+def _find_spans(text: str, quote: str) -> list[tuple[int, int]]:
+    quote = _ELLIPSIS.sub("", quote).strip()
+    if not quote:
+        return []
+    whole = _locate(text, quote, 0)
+    if whole:
+        return [whole]
+    spans: list[tuple[int, int]] = []
+    position = 0
+    for piece in _SENTENCE_END.split(quote):
+        found = _locate(text, piece, position) if len(piece) >= 12 else None
+        if found:
+            spans.append(found)
+            position = found[1]
+    return spans
+
+
+def _locate(text: str, piece: str, start: int) -> tuple[int, int] | None:
+    words = piece.split()
+    if not words:
+        return None
+    match = re.compile(r"\s+".join(re.escape(word) for word in words)).search(text, start)
+    return match.span() if match else None
+
+
+def sources_html(answer: Answer, passages: dict[str, str]) -> str:
+    """Numbered source cards; each expands to its passage with the quote highlighted.
+
+    `passages` maps chunk id to the chunk's full text (missing ids show the quote alone).
+    """
+    if answer.refused:
+        banner = (f'<div class="sd-refusal" role="status"><strong>{REFUSAL_HEADLINE}</strong>'
+                  " Styrdok svarar bara med det som står i dokumenten. Här är de avsnitt som "
+                  "ligger närmast frågan:</div>")
+        cards = [_card(c, passages.get(c.chunk_id), nearest=True) for c in answer.nearest]
+        if not cards:
+            cards = ['<p class="sd-empty">Inga dokument matchade frågan.</p>']
+        return f'<section class="sd-sources" aria-label="Närmaste avsnitt">{banner}' \
+               f'{"".join(cards)}</section>'
+    if not answer.citations:
+        return ""
+    cards = [_card(c, passages.get(c.chunk_id), nearest=False) for c in answer.citations]
+    return ('<section class="sd-sources" aria-label="Källor"><h3 class="sd-heading">Källor</h3>'
+            f'{"".join(cards)}</section>')
+
+
+def _card(citation: Citation, passage: str | None, *, nearest: bool) -> str:
+    meta = " · ".join(part for part in (citation.region, location(citation)) if part)
+    body = highlight(passage, citation.quote) if passage else \
+        f"<mark>{html.escape(citation.quote)}</mark>"
+    hint = "Visa avsnittet" if nearest else "Visa citatet i sitt sammanhang"
+    return (
+        f'<details class="sd-card" data-n="{citation.n}" '
+        f'data-section="{html.escape(citation.section, quote=True)}" '
+        f'data-document="{html.escape(citation.document, quote=True)}">'
+        f'<summary><span class="sd-n">[{citation.n}]</span> '
+        f'<span class="sd-title">{html.escape(citation.title)}</span>'
+        f'<span class="sd-meta">{html.escape(meta)}</span>'
+        f'<span class="sd-hint">{hint}</span></summary>'
+        f'<div class="sd-passage">{body}</div></details>')
+
+
+def notice_html(text: str, kind: str = "info") -> str:
+    """A one-line status message (escaped)."""
+    kind = kind if kind in {"info", "ok", "error"} else "info"
+    return f'<p class="sd-notice sd-{kind}" role="status">{html.escape(text)}</p>' if text else ""
