@@ -14,16 +14,22 @@ from dataclasses import dataclass
 from ingest.chunking import ITEM_PREFIX, split_sentences
 from prompts import load_prompt
 from rag.language import Language
-from rag.lexical import analyze, query_words
+from rag.lexical import analyze, query_words, specificity, typo_alternatives
 from rag.models import Answer, Chunk, Citation, SearchHit
 from rag.store import Snapshot
 
 CANDIDATE_PASSAGES = 5
+UNKNOWN_TOPIC_EVIDENCE = 0.6
+CONTINUATION = ("Maximalt", "Minst", "Högst", "Dock", "Denna", "Detta", "Dessa", "Det gäller",
+                "Undantag", "Om ", "Vid ", "Däremot", "Kallelser", "Samma")
 QUANTITY_QUESTION = re.compile(
     r"\b(hur (mycket|många|länge|ofta|stor|mån)|när|vilken? (ålder|åldrar|tid|datum|år)|"
     r"vilka åldrar|inom hur|belopp|procent|andel|how (much|many|long|often)|when|what age|"
     r"which ages|what share|percentage)\b", re.IGNORECASE)
 NUMBER = re.compile(r"\d")
+MONEY_QUESTION = re.compile(r"\b(kostar|kosta|kostnad\w*|pris\w*|\w*avgift\w*|kronor|kr|belopp|"
+                            r"cost\w*|price\w*|fee|fees|charge\w*)\b", re.IGNORECASE)
+MONEY = re.compile(r"\d[\d\s]*(kr\b|kronor|tkr|miljoner|miljarder|:-)", re.IGNORECASE)
 
 
 @dataclass
@@ -36,12 +42,25 @@ class ScoredSentence:
 
 
 class EvidenceScorer:
-    """Idf-weighted share of the question's content words that a text covers."""
+    """Idf- and specificity-weighted share of the question's content words a text covers."""
 
     def __init__(self, question: str, language: Language, snapshot: Snapshot) -> None:
-        self.words = query_words(question, language)
-        self._weights = [max(snapshot.idf(alternatives[0][0]), 0.5)
-                         for alternatives in self.words]
+        self.words: list[list[tuple[str, ...]]] = []
+        self._weights: list[float] = []
+        self.unknown: list[str] = []  # specific words the documents never use, in any form
+        for surface, alternatives in query_words(question, language):
+            if all(snapshot.document_frequency.get(alt[0], 0) == 0 for alt in alternatives):
+                alternatives = (alternatives + snapshot.near_spellings(alternatives[0][0])
+                                + typo_alternatives(surface))
+                known = [alt for alt in alternatives
+                         if alt[0] in snapshot.document_frequency or (
+                             len(alt) > 1 and all(part in snapshot.document_frequency
+                                                  for part in alt[1:]))]
+                if not known and specificity(surface, language) >= 0.9:
+                    self.unknown.append(surface)
+            idf = max(snapshot.idf(alt[0]) for alt in alternatives[:1])
+            self.words.append(alternatives)
+            self._weights.append(max(idf, 0.5) * specificity(surface, language))
         self.total = sum(self._weights) or 1.0
 
     def coverage(self, terms: frozenset[str] | set[str]) -> float:
@@ -57,7 +76,10 @@ def _match(alternative: tuple[str, ...], terms: frozenset[str] | set[str]) -> fl
         return 1.0
     if not parts:
         return 0.0
-    return 0.8 * sum(part in terms for part in parts) / len(parts)
+    share = sum(part in terms for part in parts) / len(parts)
+    # All parts of a compound present ("cell" + "provtagning") is nearly the word itself;
+    # one common part ("ordet" of "lösenordet") is weak evidence.
+    return 0.8 if share == 1.0 else 0.4 * share
 
 
 def build_answer(question: str, language: Language, hits: list[SearchHit], snapshot: Snapshot,
@@ -65,7 +87,11 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
     scorer = EvidenceScorer(question, language, snapshot)
     candidates = hits[:CANDIDATE_PASSAGES]
     sentences = _score_sentences(question, candidates, scorer)
-    if not scorer.words or not sentences or sentences[0].coverage < min_evidence:
+    best = sentences[0].coverage if sentences else 0.0
+    # A specific word the documents never use ("mammografi", "lösenordet") needs
+    # strong evidence from the rest of the question.
+    needed = max(min_evidence, UNKNOWN_TOPIC_EVIDENCE) if scorer.unknown else min_evidence
+    if not scorer.words or best < needed:
         return refusal(question, language, hits, citations_k)
     chosen = _choose(sentences, candidates, max_chars)
     return _compose(question, language, chosen, candidates, citations_k)
@@ -74,18 +100,31 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
 def _score_sentences(question: str, hits: list[SearchHit],
                      scorer: EvidenceScorer) -> list[ScoredSentence]:
     wants_number = bool(QUANTITY_QUESTION.search(question))
+    wants_money = bool(MONEY_QUESTION.search(question))
     scored: list[ScoredSentence] = []
     for hit_index, hit in enumerate(hits):
-        context = frozenset(analyze(hit.chunk.section_label))
+        heading = frozenset(analyze(hit.chunk.section_label))
+        previous: frozenset[str] = frozenset()
+        lead_in: frozenset[str] = frozenset()
         for position, sentence in enumerate(split_sentences(hit.chunk.text)):
             terms = frozenset(analyze(sentence))
-            # Words of the section heading count half: "BMM" in the heading supports a
-            # sentence that only says "läkarinsats".
-            coverage = max(scorer.coverage(terms), 0.5 * scorer.coverage(terms | context)
-                           + 0.5 * scorer.coverage(terms))
+            if sentence.startswith(ITEM_PREFIX):
+                # A list item means nothing without its lead-in ("… inom tre dagar:").
+                terms = terms | lead_in
+                context = heading
+            else:
+                context = heading | previous
+                lead_in = terms
+            previous = terms
+            # Words of the heading and the sentence before count half: "BMM" in the
+            # heading supports a sentence that only says "läkarinsats".
+            own = scorer.coverage(terms)
+            coverage = max(own, 0.5 * own + 0.5 * scorer.coverage(terms | context))
+            if wants_money and not MONEY.search(sentence):
+                coverage *= 0.5  # a price question is not answered without an amount
             score = coverage * (1.0 - 0.06 * hit_index)
-            if wants_number and NUMBER.search(sentence):
-                score += 0.15
+            if wants_number and not NUMBER.search(sentence):
+                score *= 0.65  # "hur många", "när": the answer is a number or a date
             if len(sentence) < 25:
                 score -= 0.2
             scored.append(ScoredSentence(sentence, hit_index, position, coverage, score))
@@ -96,12 +135,18 @@ def _choose(sentences: list[ScoredSentence], hits: list[SearchHit],
             max_chars: int) -> list[ScoredSentence]:
     best = sentences[0]
     chunk_sentences = split_sentences(hits[best.hit_index].chunk.text)
-    if best.text.startswith(ITEM_PREFIX) or best.text.endswith(":"):
+    following = _next_sentence(chunk_sentences, best)
+    if best.text.startswith(ITEM_PREFIX) or best.text.endswith(":") or (
+            following is not None and following.startswith(ITEM_PREFIX)):
         listed = _list_around(chunk_sentences, best, max_chars)
         if listed:
             return listed
     chosen = [best]
     size = len(best.text)
+    if following is not None and _continues_answer(following, best, sentences):
+        chosen.append(ScoredSentence(following, best.hit_index, best.position + 1,
+                                     best.coverage, best.score))
+        size += len(following) + 6
     for sentence in sentences[1:4]:
         if sentence.score < 0.8 * best.score or sentence.text in {c.text for c in chosen}:
             continue
@@ -112,13 +157,28 @@ def _choose(sentences: list[ScoredSentence], hits: list[SearchHit],
     return sorted(chosen, key=lambda sentence: (sentence.hit_index, sentence.position))
 
 
+def _next_sentence(chunk_sentences: list[str], sentence: ScoredSentence) -> str | None:
+    position = sentence.position + 1
+    return chunk_sentences[position] if position < len(chunk_sentences) else None
+
+
+def _continues_answer(following: str, best: ScoredSentence,
+                      sentences: list[ScoredSentence]) -> bool:
+    """The next sentence finishes the rule ("Maximalt utgår …", "Denna hänvisning …")."""
+    if following.startswith(CONTINUATION) or best.text.endswith(":"):
+        return True
+    own = next((s for s in sentences if s.hit_index == best.hit_index
+                and s.position == best.position + 1), None)
+    return own is not None and own.coverage >= 0.6 * best.coverage
+
+
 def _list_around(chunk_sentences: list[str], best: ScoredSentence,
                  max_chars: int) -> list[ScoredSentence]:
     """A list answer: the lead-in and its items, as far as they fit."""
     start = best.position
     while start > 0 and chunk_sentences[start].startswith(ITEM_PREFIX):
         start -= 1
-    if not chunk_sentences[start].endswith(":"):
+    if chunk_sentences[start].startswith(ITEM_PREFIX):
         return []
     chosen: list[ScoredSentence] = []
     size = 0

@@ -29,7 +29,8 @@ från ut när efter upp vi dem vara vad över än dig kan sina här ha mot alla 
 allt mycket sedan ju denna själv detta åt utan varit hur ingen mitt ni bli blev oss din dessa
 några deras blir mina samma vilken er sådan vår blivit dess inom mellan sådant varför varje
 vilka ditt vem vilket sitta sådana vart dina vars vårt våra ert era vilkas ska skall finns
-gäller få får enligt
+gäller få får enligt många stor stort stora fick står bakom tillsammans länge ofta resp
+respektive gälla finnas behöver måste krävs kräver vilket ingår omfattas typ ca osv ungefär
 what is the of a an and or to in for on how many much does do are be by with which who when
 """.split())
 
@@ -52,6 +53,10 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "at": ("allmäntjänstgöring",),
     "mla": ("medicinskt ledningsansvarig",),
     "rehab": ("rehabilitering",),
+    "pat": ("patient", "patienter"),
+    "prim": ("primärvård",),
+    "jo": ("jourområde",),
+    "dnr": ("diarienummer",),
 }
 
 _stemmer = Stemmer.Stemmer("swedish")
@@ -162,7 +167,7 @@ def _best_split(word: str) -> tuple[str, ...] | None:
 
 def _is_word(part: str) -> bool:
     """A lexicon word, possibly in its compound form ("hälso-" for "hälsa") or inflected."""
-    if len(part) < MIN_PART - 1:
+    if len(part) < MIN_PART - 1 or part in STOP_WORDS:
         return False
     return _zipf(part) >= MIN_ZIPF
 
@@ -214,11 +219,16 @@ EN_TO_SV: dict[str, tuple[str, ...]] = {
 }
 
 
-def query_words(text: str, language: str = "sv") -> list[list[tuple[str, ...]]]:
+def typo_alternatives(word: str) -> list[tuple[str, ...]]:
+    corrected = correct_typo(word)
+    return [_word_terms(corrected)] if corrected else []
+
+
+def query_words(text: str, language: str = "sv") -> list[tuple[str, list[tuple[str, ...]]]]:
     """The query's content words, each as alternative term tuples (whole-word stem first,
     then compound parts). Abbreviations and English words bring their Swedish forms along
     as further alternatives."""
-    result: list[list[tuple[str, ...]]] = []
+    result: list[tuple[str, list[tuple[str, ...]]]] = []
     for word in words(text):
         if not _is_content(word):
             continue
@@ -226,14 +236,64 @@ def query_words(text: str, language: str = "sv") -> list[list[tuple[str, ...]]]:
         for form in ABBREVIATIONS.get(word, ()):
             alternatives.extend(_phrase_terms(form))
         for abbreviation, spelled in ABBREVIATIONS.items():
-            if any(_stem(word) == _stem(form.split()[0]) for form in spelled):
+            if any(" " not in form and _stem(word) == _stem(form) for form in spelled):
                 alternatives.append(_word_terms(abbreviation))
         if language == "en":
             for form in EN_TO_SV.get(word, ()):
                 alternatives.extend(_phrase_terms(form))
-        result.append([alternative for alternative in alternatives if alternative])
-    return [alternatives for alternatives in result if alternatives]
+        kept = [alternative for alternative in alternatives if alternative]
+        if kept:
+            result.append((word, kept))
+    return result
 
 
 def _phrase_terms(phrase: str) -> list[tuple[str, ...]]:
     return [_word_terms(word) for word in words(phrase) if _is_content(word)]
+
+
+def specificity(word: str, language: str = "sv") -> float:
+    """How topical a word is: rare in general Swedish (wordfreq) means specific.
+
+    "mammografi" (zipf ~2.5) weighs about four times "fick" (zipf ~5.5), so a question whose
+    topic word the documents lack is not answered on the strength of its filler words.
+    """
+    zipf = zipf_frequency(word, language)
+    return min(1.2, max(0.25, (6.5 - zipf) / 3.0))
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """Damerau-Levenshtein distance <= 1 (a typo: one letter dropped, added, changed, swapped)."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return a == b
+    if len(a) > len(b):
+        a, b = b, a
+    for i in range(len(a)):
+        if a[i] != b[i]:
+            if len(a) == len(b):
+                return a[i + 1:] == b[i + 1:] or (
+                    a[i + 1:i + 2] == b[i:i + 1] and a[i:i + 1] == b[i + 1:i + 2]
+                    and a[i + 2:] == b[i + 2:])
+            return a[i:] == b[i + 1:]
+    return True
+
+
+_ALPHABET = "abcdefghijklmnopqrstuvwxyzåäöé"
+
+
+@lru_cache(maxsize=20_000)
+def correct_typo(word: str) -> str | None:
+    """The most frequent Swedish word one edit away ("läkartd" -> "läkartid"), if clearly
+    more common than the word itself; None when nothing qualifies."""
+    if len(word) < 5 or not word.isalpha():
+        return None
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    candidates = {left + right[1:] for left, right in splits if right}
+    candidates |= {left + right[1] + right[0] + right[2:] for left, right in splits
+                   if len(right) > 1}
+    candidates |= {left + ch + right[1:] for left, right in splits if right for ch in _ALPHABET}
+    candidates |= {left + ch + right for left, right in splits for ch in _ALPHABET}
+    candidates.discard(word)
+    own = zipf_frequency(word, "sv")
+    best = max(candidates, key=lambda candidate: zipf_frequency(candidate, "sv"))
+    best_zipf = zipf_frequency(best, "sv")
+    return best if best_zipf >= 2.0 and best_zipf >= own + 1.0 else None

@@ -20,7 +20,7 @@ import numpy as np
 from rag.bm25 import LexicalIndex
 from rag.catalog import Catalog
 from rag.embeddings import Embedder
-from rag.lexical import analyze
+from rag.lexical import analyze, within_one_edit
 from rag.models import Chunk, DocumentInfo, DocumentMeta, Filters
 from rag.settings import Settings
 from rag.vectors import VectorStore
@@ -44,6 +44,13 @@ class Snapshot:
         self.position = {chunk.chunk_id: index for index, chunk in enumerate(self.chunks)}
         for chunk_terms in self.terms:
             self.document_frequency.update(chunk_terms)
+
+    def near_spellings(self, term: str) -> list[tuple[str, ...]]:
+        """Indexed terms one typo away from `term` (for "läkartd", "ungdomsmotagning")."""
+        if len(term) < 5:
+            return []
+        return [(candidate,) for candidate in self.document_frequency
+                if candidate[:1] == term[:1] and within_one_edit(term, candidate)]
 
     def idf(self, term: str) -> float:
         """BM25-style idf; a term no chunk contains gets the highest idf."""
