@@ -20,7 +20,7 @@ from rag.store import Snapshot
 
 CANDIDATE_PASSAGES = 5
 UNKNOWN_TOPIC_EVIDENCE = 0.6
-CONTINUATION = ("Maximalt", "Minst", "Högst", "Dock", "Denna", "Detta", "Dessa", "Det gäller",
+CONTINUATION = ("Maximalt", "Minst", "Högst", "Dock", "Denna", "Detta", "Dessa", "Det ",
                 "Undantag", "Om ", "Vid ", "Däremot", "Kallelser", "Samma")
 QUANTITY_QUESTION = re.compile(
     r"\b(hur (mycket|många|länge|ofta|stor|mån)|när|vilken? (ålder|åldrar|tid|datum|år)|"
@@ -125,8 +125,8 @@ def _score_sentences(question: str, hits: list[SearchHit],
             score = coverage * (1.0 - 0.06 * hit_index)
             if wants_number and not NUMBER.search(sentence):
                 score *= 0.65  # "hur många", "när": the answer is a number or a date
-            if len(sentence) < 25:
-                score -= 0.2
+            if len(sentence) < 25 and not sentence.startswith(ITEM_PREFIX):
+                score -= 0.2  # fragments ("Mål:") are rarely the answer; list items may be
             scored.append(ScoredSentence(sentence, hit_index, position, coverage, score))
     return sorted(scored, key=lambda sentence: -sentence.score)
 

@@ -297,3 +297,9 @@ def correct_typo(word: str) -> str | None:
     best = max(candidates, key=lambda candidate: zipf_frequency(candidate, "sv"))
     best_zipf = zipf_frequency(best, "sv")
     return best if best_zipf >= 2.0 and best_zipf >= own + 1.0 else None
+
+
+def name_terms(text: str) -> frozenset[str]:
+    """Stems of the specific whole words in a name ("färdplan", "ivo", "värmland")."""
+    return frozenset(_stem(word) for word in words(text)
+                     if _is_content(word) and (word in ABBREVIATIONS or specificity(word) >= 0.9))

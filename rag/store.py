@@ -20,7 +20,7 @@ import numpy as np
 from rag.bm25 import LexicalIndex
 from rag.catalog import Catalog
 from rag.embeddings import Embedder
-from rag.lexical import analyze, within_one_edit
+from rag.lexical import analyze, name_terms, within_one_edit
 from rag.models import Chunk, DocumentInfo, DocumentMeta, Filters
 from rag.settings import Settings
 from rag.vectors import VectorStore
@@ -39,11 +39,30 @@ class Snapshot:
     terms: list[frozenset[str]] = field(default_factory=list)
     position: dict[str, int] = field(default_factory=dict)
     document_frequency: Counter[str] = field(default_factory=Counter)
+    names: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.position = {chunk.chunk_id: index for index, chunk in enumerate(self.chunks)}
         for chunk_terms in self.terms:
             self.document_frequency.update(chunk_terms)
+
+    def documents_named_by(self, query_terms: set[str]) -> set[str]:
+        """Documents whose title or region uses a query term that few documents' names use."""
+        names = self._document_names()
+        limit = max(1, len(names) // 3)
+        named: set[str] = set()
+        for term in query_terms:
+            owners = {doc for doc, terms in names.items() if term in terms}
+            if 0 < len(owners) <= limit:
+                named |= owners
+        return named
+
+    def _document_names(self) -> dict[str, frozenset[str]]:
+        if not self.names:
+            for chunk in self.chunks:
+                if chunk.document not in self.names:
+                    self.names[chunk.document] = name_terms(f"{chunk.title} {chunk.region}")
+        return self.names
 
     def near_spellings(self, term: str) -> list[tuple[str, ...]]:
         """Indexed terms one typo away from `term` (for "läkartd", "ungdomsmotagning")."""
