@@ -46,7 +46,7 @@ class Snapshot:
         for chunk_terms in self.terms:
             self.document_frequency.update(chunk_terms)
 
-    def documents_named_by(self, query_terms: set[str]) -> set[str]:
+    def documents_named_by(self, query_terms: frozenset[str]) -> set[str]:
         """Documents whose title or region uses a query term that few documents' names use."""
         names = self._document_names()
         limit = max(1, len(names) // 3)
