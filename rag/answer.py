@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ingest.chunking import ITEM_PREFIX, split_sentences
 from prompts import load_prompt
 from rag.language import Language
-from rag.lexical import analyze, query_words, specificity, typo_alternatives
+from rag.lexical import EN_TO_SV, analyze, query_words, specificity, typo_alternatives
 from rag.models import Answer, Chunk, Citation, SearchHit
 from rag.store import Snapshot
 
@@ -30,6 +30,16 @@ NUMBER = re.compile(r"\d")
 MONEY_QUESTION = re.compile(r"\b(kostar|kosta|kostnad\w*|pris\w*|\w*avgift\w*|kronor|kr|belopp|"
                             r"cost\w*|price\w*|fee|fees|charge\w*)\b", re.IGNORECASE)
 MONEY = re.compile(r"\d[\d\s]*(kr\b|kronor|tkr|miljoner|miljarder|:-)", re.IGNORECASE)
+# What kind of text answers the question; a sentence without it is a weaker answer.
+ANSWER_TYPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
+    (re.compile(r"\b(\w*tid|timm\w*|timme|hours?|time|hur länge|how long)\b", re.I),
+     re.compile(r"\d\s*(timm|tim\b|minut|dag|veck|månad|kl)|\bkl\.? ?\d", re.I)),
+    (re.compile(r"\b(andel\w*|procent|share|percent\w*|hur stor del)\b", re.I),
+     re.compile(r"\d\s*(%|procent)", re.I)),
+    (re.compile(r"\b(ålder|åldrar|age|ages)\b", re.I), re.compile(r"\d+\D{0,12}\bår", re.I)),
+    (re.compile(r"\b(varför|why)\b", re.I),
+     re.compile(r"\b(för att|eftersom|därför|syfte\w*|in order)\b", re.I)),
+)
 
 
 @dataclass
@@ -56,11 +66,16 @@ class EvidenceScorer:
                          if alt[0] in snapshot.document_frequency or (
                              len(alt) > 1 and all(part in snapshot.document_frequency
                                                   for part in alt[1:]))]
-                if not known and specificity(surface, language) >= 0.9:
+                forms = [surface, *(EN_TO_SV.get(surface, ()) if language == "en" else ())]
+                if not known and max(specificity(form) for form in forms[1:] or forms) >= 0.9:
                     self.unknown.append(surface)
             idf = max(snapshot.idf(alt[0]) for alt in alternatives[:1])
+            weight = max(idf, 0.5) * specificity(surface, language)
+            if language == "en" and len(alternatives) == 1 and \
+                    snapshot.document_frequency.get(alternatives[0][0], 0) == 0:
+                weight *= 0.3  # an English word we cannot translate is not evidence of absence
             self.words.append(alternatives)
-            self._weights.append(max(idf, 0.5) * specificity(surface, language))
+            self._weights.append(weight)
         self.total = sum(self._weights) or 1.0
 
     def coverage(self, terms: frozenset[str] | set[str]) -> float:
@@ -101,6 +116,7 @@ def _score_sentences(question: str, hits: list[SearchHit],
                      scorer: EvidenceScorer) -> list[ScoredSentence]:
     wants_number = bool(QUANTITY_QUESTION.search(question))
     wants_money = bool(MONEY_QUESTION.search(question))
+    expected_types = [(asks, answers) for asks, answers in ANSWER_TYPES if asks.search(question)]
     scored: list[ScoredSentence] = []
     for hit_index, hit in enumerate(hits):
         heading = frozenset(analyze(hit.chunk.section_label))
@@ -125,6 +141,9 @@ def _score_sentences(question: str, hits: list[SearchHit],
             score = coverage * (1.0 - 0.06 * hit_index)
             if wants_number and not NUMBER.search(sentence):
                 score *= 0.65  # "hur många", "när": the answer is a number or a date
+            for _asks, answers in expected_types:
+                if not answers.search(sentence):
+                    score *= 0.6
             if len(sentence) < 25 and not sentence.startswith(ITEM_PREFIX):
                 score -= 0.2  # fragments ("Mål:") are rarely the answer; list items may be
             scored.append(ScoredSentence(sentence, hit_index, position, coverage, score))
@@ -229,7 +248,7 @@ def _join_lines(lines: list[str]) -> str:
 
 def refusal(question: str, language: Language, hits: list[SearchHit],
             citations_k: int) -> Answer:
-    nearest = [citation(n, hit, _preview(hit.chunk))
+    nearest = [citation(n, hit, preview(hit.chunk))
                for n, hit in enumerate(hits[:citations_k], start=1)]
     return Answer(question=question, answer=load_prompt(f"refusal_{language}"), refused=True,
                   language=language, nearest=nearest)
@@ -243,6 +262,6 @@ def citation(n: int, hit: SearchHit, quote: str) -> Citation:
                     quote=quote, chunk_id=chunk.chunk_id, score=hit.score)
 
 
-def _preview(chunk: Chunk, limit: int = 240) -> str:
+def preview(chunk: Chunk, limit: int = 240) -> str:
     text = chunk.text.replace("\n", " ")
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"

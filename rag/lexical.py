@@ -32,6 +32,10 @@ vilka ditt vem vilket sitta sådana vart dina vars vårt våra ert era vilkas sk
 gäller få får enligt många stor stort stora fick står bakom tillsammans länge ofta resp
 respektive gälla finnas behöver måste krävs kräver vilket ingår omfattas typ ca osv ungefär
 what is the of a an and or to in for on how many much does do are be by with which who when
+that this these those if its it can could must may might should would will shall has have had
+was were been up out into from at as about than then there their they them we our you your
+any all each per list name give tell me please according under over between whose whom why
+where also only just more most other such same so not no yes
 """.split())
 
 # Staff abbreviations and their spelled-out forms; a query with either side gets both.
@@ -215,13 +219,28 @@ EN_TO_SV: dict[str, tuple[str, ...]] = {
     "primary": ("primärvård",), "duty": ("jour",), "weekends": ("lördagar", "söndagar"),
     "region": ("region",), "start": ("börja",), "valid": ("gälla",), "apply": ("gälla",),
     "follow": ("uppföljning",), "goals": ("mål",), "training": ("utbildning",),
+    "deficiency": ("brist",), "deficiencies": ("brist",), "maximum": ("högst", "maximalt"),
+    "submit": ("leverera", "lämna"), "submits": ("leverera", "lämna"),
+    "reports": ("rapporter",), "report": ("rapport",), "delivery": ("leverera",),
+    "saturdays": ("lördagar",), "sundays": ("söndagar",), "holidays": ("helgdagar",),
+    "open": ("finnas", "öppet"), "centre": ("central",), "effect": ("gälla",),
+    "reviewed": ("avstämning",), "review": ("avstämning",), "years": ("år",),
+    "changes": ("förändrade",), "digitalisation": ("digitalisering",),
+    "digital": ("digitalisering", "digitala"), "mobile": ("mobila",), "teams": ("team",),
+    "trust": ("tillit",), "collaboration": ("samverkan", "samverkanskultur"),
+    "culture": ("samverkanskultur",), "municipalities": ("kommuner",),
+    "preventive": ("förebyggande",), "prevention": ("förebyggande",),
+    "provider": ("vårdgivaren", "vårdgivare"), "providers": ("vårdgivare",),
+    "impose": ("ta ut", "vite"), "specialists": ("specialister",),
+    "password": ("lösenord",), "passwords": ("lösenord",),
     "fee": ("avgift",), "fees": ("avgift",), "cost": ("kostnad",), "costs": ("kostnad",),
 }
 
 
 def typo_alternatives(word: str) -> list[tuple[str, ...]]:
     corrected = correct_typo(word)
-    return [_word_terms(corrected)] if corrected else []
+    terms = _word_terms(corrected) if corrected else ()
+    return [terms] if terms else []
 
 
 def query_words(text: str, language: str = "sv") -> list[tuple[str, list[tuple[str, ...]]]]:

@@ -10,6 +10,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from rag.language import detect_language
 from rag.lexical import analyze_query, name_terms
 from rag.models import Filters, SearchHit
 from rag.settings import Settings
@@ -42,7 +43,8 @@ class HybridSearcher:
 
     def _bm25(self, snapshot: Snapshot, query: str, depth: int,
               filters: Filters) -> list[tuple[int, float]]:
-        scores = snapshot.lexical.scores(analyze_query(query), snapshot.mask(filters))
+        terms = analyze_query(query, detect_language(query))
+        scores = snapshot.lexical.scores(terms, snapshot.mask(filters))
         top = np.argsort(-scores, kind="stable")[:depth]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
