@@ -18,8 +18,10 @@ from rag.lexical import EN_TO_SV, analyze, query_words, specificity, typo_altern
 from rag.models import Answer, Chunk, Citation, SearchHit
 from rag.store import Snapshot
 
-CANDIDATE_PASSAGES = 5
+CANDIDATE_PASSAGES = 8
 UNKNOWN_TOPIC_EVIDENCE = 0.6
+# Inflected verbs ("stämmas", "genomfördes") are how a question is phrased, not its topic.
+VERB_ENDINGS = ("as", "ats", "ades", "ade", "des", "dde", "tts")
 CONTINUATION = ("Maximalt", "Minst", "Högst", "Dock", "Denna", "Detta", "Dessa", "Det ",
                 "Undantag", "Om ", "Vid ", "Däremot", "Kallelser", "Samma")
 QUANTITY_QUESTION = re.compile(
@@ -60,14 +62,16 @@ class EvidenceScorer:
         self.unknown: list[str] = []  # specific words the documents never use, in any form
         for surface, alternatives in query_words(question, language):
             if all(snapshot.document_frequency.get(alt[0], 0) == 0 for alt in alternatives):
-                alternatives = (alternatives + snapshot.near_spellings(alternatives[0][0])
-                                + typo_alternatives(surface))
+                alternatives = alternatives + snapshot.near_spellings(alternatives[0][0])
+                if language == "sv":
+                    alternatives += typo_alternatives(surface)
                 known = [alt for alt in alternatives
                          if alt[0] in snapshot.document_frequency or (
                              len(alt) > 1 and all(part in snapshot.document_frequency
                                                   for part in alt[1:]))]
                 forms = [surface, *(EN_TO_SV.get(surface, ()) if language == "en" else ())]
-                if not known and max(specificity(form) for form in forms[1:] or forms) >= 0.9:
+                if not known and not surface.endswith(VERB_ENDINGS) and \
+                        max(specificity(form) for form in forms[1:] or forms) >= 0.9:
                     self.unknown.append(surface)
             idf = max(snapshot.idf(alt[0]) for alt in alternatives[:1])
             weight = max(idf, 0.5) * specificity(surface, language)
@@ -138,7 +142,7 @@ def _score_sentences(question: str, hits: list[SearchHit],
             coverage = max(own, 0.5 * own + 0.5 * scorer.coverage(terms | context))
             if wants_money and not MONEY.search(sentence):
                 coverage *= 0.5  # a price question is not answered without an amount
-            score = coverage * (1.0 - 0.06 * hit_index)
+            score = coverage * (1.0 - 0.04 * hit_index)
             if wants_number and not NUMBER.search(sentence):
                 score *= 0.65  # "hur många", "när": the answer is a number or a date
             for _asks, answers in expected_types:

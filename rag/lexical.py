@@ -209,7 +209,7 @@ EN_TO_SV: dict[str, tuple[str, ...]] = {
     "medical": ("medicinsk",), "urgent": ("akut", "akuta"), "emergency": ("akut", "jour"),
     "visit": ("besök",), "visits": ("besök",), "roadmap": ("färdplan",),
     "ways": ("arbetssätt",), "working": ("arbetssätt",), "changed": ("förändrade",),
-    "six": ("sex",), "plan": ("plan",), "individual": ("individuell",),
+    "six": ("sex",), "individual": ("individuell",),
     "coordinated": ("samordnad",), "patient": ("patient",), "contract": ("patientkontrakt",),
     "parts": ("delar",), "continuity": ("kontinuitet",), "listed": ("listade",),
     "percent": ("procent",), "share": ("andel",), "january": ("januari",),
@@ -232,6 +232,7 @@ EN_TO_SV: dict[str, tuple[str, ...]] = {
     "preventive": ("förebyggande",), "prevention": ("förebyggande",),
     "provider": ("vårdgivaren", "vårdgivare"), "providers": ("vårdgivare",),
     "impose": ("ta ut", "vite"), "specialists": ("specialister",),
+    "depth": ("fördjupad",), "planned": ("planeras",), "plan": ("plan", "planeras"),
     "password": ("lösenord",), "passwords": ("lösenord",),
     "fee": ("avgift",), "fees": ("avgift",), "cost": ("kostnad",), "costs": ("kostnad",),
 }
