@@ -146,8 +146,8 @@ def format_answer(answer: Answer) -> str:
     for citation in answer.citations or answer.nearest:
         where = f"s. {citation.page}" if citation.page else f"rad {citation.lines}"
         section = " ".join(part for part in (citation.section, citation.heading) if part)
-        lines.append(f"[{citation.n}] {citation.title} ({citation.region}), avsnitt {section}, "
-                     f"{where}")
+        place = f"avsnitt {section}, {where}" if section else where
+        lines.append(f"[{citation.n}] {citation.title} ({citation.region}), {place}")
         lines.append(f"    ”{citation.quote}”")
     if answer.notice:
         lines.append(answer.notice)
