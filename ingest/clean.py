@@ -79,6 +79,8 @@ def clean_blocks(lines: list[SourceLine]) -> list[Block]:
         elif (item := NUMBERED_ITEM.match(text)) and not _is_number_only(text):
             blocks.append(_block("item", f"{item.group(1)}. {item.group(2)}", line, section,
                                  heading))
+        elif _implicit_item(previous, text, blank_run):
+            blocks.append(_block("item", text, line, section, heading))
         elif previous is not None and previous.kind != "heading" and \
                 _continues(previous, text, blank_run):
             previous.text = _join(previous.text, text)
@@ -88,7 +90,7 @@ def clean_blocks(lines: list[SourceLine]) -> list[Block]:
         blank_run = 0
     for block in blocks:
         block.text = _tidy(block.text)
-        block.lead_in = block.kind == "para" and block.text.endswith(":")
+        block.lead_in = block.kind == "para" and block.text.endswith((":", ";"))
     return [block for block in blocks if block.text]
 
 
@@ -107,6 +109,16 @@ def _top_heading(blocks: list[Block], section: str) -> str:
         if block.kind == "heading" and block.section == section and " › " not in block.heading:
             return block.heading
     return section
+
+
+def _implicit_item(previous: Block | None, text: str, blank_run: int) -> bool:
+    """Short lines after "… består av fyra delar;" are list items whose bullets the PDF
+    extraction lost."""
+    if previous is None or len(text) > 45 or text.endswith(TERMINAL):
+        return False
+    after_lead_in = previous.kind == "para" and previous.text.rstrip().endswith((":", ";"))
+    after_short_item = previous.kind == "item" and len(previous.text) <= 45 and blank_run >= 1
+    return after_lead_in or after_short_item
 
 
 def _continues(previous: Block, text: str, blank_run: int) -> bool:

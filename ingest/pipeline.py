@@ -20,7 +20,7 @@ from rag.store import Store
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes, so unchanged files are re-chunked once.
-PIPELINE_VERSION = "5"
+PIPELINE_VERSION = "6"
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:

@@ -39,6 +39,9 @@ ANSWER_TYPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     (re.compile(r"\b(andel\w*|procent|share|percent\w*|hur stor del)\b", re.I),
      re.compile(r"\d\s*(%|procent)", re.I)),
     (re.compile(r"\b(ålder|åldrar|age|ages)\b", re.I), re.compile(r"\d+\D{0,12}\bår", re.I)),
+    (re.compile(r"^(när|when)\b", re.I),
+     re.compile(r"\b(19|20)\d\d\b|\d{1,2} (jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec)",
+                re.I)),
     (re.compile(r"\b(varför|why)\b", re.I),
      re.compile(r"\b(för att|eftersom|därför|syfte\w*|in order)\b", re.I)),
 )
@@ -51,6 +54,7 @@ class ScoredSentence:
     position: int
     coverage: float
     score: float
+    terms: frozenset[str] = frozenset()
 
 
 class EvidenceScorer:
@@ -93,6 +97,8 @@ def _match(alternative: tuple[str, ...], terms: frozenset[str] | set[str]) -> fl
     whole, *parts = alternative
     if whole in terms:
         return 1.0
+    if len(whole) >= 6 and any(term.startswith(whole) for term in terms):
+        return 0.9  # Snowball leaves some inflections longer: "färdplanena" -> "färdplanen"
     if not parts:
         return 0.0
     share = sum(part in terms for part in parts) / len(parts)
@@ -106,13 +112,13 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
     scorer = EvidenceScorer(question, language, snapshot)
     candidates = hits[:CANDIDATE_PASSAGES]
     sentences = _score_sentences(question, candidates, scorer)
-    best = sentences[0].coverage if sentences else 0.0
+    best = max((sentence.coverage for sentence in sentences), default=0.0)
     # A specific word the documents never use ("mammografi", "lösenordet") needs
     # strong evidence from the rest of the question.
     needed = max(min_evidence, UNKNOWN_TOPIC_EVIDENCE) if scorer.unknown else min_evidence
     if not scorer.words or best < needed:
         return refusal(question, language, hits, citations_k)
-    chosen = _choose(sentences, candidates, max_chars)
+    chosen = _choose(sentences, candidates, max_chars, scorer)
     return _compose(question, language, chosen, candidates, citations_k)
 
 
@@ -150,16 +156,16 @@ def _score_sentences(question: str, hits: list[SearchHit],
                     score *= 0.6
             if len(sentence) < 25 and not sentence.startswith(ITEM_PREFIX):
                 score -= 0.2  # fragments ("Mål:") are rarely the answer; list items may be
-            scored.append(ScoredSentence(sentence, hit_index, position, coverage, score))
+            scored.append(ScoredSentence(sentence, hit_index, position, coverage, score, terms))
     return sorted(scored, key=lambda sentence: -sentence.score)
 
 
 def _choose(sentences: list[ScoredSentence], hits: list[SearchHit],
-            max_chars: int) -> list[ScoredSentence]:
+            max_chars: int, scorer: EvidenceScorer) -> list[ScoredSentence]:
     best = sentences[0]
     chunk_sentences = split_sentences(hits[best.hit_index].chunk.text)
     following = _next_sentence(chunk_sentences, best)
-    if best.text.startswith(ITEM_PREFIX) or best.text.endswith(":") or (
+    if best.text.startswith(ITEM_PREFIX) or best.text.endswith((":", ";")) or (
             following is not None and following.startswith(ITEM_PREFIX)):
         listed = _list_around(chunk_sentences, best, max_chars)
         if listed:
@@ -170,13 +176,21 @@ def _choose(sentences: list[ScoredSentence], hits: list[SearchHit],
         chosen.append(ScoredSentence(following, best.hit_index, best.position + 1,
                                      best.coverage, best.score))
         size += len(following) + 6
-    for sentence in sentences[1:4]:
-        if sentence.score < 0.8 * best.score or sentence.text in {c.text for c in chosen}:
+    covered = frozenset().union(*(c.terms for c in chosen))
+    base = scorer.coverage(covered)
+    for sentence in sentences[1:8]:
+        if sentence.text in {c.text for c in chosen} or size + len(sentence.text) + 6 > max_chars:
             continue
-        if size + len(sentence.text) + 6 > max_chars:
-            continue
-        chosen.append(sentence)
-        size += len(sentence.text) + 6
+        # Close runners-up, or a sentence answering another part of the question.
+        gain = scorer.coverage(covered | sentence.terms) - base
+        if sentence.score >= 0.8 * best.score or (gain >= 0.15 and sentence.score >= 0.5 *
+                                                    best.score):
+            chosen.append(sentence)
+            size += len(sentence.text) + 6
+            covered |= sentence.terms
+            base = scorer.coverage(covered)
+        if len(chosen) >= 3:
+            break
     return sorted(chosen, key=lambda sentence: (sentence.hit_index, sentence.position))
 
 

@@ -233,6 +233,7 @@ EN_TO_SV: dict[str, tuple[str, ...]] = {
     "provider": ("vårdgivaren", "vårdgivare"), "providers": ("vårdgivare",),
     "impose": ("ta ut", "vite"), "specialists": ("specialister",),
     "depth": ("fördjupad",), "planned": ("planeras",), "plan": ("plan", "planeras"),
+    "two": ("två",), "three": ("tre",), "four": ("fyra",), "five": ("fem",),
     "password": ("lösenord",), "passwords": ("lösenord",),
     "fee": ("avgift",), "fees": ("avgift",), "cost": ("kostnad",), "costs": ("kostnad",),
 }
