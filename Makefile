@@ -11,7 +11,9 @@ export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run ingest serve test lint unit eval test-llm bench chromium clean
+LLAMA_CPP_VERSION := 0.3.36
+
+.PHONY: install run ingest serve test lint unit eval test-llm llama-server bench load chromium clean
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -44,6 +46,21 @@ eval: install
 	$(BIN)/styrdok eval
 
 test: lint unit eval
+
+# llama.cpp's OpenAI-compatible server for the LLM tests: built from source once (~4 min on
+# 2 cores), the wheel cached outside the repo so later runs install it in seconds.
+llama-server: install
+	@ls $(WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1 || { mkdir -p $(WHEELS) && CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip wheel --quiet --no-deps "llama-cpp-python==$(LLAMA_CPP_VERSION)" -w $(WHEELS); }
+	$(BIN)/pip install --quiet --only-binary=llama-cpp-python --find-links $(WHEELS) "llama-cpp-python[server]==$(LLAMA_CPP_VERSION)"
+
+test-llm: llama-server
+	$(BIN)/pytest -m llm
+
+bench: install
+	$(BIN)/python -m benchmarks.bench
+
+load: install
+	$(BIN)/python benchmarks/load.py
 
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
