@@ -16,6 +16,10 @@ from rag.embeddings import Embedder
 from rag.models import Chunk, Filters
 from rag.settings import Settings
 
+# With Chroma's default ef_search (100) the top 30 of the same query differed between
+# processes; a wider beam makes the candidate list stable (and near-exact) at our sizes.
+HNSW_EF = 400
+
 
 class StyrdokEmbeddingFunction(EmbeddingFunction[Documents]):
     """Our embedder, handed to Chroma so it never falls back to its downloading default."""
@@ -57,8 +61,13 @@ class VectorStore:
         self._collection = self._client.get_or_create_collection(
             name=settings.collection,
             embedding_function=StyrdokEmbeddingFunction(embedder),  # type: ignore[arg-type]
-            metadata={"hnsw:space": "cosine", "embedder": embedder.name},
+            configuration={"hnsw": {"space": "cosine", "ef_construction": HNSW_EF,
+                                    "ef_search": HNSW_EF}},
+            metadata={"embedder": embedder.name},
         )
+        hnsw = (self._collection.configuration or {}).get("hnsw") or {}
+        if hnsw.get("ef_search", HNSW_EF) < HNSW_EF:  # a collection made by an older version
+            self._collection.modify(configuration={"hnsw": {"ef_search": HNSW_EF}})
 
     def upsert(self, chunks: list[Chunk], vectors: np.ndarray) -> None:
         for start in range(0, len(chunks), 1000):
