@@ -53,7 +53,7 @@ llama-server: install
 	@ls $(WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1 || { mkdir -p $(WHEELS) && CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip wheel --quiet --no-deps "llama-cpp-python==$(LLAMA_CPP_VERSION)" -w $(WHEELS); }
 	$(BIN)/pip install --quiet --only-binary=llama-cpp-python --find-links $(WHEELS) "llama-cpp-python[server]==$(LLAMA_CPP_VERSION)"
 
-test-llm: llama-server
+test-llm: llama-server chromium
 	$(BIN)/pytest -m llm
 
 bench: install

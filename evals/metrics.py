@@ -186,8 +186,14 @@ class Summary(BaseModel):
     latency_p50_ms: float | None = None
     latency_p95_ms: float | None = None
     retrieval: dict[str, RetrievalScores] = Field(default_factory=dict)
-    generated_verified_rate: float | None = None
-    fallback_rate: float | None = None
+    generated_verified_rate: float | None = Field(
+        None, description="LLM mode: share of answered questions whose shown answer is the "
+        "generated one (verified, no fallback).")
+    verification_pass_rate: float | None = Field(
+        None, description="LLM mode: share of generated answers that passed verification.")
+    fallback_rate: float | None = Field(
+        None, description="LLM mode: share of answered questions given the extractive answer "
+        "instead (verification failed, model down, slow or empty).")
 
 
 def retrieval_scores(ranks: list[int | None]) -> RetrievalScores:
@@ -232,12 +238,19 @@ def summarize(results: list[CaseResult], *, llm_mode: bool = False) -> Summary:
         latency_p50_ms=percentile(latencies, 50), latency_p95_ms=percentile(latencies, 95),
         retrieval={mode: retrieval_scores([result.ranks.get(mode) for result in answerable])
                    for mode in modes},
-        generated_verified_rate=_share(
-            result.answer.generated and result.answer.verified for result in answered)
-        if llm_mode else None,
-        fallback_rate=_share(result.answer.fallback == "extractive" for result in results)
-        if llm_mode else None,
+        **(_llm_rates([result.answer for result in answered]) if llm_mode else {}),
     )
+
+
+def _llm_rates(answered: list[Answer]) -> dict[str, float | None]:
+    """How the model's answers fared; refused questions never reach the model."""
+    generated = [answer for answer in answered if answer.generated]
+    return {
+        "generated_verified_rate": _share(answer.generated and answer.verified and
+                                          answer.fallback is None for answer in answered),
+        "verification_pass_rate": _share(answer.verified for answer in generated),
+        "fallback_rate": _share(answer.fallback == "extractive" for answer in answered),
+    }
 
 
 def _share(flags: Iterable[bool]) -> float | None:

@@ -25,8 +25,9 @@ METRICS = [
     ("unsupported_numbers", "unsupported numbers", "count"),
     ("latency_p50_ms", "latency p50 (ms)", "ms"), ("latency_p95_ms", "latency p95 (ms)", "ms"),
     ("pass_rate", "godkända fall", "rate"),
-    ("generated_verified_rate", "LLM: genererat och verifierat (av besvarade)", "rate"),
-    ("fallback_rate", "LLM: reserv (extraktivt)", "rate"),
+    ("generated_verified_rate", "LLM: genererat svar visat (av besvarade)", "rate"),
+    ("verification_pass_rate", "LLM: genererade svar som klarade verifieringen", "rate"),
+    ("fallback_rate", "LLM: extraktivt reservsvar (av besvarade)", "rate"),
 ]
 MODE_LABELS = {"hybrid": "hybrid (BM25 + dense)", "bm25": "BM25", "dense": "dense (e5)"}
 

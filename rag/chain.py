@@ -1,15 +1,23 @@
-"""The question-answering chain (LangChain runnables): retrieve -> answer -> (generate)."""
+"""The question-answering chain (LangChain runnables): retrieve -> answer -> (generate).
+
+The extractive answer is always built first. With a language model configured, the top passages
+go to `rag.generate` as numbered sources; its verified answer replaces the extractive one, or the
+extractive one is kept with a notice. With no model the chain is retrieve -> answer, as before.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any, TypedDict
 
+from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from rag.answer import build_answer
+from rag.answer import build_answer, citation, preview
+from rag.generate import generate_answer, stream_answer
 from rag.language import Language, detect_language
-from rag.models import Answer, Filters, SearchHit
+from rag.models import Answer, Citation, Filters, SearchHit
 from rag.retrieval import HybridSearcher
 from rag.settings import Settings
 
@@ -25,7 +33,16 @@ class _Retrieved(ChainInput):
     timings_ms: dict[str, float]
 
 
-def build_chain(searcher: HybridSearcher, settings: Settings) -> Runnable[ChainInput, Answer]:
+class Draft(_Retrieved):
+    """What the model needs: the retrieved passages and the extractive answer to fall back to."""
+
+    extractive: Answer
+
+
+def build_draft_chain(searcher: HybridSearcher,
+                      settings: Settings) -> Runnable[ChainInput, Draft]:
+    """retrieve -> extractive answer, keeping the hits for the generation step."""
+
     def retrieve(inputs: ChainInput) -> _Retrieved:
         started = time.perf_counter()
         hits = searcher.search(inputs["question"], max(10, settings.citations_k),
@@ -33,16 +50,43 @@ def build_chain(searcher: HybridSearcher, settings: Settings) -> Runnable[ChainI
         return {**inputs, "language": detect_language(inputs["question"]), "hits": hits,
                 "timings_ms": {"retrieve": _ms(started)}}
 
-    def answer(retrieved: _Retrieved) -> Answer:
+    def answer(retrieved: _Retrieved) -> Draft:
         started = time.perf_counter()
         result = build_answer(retrieved["question"], retrieved["language"], retrieved["hits"],
                               searcher.store.snapshot(), min_evidence=settings.min_evidence,
                               max_chars=settings.answer_max_chars,
                               citations_k=settings.citations_k)
         result.timings_ms = {**retrieved["timings_ms"], "answer": _ms(started)}
-        return result
+        return {**retrieved, "extractive": result}
 
     return RunnableLambda(retrieve) | RunnableLambda(answer)
+
+
+def build_chain(searcher: HybridSearcher, settings: Settings,
+                model: BaseChatModel | None = None) -> Runnable[ChainInput, Answer]:
+    """The whole chain; `model` is the configured chat model (None: built on first use)."""
+    draft = build_draft_chain(searcher, settings)
+    if settings.llm_provider == "none":
+        return draft | RunnableLambda(_extractive)
+
+    def generate(drafted: Draft) -> Answer:
+        sources, texts = generation_sources(drafted["hits"], settings.citations_k)
+        return generate_answer(drafted["question"], drafted["language"], sources,
+                               drafted["extractive"], settings, texts, model=model)
+
+    return draft | RunnableLambda(generate)
+
+
+def generation_sources(hits: list[SearchHit],
+                       k: int) -> tuple[list[Citation], dict[int, str]]:
+    """The top `k` passages as numbered sources, and each source's full text."""
+    top = hits[:k]
+    sources = [citation(n, hit, preview(hit.chunk)) for n, hit in enumerate(top, start=1)]
+    return sources, {n: hit.chunk.text for n, hit in enumerate(top, start=1)}
+
+
+def _extractive(drafted: Draft) -> Answer:
+    return drafted["extractive"]
 
 
 def _ms(started: float) -> float:
@@ -55,3 +99,22 @@ def run(chain: Runnable[ChainInput, Answer], question: str, filters: Filters) ->
     answer: Answer = result
     answer.timings_ms["total"] = _ms(started)
     return answer
+
+
+def run_stream(draft_chain: Runnable[ChainInput, Draft], settings: Settings,
+               model: BaseChatModel | None, question: str,
+               filters: Filters) -> Iterator[str | Answer]:
+    """Yield the answer's text as the model writes it, then the final `Answer`.
+
+    With no model configured, or when the extractive answer is a refusal, only the final
+    `Answer` is yielded (the same one `run` returns).
+    """
+    started = time.perf_counter()
+    result: Any = draft_chain.invoke({"question": question, "filters": filters})
+    drafted: Draft = result
+    sources, texts = generation_sources(drafted["hits"], settings.citations_k)
+    for item in stream_answer(drafted["question"], drafted["language"], sources,
+                              drafted["extractive"], settings, texts, model=model):
+        if isinstance(item, Answer):
+            item.timings_ms["total"] = _ms(started)
+        yield item

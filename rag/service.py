@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
+from langchain_core.language_models import BaseChatModel
+
 from ingest import pipeline
-from rag.chain import build_chain, run
+from rag.chain import build_chain, build_draft_chain, run, run_stream
 from rag.embeddings import Embedder, build_embedder
+from rag.generate import chat_model
 from rag.models import Answer, DocumentInfo, DocumentMeta, Filters, IngestReport, SearchHit
 from rag.retrieval import HybridSearcher, Mode
 from rag.settings import Settings
@@ -18,21 +22,41 @@ log = logging.getLogger(__name__)
 
 
 class Styrdok:
-    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None,
+                 model: BaseChatModel | None = None) -> None:
+        """`model`: a ready chat model instead of the one the settings describe (it is used
+        only when `settings.llm_provider` is not "none")."""
         self.settings = settings or Settings()
         self.store = Store(self.settings, embedder or build_embedder(self.settings))
         self.searcher = HybridSearcher(self.store, self.settings)
-        self.chain = build_chain(self.searcher, self.settings)
+        self.model = model or _configured_model(self.settings)
+        self.chain = build_chain(self.searcher, self.settings, self.model)
+        self._draft_chain = build_draft_chain(self.searcher, self.settings)
         self._write_lock = threading.Lock()  # one ingest/remove at a time per process
 
     def ask(self, question: str, filters: Filters | None = None) -> Answer:
+        """The final answer: generated and verified with a model configured, else extractive."""
+        return run(self.chain, self._checked(question), filters or Filters())
+
+    def ask_stream(self, question: str, filters: Filters | None = None) -> Iterator[str | Answer]:
+        """The answer's text as the model writes it, then the final `Answer` (always last).
+
+        Streamed text is provisional: the final `Answer` is what to show, and it may be the
+        extractive answer with a notice. With no model configured only the `Answer` comes.
+        Raises ValueError for an empty or too long question before anything is yielded.
+        """
+        question = self._checked(question)
+        return run_stream(self._draft_chain, self.settings, self.model, question,
+                          filters or Filters())
+
+    def _checked(self, question: str) -> str:
         question = question.strip()
         if not question:
             raise ValueError("empty question")
         if len(question) > self.settings.max_question_chars:
             raise ValueError(f"question longer than {self.settings.max_question_chars} "
                              "characters")
-        return run(self.chain, question, filters or Filters())
+        return question
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None,
                mode: Mode = "hybrid") -> list[SearchHit]:
@@ -49,3 +73,20 @@ class Styrdok:
     def remove(self, document: str) -> bool:
         with self._write_lock:
             return pipeline.remove(self.store, document)
+
+
+def _configured_model(settings: Settings) -> BaseChatModel | None:
+    """The chat model, built once; None when none is configured or the settings are unusable.
+
+    Unusable settings are logged here, and every question is then answered extractively with
+    a notice (`rag.generate` reports them as "misconfigured"): a bad setting never stops the
+    service.
+    """
+    if settings.llm_provider == "none":
+        return None
+    try:
+        return chat_model(settings)
+    except Exception as error:  # LLMConfigError, a missing client package, a bad URL, ...
+        log.warning("language model %s not usable, answers stay extractive: %s",
+                    settings.llm_provider, error)
+        return None

@@ -4,17 +4,21 @@ No `from __future__ import annotations` here: the request model is built per app
 limit comes from the settings), and FastAPI must see real classes, not names, in signatures.
 """
 
+import json
+import logging
+from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Annotated, Any, Literal, Self
 
 from fastapi import Depends, FastAPI, File, Form, Query, UploadFile
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag.models import Answer, Filters, SearchHit
 from rag.retrieval import Mode
 from rag.service import Styrdok
 from web.auth import require_read_key, require_write_key
-from web.errors import ApiError, error_responses, install_error_handlers
+from web.errors import ApiError, ErrorBody, ErrorDetail, error_responses, install_error_handlers
 from web.feedback import FeedbackStore, Rating
 from web.limits import UploadSizeLimit
 from web.uploads import remove_document, safe_filename, store_upload, upload_metadata
@@ -24,6 +28,38 @@ from web.uploads import remove_document, safe_filename, store_upload, upload_met
 NON_BLANK = (r"[^\x09-\x0d\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f"
              r"\u205f\u3000]")
 MAX_K = 50
+EVENT_STREAM = "text/event-stream"
+STREAM_DOC = (
+    "With `stream=true` the answer comes as server-sent events (`text/event-stream`): "
+    "`event: token` with `data: {\"text\": \"...\"}` for each piece of text as the language "
+    "model writes it, then one `event: answer` whose data is the final Answer JSON (the same "
+    "object as without streaming). Streamed text is provisional: the final answer is what to "
+    "show, and when the generated text fails verification it is the extractive answer with a "
+    "`notice`. With no language model configured the stream is the `answer` event alone. A "
+    "failure after the stream has started ends it with `event: error` and data "
+    "`{\"error\": {\"code\", \"message\"}}`.")
+SSE_EXAMPLE = ('event: token\ndata: {"text": "Behovet är"}\n\n'
+               'event: token\ndata: {"text": " 3 timmar per vecka [1]."}\n\n'
+               'event: answer\ndata: {"question": "...", "answer": "...", "generated": true, '
+               '"verified": true, "fallback": null, ...}\n\n')
+
+
+def _event_schema(event: str, data: dict[str, Any]) -> dict[str, Any]:
+    """One kind of event, in the shape OpenAPI 3.2 gives server-sent events."""
+    return {"type": "object", "required": ["event", "data"],
+            "properties": {"event": {"const": event},
+                           "data": {"type": "string", "contentMediaType": "application/json",
+                                    "contentSchema": data}}}
+
+
+SSE_SCHEMA = {"oneOf": [
+    _event_schema("token", {"type": "object", "required": ["text"],
+                            "properties": {"text": {"type": "string"}}}),
+    _event_schema("answer", {"$ref": "#/components/schemas/Answer"}),
+    _event_schema("error", {"$ref": "#/components/schemas/ErrorBody"}),
+]}
+
+log = logging.getLogger(__name__)
 
 
 class Passage(BaseModel):
@@ -104,6 +140,26 @@ class FeedbackOut(BaseModel):
     id: int
 
 
+def sse(event: str, data: str) -> str:
+    """One server-sent event; `data` is single-line JSON."""
+    return f"event: {event}\ndata: {data}\n\n"
+
+
+def answer_events(items: Iterator[str | Answer]) -> Iterator[str]:
+    """Token events, then the answer event; an error event if the answer cannot be finished."""
+    try:
+        for item in items:
+            if isinstance(item, Answer):
+                yield sse("answer", item.model_dump_json())
+            else:
+                yield sse("token", json.dumps({"text": item}, ensure_ascii=False))
+    except Exception:
+        log.exception("streamed answer failed")
+        body = ErrorBody(error=ErrorDetail(
+            code="internal_error", message="internal error; the details are in the server log"))
+        yield sse("error", body.model_dump_json())
+
+
 class Health(BaseModel):
     status: Literal["ok"]
     documents: int
@@ -143,10 +199,25 @@ def create_api(service: Styrdok, feedback: FeedbackStore) -> FastAPI:
                       embedder=service.store.embedder.name, llm_provider=settings.llm_provider)
 
     @api.post("/ask", response_model=Answer, dependencies=read, tags=["questions"],
-              responses=error_responses(400, *read_errors, 422))
-    def ask(request: AskRequest) -> Answer:
+              description="Answer a question from the documents, with numbered citations. "
+              + STREAM_DOC,
+              responses={200: {"description": "The answer (JSON), or with `stream=true` its "
+                               "server-sent events.",
+                               "content": {EVENT_STREAM: {"schema": SSE_SCHEMA,
+                                                          "example": SSE_EXAMPLE}}},
+                         **error_responses(400, *read_errors, 422)})
+    def ask(
+        request: AskRequest,
+        stream: Annotated[bool, Query(description="Stream server-sent events (see above).")]
+        = False,
+    ) -> Answer | StreamingResponse:
         # The model already enforces what service.ask checks (non-blank, not too long).
-        return service.ask(request.question, request.filters)
+        if not stream:
+            return service.ask(request.question, request.filters)
+        events = answer_events(service.ask_stream(request.question, request.filters))
+        return StreamingResponse(events, media_type=EVENT_STREAM,
+                                 headers={"Cache-Control": "no-cache",
+                                          "X-Accel-Buffering": "no"})
 
     @api.get("/search", response_model=SearchResponse, dependencies=read, tags=["questions"],
              responses=error_responses(*read_errors, 422))

@@ -56,8 +56,7 @@ def build_ui(service: Styrdok, feedback: FeedbackStore | None = None) -> gr.Bloc
     demo = gr.Blocks(title="Styrdok – fråga styrdokumenten", analytics_enabled=False,
                      delete_cache=(3600, 3600))
     with demo:
-        gr.Markdown("## Styrdok\nFråga om regionernas styrdokument för vårdcentraler. Svaret är "
-                    "ordagranna meningar ur dokumenten, med källa.")
+        gr.Markdown(_intro(service))
         with gr.Tabs():
             with gr.Tab("Fråga", id="fraga"):
                 ask_filters = _ask_tab(actions)
@@ -70,6 +69,15 @@ def build_ui(service: Styrdok, feedback: FeedbackStore | None = None) -> gr.Bloc
     # The JSON API under /api is the machine interface; the UI's events are not a second one.
     demo.queue(default_concurrency_limit=4, api_open=False)
     return demo
+
+
+def _intro(service: Styrdok) -> str:
+    lead = "## Styrdok\nFråga om regionernas styrdokument för vårdcentraler. "
+    if service.settings.llm_provider == "none":
+        return lead + "Svaret är ordagranna meningar ur dokumenten, med källa."
+    return lead + ("Svaret skrivs av en språkmodell utifrån dokumenten och kontrolleras mot de "
+                   "citerade källorna; klarar det inte kontrollen visas ordagranna meningar ur "
+                   "dokumenten i stället.")
 
 
 def _ask_tab(actions: Actions) -> list[gr.Dropdown]:

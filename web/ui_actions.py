@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ ALL = "__alla__"
 REPORT_FILE = Path("reports/eval/report.md")  # where evals.runner writes it
 Message = dict[str, Any]
 TABLE_HEADERS = ["Titel", "Region", "Typ", "Delar", "Inläst", "Id"]
+STREAMING_NOTE = "Svaret skrivs och kontrolleras sedan mot källorna …"
 
 
 def _choice(value: str | None) -> str | None:
@@ -49,26 +51,47 @@ class Actions:
     # --- asking ------------------------------------------------------------------------
 
     def ask(self, question: str, history: list[Message] | None, region: str | None,
-            doc_type: str | None) -> tuple[Any, ...]:
+            doc_type: str | None) -> Iterator[tuple[Any, ...]]:
+        """Outputs as the answer grows: streamed model text first (when a model is
+        configured), then the final answer with its source cards."""
         history = list(history or [])
         question = (question or "").strip()
         limit = self.service.settings.max_question_chars
         if not question:
-            return self._not_asked(history, "Skriv en fråga först.", question)
+            yield self._not_asked(history, "Skriv en fråga först.", question)
+            return
         if len(question) > limit:
-            return self._not_asked(history, f"Frågan är för lång (högst {limit} tecken).",
-                                   question)
+            yield self._not_asked(history, f"Frågan är för lång (högst {limit} tecken).",
+                                  question)
+            return
+        asked = [*history, {"role": "user", "content": markdown_text(question)}]
+        filters = Filters(region=_choice(region), doc_type=_choice(doc_type))
+        answer: Answer | None = None
+        streamed = ""
         try:
-            answer = self.service.ask(question, Filters(region=_choice(region),
-                                                        doc_type=_choice(doc_type)))
+            for item in self.service.ask_stream(question, filters):
+                if isinstance(item, Answer):
+                    answer = item
+                else:
+                    streamed += item
+                    yield self._streaming(asked, streamed)
+            if answer is None:
+                raise RuntimeError("the answer stream ended without an answer")
         except Exception:
             log.exception("ask failed")
-            return self._not_asked(history, "Något gick fel. Försök igen om en stund.",
-                                   question)
-        history += [{"role": "user", "content": markdown_text(question)},
-                    {"role": "assistant", "content": chat_message(answer)}]
-        return (history, sources_html(answer, self._passages(answer)), answer.model_dump(),
-                "", "", "", gr.Group(visible=True))
+            yield self._not_asked(history, "Något gick fel. Försök igen om en stund.",
+                                  question)
+            return
+        history = [*asked, {"role": "assistant", "content": chat_message(answer)}]
+        yield (history, sources_html(answer, self._passages(answer)), answer.model_dump(),
+               "", "", "", gr.Group(visible=True))
+
+    @staticmethod
+    def _streaming(asked: list[Message], text: str) -> tuple[Any, ...]:
+        """Outputs while the model writes: its text so far, marked as not yet checked."""
+        message = f"{markdown_text(text)} ▌\n\n*{STREAMING_NOTE}*"
+        return ([*asked, {"role": "assistant", "content": message}], "", None, "", "", "",
+                gr.Group(visible=False))
 
     @staticmethod
     def _not_asked(history: list[Message], message: str, question: str) -> tuple[Any, ...]:
