@@ -9,6 +9,7 @@ answer is then a refusal with the nearest passages.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from ingest.chunking import ITEM_PREFIX, split_sentences
@@ -71,8 +72,8 @@ class EvidenceScorer:
                     alternatives += typo_alternatives(surface)
                 known = [alt for alt in alternatives
                          if alt[0] in snapshot.document_frequency or (
-                             len(alt) > 1 and all(part in snapshot.document_frequency
-                                                  for part in alt[1:]))]
+                             len(alt) > 1 and part_share(alt[1:], snapshot.document_frequency)
+                             >= 0.6)]
                 forms = [surface, *(EN_TO_SV.get(surface, ()) if language == "en" else ())]
                 if not known and not surface.endswith(VERB_ENDINGS) and \
                         max(specificity(form) for form in forms[1:] or forms) >= 0.9:
@@ -101,10 +102,18 @@ def _match(alternative: tuple[str, ...], terms: frozenset[str] | set[str]) -> fl
         return 0.9  # Snowball leaves some inflections longer: "färdplanena" -> "färdplanen"
     if not parts:
         return 0.0
-    share = sum(part in terms for part in parts) / len(parts)
-    # All parts of a compound present ("cell" + "provtagning") is nearly the word itself;
-    # one common part ("ordet" of "lösenordet") is weak evidence.
-    return 0.8 if share == 1.0 else 0.4 * share
+    share = part_share(tuple(parts), terms)
+    # All parts present ("cell" + "provtagning") is nearly the word itself; the specific
+    # part alone ("läkar" of "läkartid") is good evidence, a generic one ("ordet" of
+    # "lösenordet") is weak.
+    return 0.8 if share == 1.0 else 0.7 * share
+
+
+def part_share(parts: tuple[str, ...], terms: frozenset[str] | set[str] | Counter[str]) -> float:
+    """Specificity-weighted share of a compound's parts found in `terms`."""
+    weights = [specificity(part) for part in parts]
+    found = sum(weight for part, weight in zip(parts, weights, strict=True) if part in terms)
+    return found / (sum(weights) or 1.0)
 
 
 def build_answer(question: str, language: Language, hits: list[SearchHit], snapshot: Snapshot,
@@ -249,11 +258,23 @@ def _compose(question: str, language: Language, chosen: list[ScoredSentence],
         lines.append(f"{sentence.text}{marker}")
     body = _join_lines(lines)
     text = f"{load_prompt('answer_lead_en')}\n{body}" if language == "en" else body
-    citations = [citation(number, hits[index], " ".join(
-        quote.removeprefix(ITEM_PREFIX) for quote in quotes[index]))
-        for index, number in sorted(numbers.items(), key=lambda item: item[1])]
+    citations = [citation(number, hits[index], verbatim_span(hits[index].chunk.text,
+                                                              quotes[index]))
+                 for index, number in sorted(numbers.items(), key=lambda item: item[1])]
     return Answer(question=question, answer=text, refused=False, language=language,
                   citations=citations)
+
+
+def verbatim_span(text: str, sentences: list[str]) -> str:
+    """The passage text from the first quoted sentence to the end of the last, exactly as it
+    stands in the document (so it can be found and highlighted there)."""
+    starts = [(text.find(sentence), sentence) for sentence in sentences]
+    found = [(start, sentence) for start, sentence in starts if start >= 0]
+    if not found:
+        return " ".join(sentences)
+    first = min(start for start, _ in found)
+    last = max(start + len(sentence) for start, sentence in found)
+    return text[first:last]
 
 
 def _join_lines(lines: list[str]) -> str:

@@ -272,6 +272,7 @@ def _phrase_terms(phrase: str) -> list[tuple[str, ...]]:
     return [_word_terms(word) for word in words(phrase) if _is_content(word)]
 
 
+@lru_cache(maxsize=100_000)
 def specificity(word: str, language: str = "sv") -> float:
     """How topical a word is: rare in general Swedish (wordfreq) means specific.
 

@@ -1,0 +1,261 @@
+"""Extractive answers and refusals over the real corpus (ingested once per session)."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import pytest
+
+from ingest.chunking import ITEM_PREFIX, split_sentences
+from prompts import load_prompt
+from rag.models import Answer, Chunk, Citation, Filters
+from rag.service import Styrdok
+
+pytestmark = pytest.mark.slow
+
+VARMLAND = "varmland_forfragningsunderlag-vardval-vardcentral-del2"
+BMM = "Hur mycket läkartid ska finnas på BMM?"
+CERVICAL = "Vilka åldrar omfattas av gynekologisk cellprovtagning?"
+FEES = "Vad kostar ett besök på vårdcentralen?"
+ENGLISH_BVC = "How many doctor hours per week are required for BVC?"
+QUESTIONS = [
+    BMM, CERVICAL, FEES, ENGLISH_BVC,
+    "Hur mycket läkartd ska finnas på BMM?",  # a typo
+    "Vilka är de sex förändrade arbetssätten i färdplanen?",
+    "Hur mycket läkartid ska avsättas för SÄBO?",
+    "Vad är en samordnad individuell plan?",
+    "Vem vann fotbolls-VM 2018?",
+]
+
+
+@cache
+def ask(service: Styrdok, question: str) -> Answer:
+    return service.ask(question)
+
+
+def chunks_by_id(service: Styrdok) -> dict[str, Chunk]:
+    return {chunk.chunk_id: chunk for chunk in service.store.snapshot().chunks}
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def assert_cites_its_chunk(citation: Citation, chunks: dict[str, Chunk]) -> Chunk:
+    chunk = chunks[citation.chunk_id]
+    assert (citation.document, citation.title, citation.region, citation.section,
+            citation.heading, citation.page) == (chunk.document, chunk.title, chunk.region,
+                                                 chunk.section, chunk.heading, chunk.page)
+    assert citation.lines == f"{chunk.line_start}–{chunk.line_end}"
+    return chunk
+
+
+# --- the questions the issue names ---------------------------------------------------------
+
+
+def test_bmm_doctor_hours(corpus_service: Styrdok) -> None:
+    answer = ask(corpus_service, BMM)
+
+    assert not answer.refused
+    assert answer.language == "sv"
+    assert "3 timmar per vecka för 100 inskrivna gravida kvinnor" in answer.answer
+    first = answer.citations[0]
+    assert first.n == 1
+    assert (first.document, first.section) == (VARMLAND, "1.2.3")
+    assert first.heading.startswith("Barnhälsovård (BVC)")
+    assert first.region == "Region Värmland"
+    assert "3 timmar per vecka för 100 inskrivna gravida kvinnor" in first.quote
+    assert "[1]" in answer.answer
+
+
+def test_cervical_screening_ages(corpus_service: Styrdok) -> None:
+    answer = ask(corpus_service, CERVICAL)
+
+    assert not answer.refused
+    assert "23 och 64" in answer.answer
+    assert "70" in answer.answer
+    assert (answer.citations[0].document, answer.citations[0].section) == (VARMLAND, "1.2.13")
+
+
+def test_patient_fees_are_refused_with_nearest_passages(corpus_service: Styrdok) -> None:
+    answer = ask(corpus_service, FEES)
+
+    assert answer.refused
+    assert answer.answer.startswith("Det framgår inte av dokumenten")
+    assert answer.answer == load_prompt("refusal_sv")
+    assert answer.citations == []
+    assert answer.nearest
+    assert [citation.n for citation in answer.nearest] == list(
+        range(1, len(answer.nearest) + 1))
+    chunks = chunks_by_id(corpus_service)
+    for near in answer.nearest:
+        chunk = assert_cites_its_chunk(near, chunks)
+        assert flat(chunk.text).startswith(near.quote.removesuffix(" …"))
+
+
+def test_unrelated_question_is_refused(corpus_service: Styrdok) -> None:
+    answer = ask(corpus_service, "Vem vann fotbolls-VM 2018?")
+    assert answer.refused and answer.answer.startswith("Det framgår inte av dokumenten")
+
+
+def test_english_question_is_answered_in_english_with_swedish_quotes(
+        corpus_service: Styrdok) -> None:
+    answer = ask(corpus_service, ENGLISH_BVC)
+
+    assert answer.language == "en"
+    assert not answer.refused
+    assert "4 timmar" in answer.answer
+    assert answer.answer.startswith(load_prompt("answer_lead_en").strip())
+    assert answer.citations[0].section == "1.2.3"
+
+
+def test_english_unanswerable_question_is_refused_in_english(corpus_service: Styrdok) -> None:
+    answer = ask(corpus_service, "How much does a visit to the health centre cost?")
+
+    assert answer.language == "en" and answer.refused
+    assert answer.answer == load_prompt("refusal_en")
+    assert answer.nearest
+
+
+def test_typo_in_the_topic_word_still_answers(corpus_service: Styrdok) -> None:
+    answer = ask(corpus_service, "Hur mycket läkartd ska finnas på BMM?")
+
+    assert not answer.refused
+    assert "3 timmar per vecka för 100 inskrivna gravida kvinnor" in answer.answer
+
+
+def test_list_answer_keeps_the_lead_in_and_its_items(corpus_service: Styrdok) -> None:
+    answer = ask(corpus_service, "Vilka är de sex förändrade arbetssätten i färdplanen?")
+
+    assert not answer.refused
+    assert answer.citations[0].document == "vgr_fardplan-god-och-nara-vard"
+    for number in range(1, 7):
+        assert f"{ITEM_PREFIX}{number}. " in answer.answer
+
+
+def test_säbo_doctor_time(corpus_service: Styrdok) -> None:
+    answer = ask(corpus_service, "Hur mycket läkartid ska avsättas för SÄBO?")
+
+    assert not answer.refused
+    assert "1 timme för 10 boende per vecka" in answer.answer
+    assert answer.citations[0].document == VARMLAND
+
+
+def test_ask_with_a_document_filter_only_cites_that_document(corpus_service: Styrdok) -> None:
+    answer = corpus_service.ask("Vad ska vårdcentralen göra?",
+                                Filters(document="halland_ivo-aterredovisning-tillsyn-primarvard"))
+    cited = answer.nearest if answer.refused else answer.citations
+    assert cited
+    assert {c.document for c in cited} == {"halland_ivo-aterredovisning-tillsyn-primarvard"}
+
+
+@pytest.mark.parametrize("question", [" ", "x" * 2001])
+def test_empty_or_overlong_question_is_rejected(corpus_service: Styrdok, question: str) -> None:
+    with pytest.raises(ValueError):
+        corpus_service.ask(question)
+
+
+# --- what holds for every answer -------------------------------------------------------
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_answers_are_short_extractive_and_cited(corpus_service: Styrdok, question: str) -> None:
+    answer = ask(corpus_service, question)
+    chunks = chunks_by_id(corpus_service)
+
+    assert answer.question == question
+    assert len(answer.answer) <= corpus_service.settings.answer_max_chars
+    assert not answer.generated
+    assert answer.refused == (not answer.citations)
+    assert len(answer.citations) <= corpus_service.settings.citations_k
+    assert [citation.n for citation in answer.citations] == list(
+        range(1, len(answer.citations) + 1))
+    cited_texts = [flat(assert_cites_its_chunk(citation, chunks).text)
+                   for citation in answer.citations]
+    assert "total" in answer.timings_ms
+    if answer.refused:
+        return
+    body = answer.answer
+    if answer.language == "en":
+        body = body.removeprefix(load_prompt("answer_lead_en").strip()).strip()
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", body)}
+    assert markers == {citation.n for citation in answer.citations}
+    # Every sentence of the answer is a sentence of a cited passage, word for word.
+    for piece in re.split(r"\s*\[\d+\]\s*|\n", body):
+        for sentence in split_sentences(piece.removeprefix(ITEM_PREFIX)):
+            assert any(flat(sentence) in text for text in cited_texts), sentence
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_citation_quotes_are_verbatim_passages(corpus_service: Styrdok, question: str) -> None:
+    """A quote can be found in (and highlighted in) its passage; only whitespace may differ."""
+    answer = ask(corpus_service, question)
+    chunks = chunks_by_id(corpus_service)
+
+    for citation in answer.citations:
+        assert citation.quote
+        assert flat(citation.quote) in flat(chunks[citation.chunk_id].text), citation.quote
+
+
+# --- retrieval -----------------------------------------------------------------------------
+
+
+def test_region_filter_returns_only_that_region(corpus_service: Styrdok) -> None:
+    for mode in ("hybrid", "bm25", "dense"):
+        hits = corpus_service.search("läkare vårdcentral", k=10,
+                                     filters=Filters(region="Region Halland"),
+                                     mode=mode)
+        assert len(hits) == 10, mode
+        assert {hit.chunk.region for hit in hits} == {"Region Halland"}, mode
+
+
+def test_doc_type_filter(corpus_service: Styrdok) -> None:
+    hits = corpus_service.search("vite", k=5, filters=Filters(doc_type="uppföljning"))
+    assert hits
+    assert {hit.chunk.document for hit in hits} == {
+        "jamtland-harjedalen_uppfoljning-primarvard-2020"}
+
+
+def test_hybrid_search_finds_the_säbo_passage(corpus_service: Styrdok) -> None:
+    hits = corpus_service.search("SÄBO läkartid", k=3)
+
+    found = [hit for hit in hits if hit.chunk.document == VARMLAND
+             and "1 timme för 10 boende per vecka" in hit.chunk.text]
+    assert found, [(hit.chunk.document, hit.chunk.section) for hit in hits]
+    assert found[0].bm25_rank is not None and found[0].dense_rank is not None
+
+
+def test_search_hits_are_ranked_best_first(corpus_service: Styrdok) -> None:
+    hits = corpus_service.search("gynekologisk cellprovtagning", k=10)
+
+    assert len(hits) == 10
+    scores = [hit.score for hit in hits]
+    assert scores == sorted(scores, reverse=True)
+    assert len({hit.chunk.chunk_id for hit in hits}) == 10
+    assert hits[0].chunk.section == "1.2.13"
+
+
+def test_compound_part_query_finds_the_compound_in_the_corpus(corpus_service: Styrdok) -> None:
+    """'cellprov' (no such word in the corpus) reaches 'cellprovstagning' through BM25 alone."""
+    hits = corpus_service.search("cellprov", k=5, mode="bm25")
+    assert hits and "cellprovstagning" in hits[0].chunk.text
+    assert hits[0].chunk.section == "1.2.13"
+
+
+def test_abbreviation_query_finds_the_spelled_out_form(corpus_service: Styrdok) -> None:
+    hits = corpus_service.search("UMM läkarbemanning", k=3, mode="bm25")
+    assert hits[0].chunk.section == "1.2.4"
+    assert "Ungdomsmottagning" in hits[0].chunk.text or \
+        hits[0].chunk.heading.startswith("Ungdomsmottagning")
+
+
+def test_documents_list_the_corpus(corpus_service: Styrdok) -> None:
+    documents = {doc.document: doc for doc in corpus_service.documents()}
+
+    assert len(documents) == 5
+    assert documents[VARMLAND].region == "Region Värmland"
+    assert documents[VARMLAND].doc_type == "förfrågningsunderlag"
+    assert documents["vgr_fardplan-god-och-nara-vard"].year == 2022
+    snapshot = corpus_service.store.snapshot()
+    assert sum(doc.chunks for doc in documents.values()) == len(snapshot.chunks)

@@ -1,0 +1,122 @@
+"""Swedish lexical analysis for BM25: stems, stop words, compounds, abbreviations, typos."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rag.bm25 import LexicalIndex
+from rag.lexical import (
+    STOP_WORDS,
+    analyze,
+    analyze_query,
+    correct_typo,
+    query_words,
+    split_compound,
+    within_one_edit,
+)
+
+PASSAGES = [
+    "Vårdcentralen ska ha öppet vardagar mellan klockan 8 och 17.",
+    "Labbet analyserar prover och svaren skickas till vårdcentralen.",
+    "Ansvara för gynekologisk cellprovstagning för kvinnor mellan 23 och 64 års ålder.",
+    "Behovet av läkarinsats på barnmorskemottagningen beräknas till 3 timmar per vecka.",
+    "Läkare ska medverka i särskilt boende minst 1 timme för 10 boende per vecka.",
+]
+
+
+def ranking(query: str, passages: list[str] = PASSAGES) -> list[int]:
+    index = LexicalIndex.build([analyze(passage) for passage in passages])
+    scores = index.scores(analyze_query(query))
+    return [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] > 0]
+
+
+@pytest.mark.parametrize(("compound", "parts"), [
+    ("cellprovstagning", ("cell", "prov", "tagning")),
+    ("vårdcentral", ("vård", "central")),
+    ("ungdomsmottagning", ("ungdom", "mottagning")),
+    ("hälsoundersökning", ("hälso", "undersökning")),
+    ("vårdgaranti", ("vård", "garanti")),
+    ("läkartid", ("läkar", "tid")),
+])
+def test_split_compound_finds_the_parts_without_linking_letters(compound: str,
+                                                                parts: tuple[str, ...]) -> None:
+    assert split_compound(compound) == parts
+
+
+@pytest.mark.parametrize("word", ["barnen", "patient", "vecka", "kvinnor", "timmar"])
+def test_split_compound_keeps_ordinary_words_whole(word: str) -> None:
+    assert split_compound(word) == (word,)
+
+
+def test_query_for_a_compound_part_meets_the_compound() -> None:
+    """Snowball alone leaves 'cellprovstagning' whole, so 'provtagning' would not match it."""
+    query = analyze_query("provtagning")
+    indexed = analyze("cellprovstagning")
+
+    assert query[0] == "provtagning"  # the query's own whole-word stem …
+    assert "provtagning" in indexed  # … is indexed as the compound's tail
+    assert "cellprovstagning" in indexed  # and the whole word is still there
+
+
+def test_bm25_ranks_the_compound_passage_first_for_its_part() -> None:
+    assert not any("provtagning" in passage.split() for passage in PASSAGES)
+    order = ranking("provtagning")
+    assert order[0] == 2
+
+
+def test_bm25_finds_the_compound_for_a_different_part() -> None:
+    assert ranking("cellprov")[0] == 2
+
+
+@pytest.mark.parametrize(("abbreviation", "spelled"), [
+    ("BMM", "barnmorskemottagning"),
+    ("UMM", "ungdomsmottagning"),
+    ("BVC", "barnhälsovård"),
+    ("MBT", "medicinskt bedömningsteam"),
+])
+def test_abbreviation_and_spelled_out_form_meet_in_both_directions(abbreviation: str,
+                                                                   spelled: str) -> None:
+    assert set(analyze_query(abbreviation)) & set(analyze(spelled))
+    assert set(analyze_query(spelled)) & set(analyze(abbreviation))
+
+
+def test_säbo_finds_särskilt_boende_passage() -> None:
+    assert ranking("SÄBO")[0] == 4
+
+
+def test_bmm_query_finds_barnmorskemottagning_passage() -> None:
+    assert ranking("läkartid BMM")[0] == 3
+
+
+def test_stop_words_and_question_words_carry_no_terms() -> None:
+    assert analyze("Hur många är det som ska finnas på den?") == []
+    assert {"och", "att", "hur", "vad", "ska"} <= STOP_WORDS
+
+
+@pytest.mark.parametrize(("indexed", "asked"), [
+    ("timmar", "timme"), ("kvinnorna", "kvinnor"), ("besöken", "besök"), ("läkarna", "läkare"),
+    ("vårdcentralen", "vårdcentraler"),
+])
+def test_stemming_matches_inflected_forms(indexed: str, asked: str) -> None:
+    assert analyze(indexed)[0] == analyze_query(asked)[0]
+
+
+def test_typo_correction_uses_the_swedish_lexicon() -> None:
+    assert correct_typo("läkartd") == "läkartid"
+    assert correct_typo("vårdcentral") is None  # a correct word is left alone
+    assert correct_typo("bmm") is None  # too short to guess
+
+
+def test_within_one_edit() -> None:
+    assert within_one_edit("läkartd", "läkartid")
+    assert within_one_edit("ungdomsmotagning", "ungdomsmottagning")
+    assert within_one_edit("vårdcnetral", "vårdcentral")  # swapped letters
+    assert not within_one_edit("läkare", "lärare och")
+
+
+def test_english_question_words_bring_swedish_alternatives() -> None:
+    found = dict(query_words("How many doctor hours per week?", "en"))
+    assert set(found) >= {"doctor", "hours", "week"}
+    hours = {term for alternative in found["hours"] for term in alternative}
+    assert set(analyze("timmar")) <= hours
