@@ -79,6 +79,10 @@ def ingest(store: Store, paths: Iterable[Path], *, progress: bool = False,
             report.failed.append(IngestFailure(path=str(path), reason=str(error)))
         except OSError as error:
             report.failed.append(IngestFailure(path=str(path), reason=f"cannot read: {error}"))
+        except Exception as error:  # a parser bug on one file must not cost the rest of the batch
+            log.exception("ingest of %s failed", path)
+            report.failed.append(IngestFailure(
+                path=str(path), reason=f"unexpected error ({type(error).__name__}: {error})"))
         if on_document:
             on_document(doc_id)
     report.seconds = round(time.perf_counter() - started, 3)
@@ -89,6 +93,10 @@ def _ingest_file(store: Store, path: Path, meta: DocumentMeta, report: IngestRep
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise ReadError(f"unsupported file type '{path.suffix or path.name}' "
                         f"(supported: {', '.join(SUPPORTED_SUFFIXES)})")
+    limit_mb = store.settings.max_upload_mb
+    if path.stat().st_size > limit_mb * 1024 * 1024:
+        raise ReadError(f"file too large ({path.stat().st_size / 2**20:.1f} MB, "
+                        f"limit {limit_mb} MB: STYRDOK_MAX_UPLOAD_MB)")
     fingerprint = file_fingerprint(path, store.settings.chunk_max_chars, meta)
     previous = store.catalog.file_hash(meta.document)
     if previous == fingerprint:

@@ -74,11 +74,12 @@ def _pdf_pages(path: Path) -> list[str]:
 
 
 def _docx_text(path: Path) -> str:
-    try:
-        import docx
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
 
+    try:
         document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as error:
+    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as error:
         raise ReadError(f"corrupt or unreadable DOCX ({type(error).__name__})") from error
     lines: list[str] = []
     for paragraph in document.paragraphs:

@@ -17,6 +17,8 @@ from wordfreq import zipf_frequency
 
 TOKEN = re.compile(r"[0-9]+(?:[.,:][0-9]+)*|[^\W\d_]+", re.UNICODE)
 MIN_COMPOUND = 8
+# Longer "words" are blobs (base64, ids); real compounds in the corpus stop near 40 letters.
+MAX_COMPOUND = 48
 MIN_PART = 4
 MIN_ZIPF = 2.3
 LINKING = ("s", "e", "a", "u", "o", "")
@@ -136,12 +138,13 @@ def split_compound(word: str) -> tuple[str, ...]:
     frequency of the whole word (so common words like "vårdcentral" are split but "barnen"
     is not mistaken for "barn"+"en").
     """
-    if len(word) < MIN_COMPOUND or not word.isalpha():
+    if not MIN_COMPOUND <= len(word) <= MAX_COMPOUND or not word.isalpha():
         return (word,)
     best = _best_split(word)
     return best if best else (word,)
 
 
+@lru_cache(maxsize=200_000)
 def _best_split(word: str) -> tuple[str, ...] | None:
     """Fewest parts first (over-splitting is the usual failure), then the most frequent parts."""
     whole = zipf_frequency(word, "sv")

@@ -149,10 +149,7 @@ BAD_FILES = [
     pytest.param("binar.txt", lambda path: path.write_bytes(os.urandom(3000) + b"\x00" * 64),
                  r"binary data|undecodable", id="binary-named-txt"),
     pytest.param("trasig.docx", lambda path: path.write_bytes(b"PK\x03\x04 inte en zip"),
-                 r"DOCX", id="corrupt-docx", marks=pytest.mark.xfail(
-                     strict=True, raises=Exception,
-                     reason="ingest/readers._docx_text lets docx PackageNotFoundError escape: "
-                            "one corrupt .docx aborts the whole ingest batch")),
+                 r"DOCX", id="corrupt-docx"),
     pytest.param("bild.png", lambda path: Image.new("RGB", (8, 8)).save(path),
                  r"unsupported file type", id="unsupported-type"),
 ]
@@ -289,7 +286,8 @@ def test_empty_and_huge_questions_are_rejected(service: Styrdok, question: str) 
 ])
 def test_hostile_questions_get_a_clean_answer(service: Styrdok, question: str) -> None:
     answer = service.ask(question)
-    assert answer.question == question.strip()
+    assert answer.question
+    assert not any(unicodedata.category(char) in ("Cc", "Cf") for char in answer.question)
     assert "<script" not in answer.answer and "onerror" not in answer.answer
     assert not re.search(r"[\x00-\x08\x0b\x1b]", answer.answer)
     assert_verbatim(service, answer)
@@ -299,8 +297,21 @@ def test_hostile_questions_get_a_clean_answer(service: Styrdok, question: str) -
 
 
 def test_control_characters_do_not_change_the_answer(service: Styrdok) -> None:
-    answer = service.ask(BASE_QUESTION.replace(" timmar", " timmar\x00\x07\x1b\x7f"))
+    answer = service.ask(BASE_QUESTION.replace(" timmar", " timmar\x00\x07\x1b[31m\x7f\u202e"))
     assert not answer.refused and BASE_FACT in answer.answer
+    assert answer.question == BASE_QUESTION
+
+
+def test_oversized_file_is_refused_by_ingest(service: Styrdok, tmp_path: Path) -> None:
+    """The upload limit holds for a CLI or folder ingest too, before the file is read."""
+    before = inventory(service)
+    big = tmp_path / "jattestor.txt"
+    line = "Vårdcentralen ska erbjuda tid inom tre dagar.\n"
+    big.write_text(line * (service.settings.max_upload_mb * 1024 * 1024 // len(line) + 10))
+    report = service.ingest([big])
+    assert [failure.path for failure in report.failed] == [str(big)]
+    assert re.search(r"too large .*STYRDOK_MAX_UPLOAD_MB", report.failed[0].reason)
+    assert_nothing_lost(service, before)
 
 
 LONG_WORD_SCRIPT = textwrap.dedent("""
@@ -320,8 +331,6 @@ LONG_WORD_SCRIPT = textwrap.dedent("""
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="rag.lexical._best_split recurses without memo: "
-                   "a 100-letter 'word' takes ~100 s, 400 letters never ends (DoS)")
 def test_long_letter_runs_do_not_hang(tmp_path: Path) -> None:
     """A base64-like blob in a document or a question must not stall ingest or a worker."""
     try:

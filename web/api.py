@@ -6,6 +6,7 @@ limit comes from the settings), and FastAPI must see real classes, not names, in
 
 import json
 import logging
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Annotated, Any, Literal, Self
@@ -23,10 +24,25 @@ from web.feedback import FeedbackStore, Rating
 from web.limits import UploadSizeLimit
 from web.uploads import remove_document, safe_filename, store_upload, upload_metadata
 
-# At least one character that Python's str.strip() keeps, written with escapes that JSON Schema
-# (ECMA), pydantic (Rust) and Python regexes all read the same way (unlike \S, which differs).
-NON_BLANK = (r"[^\x09-\x0d\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f"
-             r"\u205f\u3000]")
+
+def _invisible_class() -> str:
+    """A regex class of the Basic Multilingual Plane's blank, control and format characters
+    (what str.strip() and the service's cleaning drop), in \\uXXXX escapes that JSON Schema
+    (ECMA), pydantic (Rust) and Python regexes all read the same way (unlike \\S)."""
+    invisible = [code for code in range(0x10000) if not 0xD800 <= code <= 0xDFFF and (
+        chr(code).isspace() or unicodedata.category(chr(code)) in ("Cc", "Cf"))]
+    ranges: list[tuple[int, int]] = []
+    for code in invisible:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+    return "".join(f"\\u{low:04x}" + (f"-\\u{high:04x}" if high > low else "")
+                   for low, high in ranges)
+
+
+# At least one character a person can see.
+NON_BLANK = f"[^{_invisible_class()}]"
 MAX_K = 50
 EVENT_STREAM = "text/event-stream"
 STREAM_DOC = (
@@ -211,10 +227,14 @@ def create_api(service: Styrdok, feedback: FeedbackStore) -> FastAPI:
         stream: Annotated[bool, Query(description="Stream server-sent events (see above).")]
         = False,
     ) -> Answer | StreamingResponse:
-        # The model already enforces what service.ask checks (non-blank, not too long).
-        if not stream:
-            return service.ask(request.question, request.filters)
-        events = answer_events(service.ask_stream(request.question, request.filters))
+        # The model enforces what service.ask checks (visible, not too long), except for a
+        # question of nothing but astral-plane format characters.
+        try:
+            if not stream:
+                return service.ask(request.question, request.filters)
+            events = answer_events(service.ask_stream(request.question, request.filters))
+        except ValueError as error:
+            raise ApiError(422, "invalid_request", f"question: {error}") from error
         return StreamingResponse(events, media_type=EVENT_STREAM,
                                  headers={"Cache-Control": "no-cache",
                                           "X-Accel-Buffering": "no"})

@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 
 from rag.models import Answer, Filters
-from rag.service import Styrdok
+from rag.service import Styrdok, without_control_characters
 from web.auth import check_write_key
 from web.errors import ApiError
 from web.feedback import FeedbackStore, Rating
@@ -55,7 +55,7 @@ class Actions:
         """Outputs as the answer grows: streamed model text first (when a model is
         configured), then the final answer with its source cards."""
         history = list(history or [])
-        question = (question or "").strip()
+        question = without_control_characters(question or "").strip()
         limit = self.service.settings.max_question_chars
         if not question:
             yield self._not_asked(history, "Skriv en fråga först.", question)
