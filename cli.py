@@ -1,4 +1,5 @@
-"""The `styrdok` command: ingest, remove, docs, search, ask, eval, serve (thin over the service)."""
+"""The `styrdok` command: ingest, reindex, remove, docs, search, ask, eval, serve (thin over
+the service)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,13 @@ def ingest(paths: Annotated[list[Path] | None, typer.Argument(
                f"({report.chunks_written} avsnitt, {report.embedded} nyinbäddade, "
                f"{report.seconds:.1f} s)")
     raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def reindex(quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
+    """Rewrite all vectors from the catalog (after restoring it, or onto a new Chroma server)."""
+    written, embedded = _service().reindex(progress=not quiet)
+    typer.echo(f"Omindexerade: {written} avsnitt ({embedded} nyinbäddade)")
 
 
 @app.command()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import threading
 from pathlib import Path
 
 import bm25s
@@ -44,16 +46,25 @@ class LexicalIndex:
         return index
 
     def _save(self, folder: Path, target: Path) -> None:
+        """Save for the other workers; several may build the same generation at once, so
+        each writes its own staging folder, the first rename wins, and only older
+        generations are deleted. The index in memory serves either way."""
         if self._retriever is None:
             return
-        folder.mkdir(parents=True, exist_ok=True)
-        staging = folder / f".{target.name}.tmp"
-        shutil.rmtree(staging, ignore_errors=True)
-        self._retriever.save(str(staging), show_progress=False)
-        shutil.rmtree(target, ignore_errors=True)
-        staging.rename(target)
+        staging = folder / f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._retriever.save(str(staging), show_progress=False)
+            if target.is_dir():
+                shutil.rmtree(target, ignore_errors=True)  # an unreadable one (see load)
+            staging.rename(target)
+        except OSError as error:
+            if not target.is_dir():
+                log.warning("bm25 index %s not saved (%s)", target, error)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
         for old in folder.glob("g*"):
-            if old != target:
+            if old.name < target.name:
                 shutil.rmtree(old, ignore_errors=True)
 
     def scores(self, query_terms: list[str], mask: np.ndarray | None = None) -> np.ndarray:

@@ -122,7 +122,8 @@ class Catalog:
     # --- writes --------------------------------------------------------------------------
 
     def replace_document(self, meta: DocumentMeta, path: str, file_hash: str,
-                         chunks: list[Chunk], terms: list[list[str]]) -> None:
+                         chunks: list[Chunk], terms: list[list[str]]) -> int:
+        """Swap the document's chunks in; returns the new generation."""
         now = datetime.now(UTC).isoformat(timespec="seconds")
         with self._tx() as db:
             db.execute("DELETE FROM chunks WHERE document=?", (meta.document,))
@@ -135,20 +136,21 @@ class Catalog:
                 "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (meta.document, meta.title, meta.region, meta.doc_type, meta.year, meta.source,
                  path, file_hash, now, len(chunks)))
-            self._bump(db)
+            return self._bump(db)
 
-    def remove_document(self, document: str) -> bool:
+    def remove_document(self, document: str) -> int | None:
+        """Delete the document; returns the new generation, or None if it was not there."""
         with self._tx() as db:
             removed = db.execute("DELETE FROM documents WHERE document=?", (document,)).rowcount
             db.execute("DELETE FROM chunks WHERE document=?", (document,))
-            if removed:
-                self._bump(db)
-        return bool(removed)
+            return self._bump(db) if removed else None
 
     @staticmethod
-    def _bump(db: sqlite3.Connection) -> None:
-        db.execute("INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) "
-                   "DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+    def _bump(db: sqlite3.Connection) -> int:
+        row = db.execute("INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) "
+                         "DO UPDATE SET value = CAST(value AS INTEGER) + 1 "
+                         "RETURNING value").fetchone()
+        return int(row[0])
 
     # --- embedding cache ---------------------------------------------------------------
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
+from tqdm import tqdm
 
 from ingest import pipeline
 from rag.chain import build_chain, build_draft_chain, run, run_stream
@@ -50,7 +53,7 @@ class Styrdok:
                           filters or Filters())
 
     def _checked(self, question: str) -> str:
-        question = question.strip()
+        question = without_control_characters(question).strip()
         if not question:
             raise ValueError("empty question")
         if len(question) > self.settings.max_question_chars:
@@ -70,9 +73,31 @@ class Styrdok:
         with self._write_lock:
             return pipeline.ingest(self.store, paths, progress=progress, metadata=metadata)
 
+    def reindex(self, progress: bool = False) -> tuple[int, int]:
+        """Vectors for every catalog chunk, from the embedding cache where it has them, then
+        the unreferenced ones collected: (chunks written, newly embedded)."""
+        with self._write_lock:
+            bar = tqdm(total=len(self.store.catalog.chunk_ids()), desc="Reindex", unit="avsnitt",
+                       disable=not progress, leave=False)
+            with bar:
+                written = self.store.reindex(bar.update)
+            self.store.collect_garbage()
+            return written
+
     def remove(self, document: str) -> bool:
         with self._write_lock:
             return pipeline.remove(self.store, document)
+
+
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+
+
+def without_control_characters(text: str) -> str:
+    """Drop terminal escapes, control and format characters (bidi overrides, zero-width
+    spaces) that a pasted question may carry; line breaks and tabs become spaces."""
+    text = _ANSI_ESCAPE.sub("", text)
+    return "".join(" " if char in "\n\r\t" else char for char in text
+                   if char in "\n\r\t" or unicodedata.category(char) not in ("Cc", "Cf"))
 
 
 def _configured_model(settings: Settings) -> BaseChatModel | None:

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(None, description="Use a Chroma server "
                                    "(http://host:port) instead of the embedded store.")
     collection: str = Field("styrdok", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]{2,62}$")
+    orphan_grace_s: float = Field(600.0, ge=0, description="Vectors no chunk references are "
+                                  "deleted only after this long (another worker may be "
+                                  "mid-write).")
 
     # Chunking
     chunk_max_chars: int = Field(900, ge=200, le=4000)
@@ -53,7 +56,8 @@ class Settings(BaseSettings):
                                       "endpoints are refused when none is configured.")
     require_key_for_reads: bool = False
     max_question_chars: int = Field(2000, ge=10)
-    max_upload_mb: int = Field(20, ge=1)
+    max_upload_mb: int = Field(20, ge=1, description="Largest document accepted, by upload "
+                               "and by ingest (MB).")
 
     # Optional LLM
     llm_provider: LLMProvider = "none"

@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +26,8 @@ from rag.lexical import analyze, name_terms, within_one_edit
 from rag.models import Chunk, DocumentInfo, DocumentMeta, Filters
 from rag.settings import Settings
 from rag.vectors import VectorStore
+
+REINDEX_BATCH = 500
 
 
 def index_text(chunk: Chunk) -> str:
@@ -89,6 +93,8 @@ class Store:
         self.embedder = embedder
         self.catalog = Catalog(settings.catalog_path)
         self.catalog.bind_embedder(embedder.name, embedder.dim)
+        # Read before opening the vectors: a write landing in between is then reloaded.
+        self._vectors_generation = self.catalog.generation()
         self.vectors = VectorStore(settings, embedder)
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
@@ -102,6 +108,9 @@ class Store:
         if current is not None and current.generation == generation:
             return current
         with self._lock:
+            if self.vectors.embedded and self._vectors_generation != generation:
+                self.vectors.reopen()  # another process wrote: load its vectors
+                self._vectors_generation = generation
             if self._snapshot is None or self._snapshot.generation != generation:
                 generation, chunks, terms = self.catalog.snapshot()
                 lexical = LexicalIndex.load_or_build(self.settings.data_dir / "bm25",
@@ -135,21 +144,48 @@ class Store:
         old_ids = set(self.catalog.document_chunk_ids(meta.document))
         self.vectors.upsert(chunks, vectors)
         terms = [analyze(index_text(chunk)) for chunk in chunks]
-        self.catalog.replace_document(meta, path, file_hash, chunks, terms)
+        self._note_own_write(self.catalog.replace_document(meta, path, file_hash, chunks, terms))
         stale = sorted(old_ids - {chunk.chunk_id for chunk in chunks})
         if stale:
             self.vectors.delete(stale)
 
     def remove_document(self, document: str) -> bool:
         ids = self.catalog.document_chunk_ids(document)
-        removed = self.catalog.remove_document(document)
+        generation = self.catalog.remove_document(document)
+        if generation is not None:
+            self._note_own_write(generation)
         if ids:
             self.vectors.delete(ids)
-        return removed
+        return generation is not None
+
+    def _note_own_write(self, generation: int) -> None:
+        """Our own write is already in our vectors; any other generation in between was
+        another process's, and the next snapshot reloads the vectors."""
+        with self._lock:
+            if generation == self._vectors_generation + 1:
+                self._vectors_generation = generation
+
+    def reindex(self, on_batch: Callable[[int], None] | None = None) -> tuple[int, int]:
+        """Rewrite every catalog chunk's vector into Chroma (after a restore, or onto a new
+        Chroma server); vectors come from the embedding cache, so the model runs only for
+        text it has never seen. Returns (chunks written, newly embedded)."""
+        _, chunks, _ = self.catalog.snapshot()
+        embedded = 0
+        for start in range(0, len(chunks), REINDEX_BATCH):
+            batch = chunks[start:start + REINDEX_BATCH]
+            vectors, fresh = self.embed_chunks(batch)
+            self.vectors.upsert(batch, vectors)
+            embedded += fresh
+            if on_batch:
+                on_batch(len(batch))
+        return len(chunks), embedded
 
     def collect_garbage(self) -> int:
-        """Delete vectors whose chunks are not in the catalog (left by an interrupted write)."""
-        orphans = sorted(self.vectors.ids() - self.catalog.chunk_ids())
+        """Delete vectors whose chunks are not in the catalog (left by an interrupted write),
+        once they are older than the grace period another worker's write may still need."""
+        self.snapshot()  # reload the vectors first if another process has written
+        orphans = self.vectors.orphans(self.catalog.chunk_ids(),
+                                       time.time() - self.settings.orphan_grace_s)
         if orphans:
             self.vectors.delete(orphans)
         return len(orphans)

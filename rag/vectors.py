@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlparse
 
@@ -56,61 +60,138 @@ def chroma_client(settings: Settings) -> ClientAPI:
 
 
 class VectorStore:
+    """Chunk vectors in a Chroma collection.
+
+    An embedded (PersistentClient) Chroma keeps its HNSW index in process memory and never
+    sees vectors another process wrote; `reopen` loads them (the store calls it when another
+    process changed the catalog). A Chroma server needs no reopening.
+    """
+
     def __init__(self, settings: Settings, embedder: Embedder) -> None:
-        self._client = chroma_client(settings)
-        self._collection = self._client.get_or_create_collection(
-            name=settings.collection,
-            embedding_function=StyrdokEmbeddingFunction(embedder),  # type: ignore[arg-type]
+        self._settings = settings
+        self._embedder = embedder
+        self._gate = _SwapGate()
+        self._client, self._collection = self._open()
+
+    @property
+    def embedded(self) -> bool:
+        return not self._settings.chroma_url
+
+    def _open(self) -> tuple[ClientAPI, Any]:
+        client = chroma_client(self._settings)
+        collection = client.get_or_create_collection(
+            name=self._settings.collection,
+            embedding_function=StyrdokEmbeddingFunction(self._embedder),  # type: ignore[arg-type]
             configuration={"hnsw": {"space": "cosine", "ef_construction": HNSW_EF,
                                     "ef_search": HNSW_EF}},
-            metadata={"embedder": embedder.name},
+            metadata={"embedder": self._embedder.name},
         )
-        hnsw = (self._collection.configuration or {}).get("hnsw") or {}
+        hnsw = (collection.configuration or {}).get("hnsw") or {}
         if hnsw.get("ef_search", HNSW_EF) < HNSW_EF:  # a collection made by an older version
-            self._collection.modify(configuration={"hnsw": {"ef_search": HNSW_EF}})
+            collection.modify(configuration={"hnsw": {"ef_search": HNSW_EF}})
+        return client, collection
+
+    def reopen(self) -> None:
+        """Reload the collection from disk, once no call is using the current one."""
+        with self._gate.exclusive():
+            # Closing drops Chroma's per-path system, so _open reads the disk (ClientAPI omits
+            # close() from its type, the Client class has it).
+            self._client.close()  # type: ignore[attr-defined]
+            self._client, self._collection = self._open()
 
     def upsert(self, chunks: list[Chunk], vectors: np.ndarray) -> None:
-        for start in range(0, len(chunks), 1000):
-            batch = chunks[start:start + 1000]
-            self._collection.upsert(
-                ids=[chunk.chunk_id for chunk in batch],
-                embeddings=vectors[start:start + len(batch)],
-                metadatas=[_metadata(chunk) for chunk in batch],
-                documents=[chunk.text for chunk in batch],
-            )
+        written_at = int(time.time())
+        with self._gate.shared():
+            for start in range(0, len(chunks), 1000):
+                batch = chunks[start:start + 1000]
+                self._collection.upsert(
+                    ids=[chunk.chunk_id for chunk in batch],
+                    embeddings=vectors[start:start + len(batch)],
+                    metadatas=[_metadata(chunk, written_at) for chunk in batch],
+                    documents=[chunk.text for chunk in batch],
+                )
 
     def delete(self, ids: list[str]) -> None:
-        for start in range(0, len(ids), 1000):
-            self._collection.delete(ids=ids[start:start + 1000])
+        with self._gate.shared():
+            for start in range(0, len(ids), 1000):
+                self._collection.delete(ids=ids[start:start + 1000])
 
     def ids(self) -> set[str]:
-        found: set[str] = set()
+        return set(self._written_at())
+
+    def _written_at(self) -> dict[str, int]:
+        found: dict[str, int] = {}
         offset = 0
-        while True:
-            page = self._collection.get(include=[], limit=5000, offset=offset)
-            found.update(page["ids"])
-            if len(page["ids"]) < 5000:
-                return found
-            offset += 5000
+        with self._gate.shared():
+            while True:
+                page = self._collection.get(include=["metadatas"], limit=5000, offset=offset)
+                metadatas = page["metadatas"] or [None] * len(page["ids"])
+                for chunk_id, metadata in zip(page["ids"], metadatas, strict=True):
+                    found[chunk_id] = int((metadata or {}).get("written_at") or 0)
+                if len(page["ids"]) < 5000:
+                    return found
+                offset += 5000
+
+    def orphans(self, referenced: set[str], written_before: float) -> list[str]:
+        """Vectors no chunk references that were written before `written_before`: younger
+        ones may belong to a write another worker has not committed yet."""
+        return sorted(chunk_id for chunk_id, written_at in self._written_at().items()
+                      if chunk_id not in referenced and written_at < written_before)
 
     def count(self) -> int:
-        return int(self._collection.count())
+        with self._gate.shared():
+            return int(self._collection.count())
 
     def query(self, vector: np.ndarray, k: int, filters: Filters) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) best first."""
-        if self.count() == 0:
-            return []
-        result = self._collection.query(query_embeddings=[vector], n_results=k,
-                                        where=_where(filters), include=["distances"])
+        with self._gate.shared():
+            if self._collection.count() == 0:
+                return []
+            result = self._collection.query(query_embeddings=[vector], n_results=k,
+                                            where=_where(filters), include=["distances"])
         ids = result["ids"][0]
         distances = (result.get("distances") or [[]])[0]
         return [(chunk_id, 1.0 - float(distance))
                 for chunk_id, distance in zip(ids, distances, strict=True)]
 
 
-def _metadata(chunk: Chunk) -> dict[str, str | int]:
+class _SwapGate:
+    """Many concurrent users of the collection, or one swap of it, never both."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._users = 0
+        self._swapping = False
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._condition:
+            self._condition.wait_for(lambda: not self._swapping)
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._users -= 1
+                self._condition.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._condition:
+            self._condition.wait_for(lambda: not self._swapping)
+            self._swapping = True  # new users wait from here, so the swap is not starved
+            self._condition.wait_for(lambda: self._users == 0)
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._swapping = False
+                self._condition.notify_all()
+
+
+def _metadata(chunk: Chunk, written_at: int) -> dict[str, str | int]:
     return {"document": chunk.document, "region": chunk.region, "doc_type": chunk.doc_type,
-            "section": chunk.section, "page": chunk.page or 0}
+            "section": chunk.section, "page": chunk.page or 0, "written_at": written_at}
 
 
 def _where(filters: Filters) -> dict[str, Any] | None:

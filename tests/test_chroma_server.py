@@ -154,7 +154,7 @@ def test_workers_share_one_server_and_data_dir(tmp_path: Path,
                                                chroma_server: ChromaServer) -> None:
     """A running worker sees, in both BM25 and dense search, a document another worker
     process ingested: the catalog generation makes it reload BM25, vectors are on the
-    server. (With embedded Chroma the dense side would stay stale: test_concurrency.py.)"""
+    server."""
     data = tmp_path / "data"
     worker = Styrdok(Settings(data_dir=data, chroma_url=chroma_server.url), shared_embedder())
     bmm, jour = write_docs(tmp_path / "docs", ["testland_bmm", "testland_jour"])

@@ -4,12 +4,16 @@ and converges on a re-run with no duplicate or orphaned chunks."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
 import threading
 from collections import Counter
+from contextlib import closing
 from functools import cache
 from pathlib import Path
 
@@ -75,9 +79,11 @@ def run_child(data: Path, docs: Path, mode: str = "normal",
               kill_after_done: int | None = None) -> subprocess.CompletedProcess[str]:
     """Run the child; with kill_after_done, SIGKILL it from here once that many documents
     are reported written."""
+    # No grace period: here nobody else is writing, so strays are collected on the re-run.
+    env = {**os.environ, "STYRDOK_ORPHAN_GRACE_S": "0"}
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(data), str(docs), mode],
                              cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
+                             text=True, env=env)
     stderr: list[str] = []
 
     def watch() -> None:
@@ -107,8 +113,8 @@ def shared_embedder() -> Embedder:
 
 def open_service(data: Path) -> Styrdok:
     """A service as a freshly started process sees the store. Chroma caches one embedded
-    system per path and per process, and its in-memory HNSW never sees vectors another
-    process wrote (see test_concurrency.py), so the cache is dropped first."""
+    system per path and per process; a new Store here would reuse the HNSW of an earlier
+    one, which predates the child's writes, so the cache is dropped first."""
     SharedSystemClient.clear_system_cache()
     return Styrdok(Settings(data_dir=data), shared_embedder())
 
@@ -220,3 +226,29 @@ def test_sigkill_while_replacing_a_document(tmp_path: Path) -> None:
     assert_consistent(service, documents=DOCS)
     assert_clean(service)
     assert_answers(service, hours=9)
+
+
+def test_restore_from_a_catalog_backup_with_reindex(tmp_path: Path) -> None:
+    """The backup is the catalog alone (sqlite3 .backup, taken while serving); a new data
+    dir restored from it gets its vectors back from the embedding cache, without the model."""
+    docs, data = tmp_path / "docs", tmp_path / "data"
+    write_docs(docs, hours=7)
+    assert run_child(data, docs).returncode == 0
+    backup = tmp_path / "backup.sqlite3"
+    with closing(sqlite3.connect(data / "catalog.sqlite3")) as live, \
+            closing(sqlite3.connect(backup)) as copy:
+        live.backup(copy)
+
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    shutil.copy(backup, restored / "catalog.sqlite3")
+    service = open_service(restored)
+    assert service.store.vectors.count() == 0
+    assert not service.search("Falun vaccinationer", k=5, mode="dense")
+    written, embedded = service.reindex()
+    assert (written, embedded) == (len(service.store.catalog.chunk_ids()), 0)
+    assert_consistent(service, documents=DOCS)
+    assert_clean(service)
+    assert_answers(service, hours=7)
+    hits = service.search("Falun vaccinationer", k=3, mode="dense")
+    assert hits and hits[0].chunk.document.startswith("testland_uppfoljning-")
