@@ -108,9 +108,7 @@ class Store:
         if current is not None and current.generation == generation:
             return current
         with self._lock:
-            if self.vectors.embedded and self._vectors_generation != generation:
-                self.vectors.reopen()  # another process wrote: load its vectors
-                self._vectors_generation = generation
+            self._reload_vectors_if_stale(generation)
             if self._snapshot is None or self._snapshot.generation != generation:
                 generation, chunks, terms = self.catalog.snapshot()
                 lexical = LexicalIndex.load_or_build(self.settings.data_dir / "bm25",
@@ -118,6 +116,12 @@ class Store:
                 self._snapshot = Snapshot(generation, chunks, lexical,
                                           [frozenset(chunk_terms) for chunk_terms in terms])
             return self._snapshot
+
+    def _reload_vectors_if_stale(self, generation: int) -> None:
+        """Embedded Chroma: load the vectors another process wrote (caller holds the lock)."""
+        if self.vectors.embedded and self._vectors_generation != generation:
+            self.vectors.reopen()
+            self._vectors_generation = generation
 
     def documents(self) -> list[DocumentInfo]:
         return self.catalog.documents()
@@ -183,9 +187,12 @@ class Store:
     def collect_garbage(self) -> int:
         """Delete vectors whose chunks are not in the catalog (left by an interrupted write),
         once they are older than the grace period another worker's write may still need."""
-        self.snapshot()  # reload the vectors first if another process has written
-        orphans = self.vectors.orphans(self.catalog.chunk_ids(),
-                                       time.time() - self.settings.orphan_grace_s)
+        with self._lock:
+            self._reload_vectors_if_stale(self.catalog.generation())
+        referenced = self.catalog.chunk_ids()
+        if self.vectors.count() <= len(referenced):
+            return 0  # every referenced chunk has its vector (they are written first): no strays
+        orphans = self.vectors.orphans(referenced, time.time() - self.settings.orphan_grace_s)
         if orphans:
             self.vectors.delete(orphans)
         return len(orphans)

