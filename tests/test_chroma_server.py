@@ -4,21 +4,19 @@ ingest, search and remove through it, and several workers sharing one server and
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import textwrap
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import chromadb
 import httpx
 import pytest
+from helpers import free_port, shared_embedder
 
-from rag.embeddings import Embedder, build_embedder
 from rag.service import Styrdok
 from rag.settings import Settings
 
@@ -42,12 +40,6 @@ class ChromaServer:
     url: str
     path: Path
     process: subprocess.Popen[bytes]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_chroma(path: Path, port: int) -> ChromaServer:
@@ -85,11 +77,6 @@ def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
     server = start_chroma(tmp_path / "chroma-server", free_port())
     yield server
     stop_chroma(server)
-
-
-@cache
-def shared_embedder() -> Embedder:
-    return build_embedder(Settings())
 
 
 def write_docs(folder: Path, names: list[str]) -> list[Path]:

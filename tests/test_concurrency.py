@@ -12,14 +12,13 @@ import textwrap
 import threading
 import time
 from collections import Counter
-from functools import cache
 from pathlib import Path
 
 import pytest
+from helpers import shared_embedder
 
 from ingest.manifest import metadata_for
 from ingest.pipeline import parse_document
-from rag.embeddings import Embedder, build_embedder
 from rag.models import SearchHit
 from rag.service import Styrdok
 from rag.settings import Settings
@@ -49,11 +48,6 @@ def versions_in(texts: list[str]) -> set[str]:
     return {version for text in texts for version, marker in (("A", "7 timmar"),
                                                                ("B", "9 timmar"))
             if marker in text}
-
-
-@cache
-def shared_embedder() -> Embedder:
-    return build_embedder(Settings())
 
 
 def test_readers_see_a_document_wholly_old_or_wholly_new(tmp_path: Path) -> None:

@@ -14,13 +14,12 @@ import textwrap
 import threading
 from collections import Counter
 from contextlib import closing
-from functools import cache
 from pathlib import Path
 
 import pytest
 from chromadb.api.shared_system_client import SharedSystemClient
+from helpers import shared_embedder
 
-from rag.embeddings import Embedder, build_embedder
 from rag.service import Styrdok
 from rag.settings import Settings
 
@@ -104,11 +103,6 @@ def run_child(data: Path, docs: Path, mode: str = "normal",
     assert child.stdout is not None
     return subprocess.CompletedProcess(child.args, child.returncode, child.stdout.read(),
                                        "".join(stderr))
-
-
-@cache
-def shared_embedder() -> Embedder:
-    return build_embedder(Settings())
 
 
 def open_service(data: Path) -> Styrdok:

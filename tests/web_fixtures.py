@@ -5,21 +5,19 @@ One embedder is loaded per test session and shared by every service the web test
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
+from helpers import free_port, shared_embedder
 from pydantic import SecretStr
 
 from app import create_app
-from rag.embeddings import Embedder, build_embedder
 from rag.models import DocumentMeta
 from rag.service import Styrdok
 from rag.settings import Settings
@@ -53,11 +51,6 @@ SMALL_DOC_QUESTION = "Hur många timmar läkarinsats per vecka krävs för BMM?"
 UNANSWERABLE_QUESTION = "Vad kostar parkeringen vid länssjukhuset på helger?"
 
 
-@cache
-def shared_embedder() -> Embedder:
-    return build_embedder(Settings())
-
-
 def make_service(data_dir: Path, **overrides: Any) -> Styrdok:
     """A real service over its own data dir (overrides go to Settings)."""
     overrides.setdefault("api_keys", [SecretStr(API_KEY)])
@@ -71,13 +64,6 @@ def ingest_small_doc(service: Styrdok, folder: Path) -> Path:
     report = service.ingest([path], metadata=SMALL_DOC_META)
     assert report.ok and report.added == [SMALL_DOC_ID], report
     return path
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextmanager
