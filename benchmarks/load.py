@@ -26,6 +26,8 @@ from pathlib import Path
 
 import httpx
 
+from evals.metrics import percentile
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = Path(tempfile.gettempdir()) / "styrdok-load-data"
 FALLBACK_QUESTIONS = ["Hur mycket läkartid ska finnas på BMM?",
@@ -46,13 +48,13 @@ class Phase:
         total = len(done) + sum(self.errors.values())
 
         def pct(q: float) -> float:
-            return round(done[min(len(done) - 1, int(q * len(done)))], 1) if done else 0.0
+            return percentile(done, q) or 0.0
 
         return {"endpoint": self.endpoint, "clients": self.clients,
                 "seconds": round(self.seconds, 1), "requests": total,
                 "errors": sum(self.errors.values()),
                 "req_per_s": round(total / self.seconds, 1) if self.seconds else 0.0,
-                "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99),
+                "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99),
                 "max_ms": round(done[-1], 1) if done else 0.0,
                 "mean_ms": round(statistics.fmean(done), 1) if done else 0.0,
                 "error_kinds": dict(self.errors)}
