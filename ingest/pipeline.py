@@ -93,9 +93,9 @@ def _ingest_file(store: Store, path: Path, meta: DocumentMeta, report: IngestRep
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise ReadError(f"unsupported file type '{path.suffix or path.name}' "
                         f"(supported: {', '.join(SUPPORTED_SUFFIXES)})")
-    limit_mb = store.settings.max_upload_mb
-    if path.stat().st_size > limit_mb * 1024 * 1024:
-        raise ReadError(f"file too large ({path.stat().st_size / 2**20:.1f} MB, "
+    limit_mb, size = store.settings.max_upload_mb, path.stat().st_size
+    if size > limit_mb * 1024 * 1024:
+        raise ReadError(f"file too large ({size / 2**20:.1f} MB, "
                         f"limit {limit_mb} MB: STYRDOK_MAX_UPLOAD_MB)")
     fingerprint = file_fingerprint(path, store.settings.chunk_max_chars, meta)
     previous = store.catalog.file_hash(meta.document)

@@ -90,6 +90,8 @@ class Styrdok:
 
 
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+# Unicode categories dropped from questions: control (Cc) and format (Cf) characters.
+INVISIBLE_CATEGORIES = ("Cc", "Cf")
 
 
 def without_control_characters(text: str) -> str:
@@ -97,7 +99,7 @@ def without_control_characters(text: str) -> str:
     spaces) that a pasted question may carry; line breaks and tabs become spaces."""
     text = _ANSI_ESCAPE.sub("", text)
     return "".join(" " if char in "\n\r\t" else char for char in text
-                   if char in "\n\r\t" or unicodedata.category(char) not in ("Cc", "Cf"))
+                   if char in "\n\r\t" or unicodedata.category(char) not in INVISIBLE_CATEGORIES)
 
 
 def _configured_model(settings: Settings) -> BaseChatModel | None:

@@ -117,19 +117,23 @@ class VectorStore:
                 self._collection.delete(ids=ids[start:start + 1000])
 
     def ids(self) -> set[str]:
-        return set(self._written_at())
+        return {chunk_id for page in self._pages(include=[]) for chunk_id in page["ids"]}
 
     def _written_at(self) -> dict[str, int]:
-        found: dict[str, int] = {}
+        return {chunk_id: int((metadata or {}).get("written_at") or 0)
+                for page in self._pages(include=["metadatas"])
+                for chunk_id, metadata in zip(
+                    page["ids"], page["metadatas"] or [None] * len(page["ids"]), strict=True)}
+
+    def _pages(self, include: list[str]) -> Iterator[Any]:
+        """The whole collection, 5000 vectors a page."""
         offset = 0
         with self._gate.shared():
             while True:
-                page = self._collection.get(include=["metadatas"], limit=5000, offset=offset)
-                metadatas = page["metadatas"] or [None] * len(page["ids"])
-                for chunk_id, metadata in zip(page["ids"], metadatas, strict=True):
-                    found[chunk_id] = int((metadata or {}).get("written_at") or 0)
+                page = self._collection.get(include=include, limit=5000, offset=offset)
+                yield page
                 if len(page["ids"]) < 5000:
-                    return found
+                    return
                 offset += 5000
 
     def orphans(self, referenced: set[str], written_before: float) -> list[str]:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rag.models import Answer, Filters, SearchHit
 from rag.retrieval import Mode
-from rag.service import Styrdok
+from rag.service import INVISIBLE_CATEGORIES, Styrdok
 from web.auth import require_read_key, require_write_key
 from web.errors import ApiError, ErrorBody, ErrorDetail, error_responses, install_error_handlers
 from web.feedback import FeedbackStore, Rating
@@ -30,7 +30,7 @@ def _invisible_class() -> str:
     (what str.strip() and the service's cleaning drop), in \\uXXXX escapes that JSON Schema
     (ECMA), pydantic (Rust) and Python regexes all read the same way (unlike \\S)."""
     invisible = [code for code in range(0x10000) if not 0xD800 <= code <= 0xDFFF and (
-        chr(code).isspace() or unicodedata.category(chr(code)) in ("Cc", "Cf"))]
+        chr(code).isspace() or unicodedata.category(chr(code)) in INVISIBLE_CATEGORIES)]
     ranges: list[tuple[int, int]] = []
     for code in invisible:
         if ranges and ranges[-1][1] == code - 1:
