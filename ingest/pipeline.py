@@ -15,7 +15,7 @@ from ingest.clean import clean_blocks
 from ingest.manifest import MANIFEST_NAME, load_manifest, metadata_for
 from ingest.readers import SUPPORTED_SUFFIXES, ReadError, read_lines
 from rag.models import Chunk, DocumentMeta, IngestFailure, IngestReport
-from rag.store import Store
+from rag.store.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,3 @@ def _ingest_file(store: Store, path: Path, meta: DocumentMeta, report: IngestRep
     report.embedded += embedded
     log.info("ingested %s: %d chunks (%d embedded)", meta.document, len(chunks), embedded)
 
-
-def remove(store: Store, document: str) -> bool:
-    return store.remove_document(document)

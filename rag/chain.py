@@ -1,8 +1,8 @@
 """The question-answering chain (LangChain runnables): retrieve -> answer -> (generate).
 
 The extractive answer is always built first. With a language model configured, the top passages
-go to `rag.generate` as numbered sources; its verified answer replaces the extractive one, or the
-extractive one is kept with a notice. With no model the chain is retrieve -> answer, as before.
+go to `rag.generate.llm` as numbered sources; its verified answer replaces the extractive one,
+or the extractive one is kept with a notice. With no model the chain is retrieve -> answer.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from typing import Any, TypedDict
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from rag.answer import build_answer, citation, preview
-from rag.generate import generate_answer, stream_answer
-from rag.language import Language, detect_language
+from rag.answer.extractive import build_answer, citation, preview
+from rag.generate.llm import generate_answer, stream_answer
 from rag.models import Answer, Citation, Filters, SearchHit
-from rag.retrieval import HybridSearcher
+from rag.retrieve.hybrid import HybridSearcher
 from rag.settings import Settings
+from rag.text.language import Language, detect_language
 
 
 class ChainInput(TypedDict):

@@ -1,4 +1,4 @@
-"""Styrdok as one object: what the CLI, the API, the UI and the evals all call."""
+"""The question side of Styrdok as one object; `ingest.service.Styrdok` adds ingest."""
 
 from __future__ import annotations
 
@@ -7,24 +7,22 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterator
-from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 from tqdm import tqdm
 
-from ingest import pipeline
 from rag.chain import build_chain, build_draft_chain, run, run_stream
-from rag.embeddings import Embedder, build_embedder
-from rag.generate import chat_model
-from rag.models import Answer, DocumentInfo, DocumentMeta, Filters, IngestReport, SearchHit
-from rag.retrieval import HybridSearcher, Mode
+from rag.generate.llm import chat_model
+from rag.models import Answer, DocumentInfo, Filters, SearchHit
+from rag.retrieve.hybrid import HybridSearcher, Mode
 from rag.settings import Settings
-from rag.store import Store
+from rag.store.embeddings import Embedder, build_embedder
+from rag.store.store import Store
 
 log = logging.getLogger(__name__)
 
 
-class Styrdok:
+class Assistant:
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None,
                  model: BaseChatModel | None = None) -> None:
         """`model`: a ready chat model instead of the one the settings describe (it is used
@@ -68,11 +66,6 @@ class Styrdok:
     def documents(self) -> list[DocumentInfo]:
         return self.store.documents()
 
-    def ingest(self, paths: list[Path], progress: bool = False,
-               metadata: DocumentMeta | None = None) -> IngestReport:
-        with self._write_lock:
-            return pipeline.ingest(self.store, paths, progress=progress, metadata=metadata)
-
     def reindex(self, progress: bool = False) -> tuple[int, int]:
         """Vectors for every catalog chunk, from the embedding cache where it has them, then
         the unreferenced ones collected: (chunks written, newly embedded)."""
@@ -86,7 +79,7 @@ class Styrdok:
 
     def remove(self, document: str) -> bool:
         with self._write_lock:
-            return pipeline.remove(self.store, document)
+            return self.store.remove_document(document)
 
 
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
@@ -106,7 +99,7 @@ def _configured_model(settings: Settings) -> BaseChatModel | None:
     """The chat model, built once; None when none is configured or the settings are unusable.
 
     Unusable settings are logged here, and every question is then answered extractively with
-    a notice (`rag.generate` reports them as "misconfigured"): a bad setting never stops the
+    a notice (`rag.generate.llm` reports them as "misconfigured"): a bad setting never stops the
     service.
     """
     if settings.llm_provider == "none":

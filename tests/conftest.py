@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from helpers import shared_embedder
 
-from rag.embeddings import Embedder
-from rag.service import Styrdok
+from ingest.service import Styrdok
 from rag.settings import Settings
+from rag.store.embeddings import Embedder
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import socket
 from functools import cache
 
-from rag.embeddings import Embedder, build_embedder
 from rag.settings import Settings
+from rag.store.embeddings import Embedder, build_embedder
 
 
 @cache

@@ -7,10 +7,10 @@ from functools import cache
 
 import pytest
 
-from ingest.chunking import ITEM_PREFIX, split_sentences
+from ingest.service import Styrdok
 from prompts import load_prompt
 from rag.models import Answer, Chunk, Citation, Filters
-from rag.service import Styrdok
+from rag.text.sentences import ITEM_PREFIX, split_sentences
 
 pytestmark = pytest.mark.slow
 

@@ -24,8 +24,8 @@ from web_fixtures import (
     serving,
 )
 
+from ingest.service import Styrdok
 from rag.models import Answer
-from rag.service import Styrdok
 from web.errors import install_error_handlers
 
 pytestmark = pytest.mark.slow

@@ -22,12 +22,12 @@ from fpdf.enums import EncryptionMethod
 from helpers import shared_embedder
 from PIL import Image
 
-from ingest.chunking import split_sentences
 from ingest.manifest import document_id
+from ingest.service import Styrdok
 from prompts import load_prompt
 from rag.models import Answer
-from rag.service import Styrdok
 from rag.settings import Settings
+from rag.text.sentences import split_sentences
 
 REPO = Path(__file__).resolve().parents[1]
 BASE_DOC = """Vårdval vårdcentral – testdokument
@@ -311,7 +311,7 @@ def test_oversized_file_is_refused_by_ingest(service: Styrdok, tmp_path: Path) -
 LONG_WORD_SCRIPT = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from rag.service import Styrdok
+    from ingest.service import Styrdok
     from rag.settings import Settings
 
     root = Path(sys.argv[1])

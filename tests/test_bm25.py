@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from rag.bm25 import LexicalIndex
+from rag.store.bm25 import LexicalIndex
 
 TERMS = [["läkar", "tid", "bmm"], ["hembesök", "distriktssköterska"], ["vite", "avtal"]]
 

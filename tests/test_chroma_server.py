@@ -17,7 +17,7 @@ import httpx
 import pytest
 from helpers import free_port, shared_embedder
 
-from rag.service import Styrdok
+from ingest.service import Styrdok
 from rag.settings import Settings
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
@@ -128,7 +128,7 @@ def test_ingest_search_remove_through_a_chroma_server(tmp_path: Path,
 WORKER_INGEST = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from rag.service import Styrdok
+    from ingest.service import Styrdok
     from rag.settings import Settings
 
     settings = Settings(data_dir=Path(sys.argv[1]), chroma_url=sys.argv[2])

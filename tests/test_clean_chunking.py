@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from ingest.chunking import ITEM_PREFIX, chunk_blocks, split_sentences
+from ingest.chunking import chunk_blocks
 from ingest.clean import clean_blocks
 from ingest.manifest import load_manifest, metadata_for
 from ingest.readers import read_lines
 from rag.models import Chunk, DocumentMeta
+from rag.text.sentences import ITEM_PREFIX, split_sentences
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 VARMLAND = CORPUS / "varmland_forfragningsunderlag-vardval-vardcentral-del2.txt"

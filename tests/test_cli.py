@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from rag.service import Styrdok
+from ingest.service import Styrdok
 
 VARMLAND = "varmland_forfragningsunderlag-vardval-vardcentral-del2"
 BMM = "Hur mycket läkartid ska finnas på BMM?"

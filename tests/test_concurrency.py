@@ -19,8 +19,8 @@ from helpers import shared_embedder
 
 from ingest.manifest import metadata_for
 from ingest.pipeline import parse_document
+from ingest.service import Styrdok
 from rag.models import SearchHit
-from rag.service import Styrdok
 from rag.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -122,7 +122,7 @@ def test_readers_see_a_document_wholly_old_or_wholly_new(tmp_path: Path) -> None
 CHILD_INGEST = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from rag.service import Styrdok
+    from ingest.service import Styrdok
     from rag.settings import Settings
 
     report = Styrdok(Settings(data_dir=Path(sys.argv[1]))).ingest([Path(sys.argv[2])])

@@ -20,7 +20,7 @@ import pytest
 from chromadb.api.shared_system_client import SharedSystemClient
 from helpers import shared_embedder
 
-from rag.service import Styrdok
+from ingest.service import Styrdok
 from rag.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -38,10 +38,10 @@ CHILD = textwrap.dedent("""
     import os, signal, sys
     from pathlib import Path
     from ingest import pipeline
-    from rag.catalog import Catalog
-    from rag.service import Styrdok
+    from rag.store.catalog import Catalog
+    from ingest.service import Styrdok
     from rag.settings import Settings
-    from rag.vectors import VectorStore
+    from rag.store.vectors import VectorStore
 
     data, docs, mode = sys.argv[1], sys.argv[2], sys.argv[3]
     if mode.startswith("die-before:"):

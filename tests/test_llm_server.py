@@ -19,7 +19,7 @@ import pytest
 from langchain_core.language_models import BaseChatModel
 from llm_server import MODEL_NAME, free_port, llama_server
 
-from rag.generate import (
+from rag.generate.llm import (
     NOTICES,
     Language,
     build_messages,
@@ -27,9 +27,9 @@ from rag.generate import (
     generate_answer,
     stream_answer,
 )
+from rag.generate.verify import verify_answer
 from rag.models import Answer, Citation
 from rag.settings import Settings
-from rag.verify import verify_answer
 
 QUESTION = "Hur stort är behovet av läkarinsats på barnmorskemottagningen?"
 BMM_TEXT = ("Behovet av läkarinsats beräknas till 3 timmar per vecka för 100 inskrivna gravida "
@@ -113,7 +113,7 @@ def test_an_unsupported_number_gives_the_extractive_answer(
         llama_url: str, caplog: pytest.LogCaptureFixture) -> None:
     wrong = "Behovet av läkarinsats är 7 timmar per vecka [1]."
     model = _forced(_settings(llama_url), f'root ::= "{wrong}"')
-    with caplog.at_level(logging.INFO, logger="rag.generate"):
+    with caplog.at_level(logging.INFO, logger="rag.generate.llm"):
         tokens, final = _split(list(stream_answer(QUESTION, "sv", SOURCES, EXTRACTIVE,
                                                   _settings(llama_url), TEXTS, model=model)))
     assert "".join(tokens) == wrong  # the wrong number did stream ...

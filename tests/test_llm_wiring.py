@@ -35,11 +35,11 @@ from web_fixtures import (
 from evals.cases import load_cases
 from evals.report import summary_table
 from evals.runner import run_eval
-from rag.generate import NOTICES, chat_model
+from ingest.service import Styrdok
+from rag.generate.llm import NOTICES, chat_model
+from rag.generate.verify import verify_answer
 from rag.models import Answer
-from rag.service import Styrdok
 from rag.settings import Settings
-from rag.verify import verify_answer
 from web.api import answer_events
 from web.feedback import FeedbackStore
 from web.render import markdown_text

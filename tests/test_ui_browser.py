@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from web_fixtures import API_KEY, ARTIFACTS, REPO, make_service, running_server
 
 from ingest.manifest import load_manifest
-from rag.service import Styrdok
+from ingest.service import Styrdok
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

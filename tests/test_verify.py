@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.verify import mentions, parse_citations, split_sentences, verify_answer
+from rag.generate.verify import mentions, parse_citations, split_sentences, verify_answer
 
 BMM = ("1.2.3 Barnmorskemottagning (BMM)\nBehovet av läkarinsats beräknas till 3 timmar per "
        "vecka för 100 inskrivna gravida kvinnor.")

@@ -18,8 +18,8 @@ from helpers import free_port, shared_embedder
 from pydantic import SecretStr
 
 from app import create_app
+from ingest.service import Styrdok
 from rag.models import DocumentMeta
-from rag.service import Styrdok
 from rag.settings import Settings
 
 API_KEY = "test-owner-key-0123456789"

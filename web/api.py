@@ -15,9 +15,10 @@ from fastapi import Depends, FastAPI, File, Form, Query, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from ingest.service import Styrdok
 from rag.models import Answer, Filters, SearchHit
-from rag.retrieval import Mode
-from rag.service import INVISIBLE_CATEGORIES, Styrdok
+from rag.retrieve.hybrid import Mode
+from rag.service import INVISIBLE_CATEGORIES
 from web.auth import require_read_key, require_write_key
 from web.errors import ApiError, ErrorBody, ErrorDetail, error_responses, install_error_handlers
 from web.feedback import FeedbackStore, Rating

@@ -12,7 +12,7 @@ from typing import Literal
 import gradio as gr
 from fastapi import FastAPI
 
-from rag.service import Styrdok
+from ingest.service import Styrdok
 from web.feedback import FeedbackStore
 from web.ui_actions import ALL, TABLE_HEADERS, Actions
 

@@ -9,8 +9,9 @@ from typing import Any
 
 import gradio as gr
 
+from ingest.service import Styrdok
 from rag.models import Answer, Filters
-from rag.service import Styrdok, without_control_characters
+from rag.service import without_control_characters
 from web.auth import check_write_key
 from web.errors import ApiError
 from web.feedback import FeedbackStore, Rating

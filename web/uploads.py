@@ -19,8 +19,8 @@ from typing import BinaryIO, Literal
 from ingest.manifest import derive_metadata, document_id
 from ingest.pipeline import parse_document
 from ingest.readers import SUPPORTED_SUFFIXES, ReadError
+from ingest.service import Styrdok
 from rag.models import DocumentMeta
-from rag.service import Styrdok
 from web.errors import ApiError
 
 _COPY_BLOCK = 1 << 20

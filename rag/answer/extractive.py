@@ -12,12 +12,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from ingest.chunking import ITEM_PREFIX, split_sentences
 from prompts import load_prompt
-from rag.language import Language
-from rag.lexical import EN_TO_SV, analyze, query_words, specificity, typo_alternatives
 from rag.models import Answer, Chunk, Citation, SearchHit
-from rag.store import Snapshot
+from rag.store.store import Snapshot
+from rag.text.language import Language
+from rag.text.lexical import EN_TO_SV, analyze, query_words, specificity, typo_alternatives
+from rag.text.sentences import ITEM_PREFIX, split_sentences
 
 CANDIDATE_PASSAGES = 8
 UNKNOWN_TOPIC_EVIDENCE = 0.6

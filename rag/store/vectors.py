@@ -16,9 +16,9 @@ from chromadb.api.types import Documents, EmbeddingFunction
 from chromadb.api.types import Embeddings as ChromaEmbeddings
 from chromadb.config import Settings as ChromaSettings
 
-from rag.embeddings import Embedder
 from rag.models import Chunk, Filters
 from rag.settings import Settings
+from rag.store.embeddings import Embedder
 
 # With Chroma's default ef_search (100) the top 30 of the same query differed between
 # processes; a wider beam makes the candidate list stable (and near-exact) at our sizes.

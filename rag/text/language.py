@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from rag.lexical import words
+from rag.text.lexical import words
 
 Language = Literal["sv", "en"]
 

@@ -1,0 +1,1 @@
+"""CPU-specific builds of the embedding engine, measured and verified at install time."""

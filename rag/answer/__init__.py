@@ -1,0 +1,1 @@
+"""Answering: evidence, answerability and the extractive answer."""

@@ -1,0 +1,1 @@
+"""Generated answers through a language model, and their verification."""

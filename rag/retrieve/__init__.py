@@ -1,0 +1,1 @@
+"""Retrieval: hybrid BM25 + dense search and its LangChain retriever."""

@@ -1,0 +1,1 @@
+"""The store: SQLite catalog (truth), Chroma vectors, BM25, the embedder."""
