@@ -52,6 +52,11 @@ def ingest(paths: Annotated[list[Path] | None, typer.Argument(
     report = service.ingest(paths or [settings.corpus_dir], progress=not quiet)
     for failure in report.failed:
         typer.echo(f"Hoppade över {failure.path}: {failure.reason}", err=True)
+    for document, pages in report.ocr_pages.items():
+        typer.echo(f"OCR: {document} s. {', '.join(map(str, pages))}")
+    for note in report.notes:
+        if "not read" in note:
+            typer.echo(f"Sidor som inte kunde läsas: {note}", err=True)
     typer.echo(f"Nya: {len(report.added)}, uppdaterade: {len(report.updated)}, "
                f"oförändrade: {len(report.unchanged)}, misslyckade: {len(report.failed)} "
                f"({report.chunks_written} avsnitt, {report.embedded} nyinbäddade, "
@@ -154,7 +159,9 @@ def _interactive(service: Styrdok, filters: Filters) -> None:
 def format_answer(answer: Answer) -> str:
     lines = [answer.answer, ""]
     for citation in answer.citations or answer.nearest:
-        where = f"s. {citation.page}" if citation.page else f"rad {citation.lines}"
+        where = (f"s. {citation.page}{', OCR' if citation.ocr else ''}" if citation.page
+                 else f"stycke {citation.paragraph}" if citation.paragraph
+                 else f"rad {citation.lines}")
         section = " ".join(part for part in (citation.section, citation.heading) if part)
         place = f"avsnitt {section}, {where}" if section else where
         lines.append(f"[{citation.n}] {citation.title} ({citation.region}), {place}")

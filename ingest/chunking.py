@@ -1,11 +1,14 @@
-"""Structure-aware chunking: chunks never straddle sections, lists stay with their lead-in."""
+"""Structure-aware chunking: chunks never straddle sections, lists stay with their lead-in,
+a table row is a passage of its own; every chunk keeps where its pages begin."""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ingest.clean import Block
+from ingest.pages import Marks, merge_marks, slice_marks
+from ingest.tables import CELL_SEPARATOR
 from rag.models import Chunk, DocumentMeta
 from rag.text.sentences import ITEM_PREFIX, split_sentences
 
@@ -14,6 +17,9 @@ from rag.text.sentences import ITEM_PREFIX, split_sentences
 class _Unit:
     blocks: list[Block]
     text: str
+    pages: Marks = field(default_factory=list)  # (offset in text, page)
+    paragraphs: Marks = field(default_factory=list)  # (offset in text, Word paragraph)
+    row: bool = False
 
 
 def chunk_blocks(blocks: list[Block], meta: DocumentMeta, max_chars: int) -> list[Chunk]:
@@ -43,6 +49,10 @@ def _units(blocks: list[Block], max_chars: int) -> list[_Unit]:
     index = 0
     while index < len(blocks):
         block = blocks[index]
+        if block.kind == "row":
+            units.extend(_row_units(block, max_chars))
+            index += 1
+            continue
         if block.kind == "item" or block.lead_in:
             lead = block if block.lead_in else None
             items: list[Block] = []
@@ -75,7 +85,13 @@ def _list_units(lead: Block | None, items: list[Block], max_chars: int) -> list[
 
 def _list_unit(lead: Block | None, items: list[Block]) -> _Unit:
     blocks = ([lead] if lead else []) + items
-    return _Unit(blocks, _list_text(lead.text if lead else "", items))
+    unit = _Unit(blocks, _list_text(lead.text if lead else "", items))
+    offset = 0
+    for block in blocks:
+        start = offset + (0 if block is lead else len(ITEM_PREFIX))
+        _take(unit, block, 0, len(block.text), start)
+        offset = start + len(block.text) + 1
+    return unit
 
 
 def _list_text(lead_text: str, items: list[Block]) -> str:
@@ -83,19 +99,67 @@ def _list_text(lead_text: str, items: list[Block]) -> str:
     return "\n".join(lines)
 
 
+def _take(unit: _Unit, block: Block, start: int, end: int, at: int) -> None:
+    """Record the page and paragraph marks of block.text[start:end], placed at `at`."""
+    unit.pages += slice_marks(block.page_marks, start, end, at)
+    if block.paragraph is not None:
+        unit.paragraphs.append((at, block.paragraph))
+
+
 def _paragraph_units(block: Block, max_chars: int) -> list[_Unit]:
     if len(block.text) <= max_chars:
-        return [_Unit([block], block.text)]
-    units: list[_Unit] = []
+        unit = _Unit([block], block.text)
+        _take(unit, block, 0, len(block.text), 0)
+        return [unit]
+    parts: list[str] = []
     current = ""
     for sentence in split_sentences(block.text):
         if current and len(current) + 1 + len(sentence) > max_chars:
-            units.append(_Unit([block], current))
+            parts.append(current)
             current = sentence
         else:
             current = f"{current} {sentence}".strip()
     if current:
-        units.append(_Unit([block], current))
+        parts.append(current)
+    return _located_units(block, parts)
+
+
+def _located_units(block: Block, parts: list[str]) -> list[_Unit]:
+    units: list[_Unit] = []
+    cursor = 0
+    for part in parts:
+        found = block.text.find(part[:40], cursor)
+        start = found if found >= 0 else cursor
+        unit = _Unit([block], part)
+        _take(unit, block, start, start + len(part), 0)
+        units.append(unit)
+        cursor = start + len(part)
+    return units
+
+
+def _row_units(block: Block, max_chars: int) -> list[_Unit]:
+    """A row is one passage; a row over the maximum is cut between cells, each part led by
+    the row's first cell so it still says which row it is."""
+    if len(block.text) <= max_chars:
+        unit = _Unit([block], block.text, row=True)
+        _take(unit, block, 0, len(block.text), 0)
+        return [unit]
+    first, *cells = block.text.split(CELL_SEPARATOR)
+    parts: list[str] = []
+    current = first
+    for cell in cells:
+        if current != first and len(current) + len(CELL_SEPARATOR) + len(cell) > max_chars:
+            parts.append(current)
+            current = first
+        current = f"{current}{CELL_SEPARATOR}{cell}"
+    parts.append(current)
+    units = []
+    for part in parts:
+        pieces = [part[i:i + max_chars] for i in range(0, len(part), max_chars)]
+        for piece in pieces:
+            unit = _Unit([block], piece, row=True)
+            _take(unit, block, 0, len(block.text), 0)
+            units.append(unit)
     return units
 
 
@@ -103,7 +167,8 @@ def _pack(units: list[_Unit], max_chars: int) -> list[list[_Unit]]:
     groups: list[list[_Unit]] = []
     size = 0
     for unit in units:
-        if groups and size + 1 + len(unit.text) <= max_chars:
+        fits = groups and size + 1 + len(unit.text) <= max_chars
+        if fits and not unit.row and not groups[-1][-1].row:
             groups[-1].append(unit)
             size += 1 + len(unit.text)
         else:
@@ -116,6 +181,14 @@ def _make_chunk(group: list[_Unit], meta: DocumentMeta, index: int) -> Chunk:
     blocks = [block for unit in group for block in unit.blocks]
     first = blocks[0]
     text = "\n".join(unit.text for unit in group)
+    pages: Marks = []
+    paragraphs: Marks = []
+    offset = 0
+    for unit in group:
+        pages += [(offset + at, page) for at, page in unit.pages]
+        paragraphs += [(offset + at, number) for at, number in unit.paragraphs]
+        offset += len(unit.text) + 1
+    page_spans = merge_marks(pages)
     content_hash = hashlib.sha256(
         f"{first.section}\x1f{first.heading}\x1f{text}".encode()).hexdigest()
     return Chunk(
@@ -126,11 +199,16 @@ def _make_chunk(group: list[_Unit], meta: DocumentMeta, index: int) -> Chunk:
         doc_type=meta.doc_type,
         section=first.section,
         heading=first.heading,
-        page=first.page,
+        page=page_spans[0][1] if page_spans else first.page,
         line_start=min(block.line_start for block in blocks),
         line_end=max(block.line_end for block in blocks),
         char_start=min(block.char_start for block in blocks),
         char_end=max(block.char_end for block in blocks),
         text=text,
         content_hash=content_hash,
+        page_spans=page_spans,
+        ocr_pages=sorted({page for block in blocks for page in block.ocr_pages
+                          if any(page == span_page for _, span_page in page_spans)}),
+        paragraph_spans=merge_marks(paragraphs),
+        passage="table-row" if all(unit.row for unit in group) else "text",
     )

@@ -11,9 +11,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ingest.readers import _PAGE_COUNTER, SourceLine
+from ingest.hyphenation import SOFT_HYPHEN, join_hyphenated
+from ingest.readers import PAGE_COUNTER, SourceLine
 
-BlockKind = Literal["heading", "para", "item"]
+BlockKind = Literal["heading", "para", "item", "row"]
 
 BULLET = re.compile(r"^\s*(?:[•\u2022\uf0b7\uf0a7\uf0d8\u25aa\u25cf\u25e6\u2023\u2043\u2219*▪◦‣]|"
                     r"o(?=\s)|[-–](?=\s))\s*")
@@ -23,7 +24,6 @@ URL_ONLY = re.compile(r"^(?:https?://|www\.)\S+$")
 LONE_NUMBER = re.compile(r"^\s*\d{1,3}\s*$")
 MARKDOWN_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
 TERMINAL = (".", "!", "?", ":", ";", "”", '"')
-KEEP_HYPHEN_BEFORE = ("och ", "eller ", "samt ", "till ", "respektive ", "som ")
 MAX_HEADING_CHARS = 110
 
 
@@ -39,25 +39,44 @@ class Block:
     section: str = ""
     heading: str = ""
     lead_in: bool = field(default=False)  # a paragraph ending in ':' that introduces a list
+    # Where the text's pages begin: (offset in `text`, page), first at 0 when paged.
+    page_marks: list[tuple[int, int]] = field(default_factory=list)
+    ocr_pages: set[int] = field(default_factory=set)
+    paragraph: int | None = None  # Word's paragraph number within the section (stycke)
 
 
 def clean_blocks(lines: list[SourceLine]) -> list[Block]:
-    """Clean lines and assemble blocks, each tagged with its section number and heading."""
-    lines = _drop_page_furniture(lines)
+    """Clean lines and assemble blocks, each tagged with its section number and heading.
+
+    Lines from a reader that saw the layout (`laid_out`) need no guessing about page
+    furniture and paragraph breaks; where it marked headings, only those are headings.
+    """
+    laid_out = any(line.laid_out for line in lines)
+    styled_headings = any(line.heading_level for line in lines)
+    if not laid_out:
+        lines = _drop_page_furniture(lines)
     numbering = _NumberingStyle.detect(lines)
     blocks: list[Block] = []
     blank_run = 0
     section, heading = "", ""
     for line in lines:
-        text = line.text.strip()
+        text = _tidy(line.text)
         if not text:
             blank_run += 1
             continue
         previous = blocks[-1] if blocks else None
         if URL_ONLY.match(text):
             continue  # footnote URLs land mid-sentence in extracted text
-        found = None if _continues_list(previous, text) or _mid_sentence(previous, blank_run) \
-            else _heading(text, numbering)
+        if line.role == "row":
+            blocks.append(_block("row", text, line, section, heading))
+            blank_run = 0
+            continue
+        if styled_headings:
+            found = _styled_heading(text) if line.heading_level else None
+        elif _continues_list(previous, text) or _mid_sentence(previous, blank_run):
+            found = None
+        else:
+            found = _heading(text, numbering)
         if found is not None:
             number, title = found
             if number:
@@ -67,7 +86,7 @@ def clean_blocks(lines: list[SourceLine]) -> list[Block]:
                 heading = title if not section else f"{_top_heading(blocks, section)} › {title}"
             blocks.append(_block("heading", title, line, section, heading))
         elif previous is not None and previous.kind == "heading" and blank_run == 0 \
-                and _continues_heading(previous, text):
+                and not styled_headings and _continues_heading(previous, text):
             previous.text = f"{previous.text} {text}"
             previous.heading = previous.text if previous.section else previous.heading
             heading = previous.heading
@@ -79,12 +98,12 @@ def clean_blocks(lines: list[SourceLine]) -> list[Block]:
         elif (item := NUMBERED_ITEM.match(text)) and not _is_number_only(text):
             blocks.append(_block("item", f"{item.group(1)}. {item.group(2)}", line, section,
                                  heading))
-        elif _implicit_item(previous, text, blank_run):
+        elif not laid_out and _implicit_item(previous, text, blank_run):
             blocks.append(_block("item", text, line, section, heading))
-        elif previous is not None and previous.kind != "heading" and \
-                _continues(previous, text, blank_run):
-            previous.text = _join(previous.text, text)
-            _extend(previous, line)
+        elif previous is not None and previous.kind not in ("heading", "row") and (
+                _continues_laid_out(previous, line, blank_run) if laid_out
+                else _continues(previous, text, blank_run)):
+            _append(previous, text, line)
         else:
             blocks.append(_block("para", text, line, section, heading))
         blank_run = 0
@@ -96,7 +115,20 @@ def clean_blocks(lines: list[SourceLine]) -> list[Block]:
 
 def _block(kind: BlockKind, text: str, line: SourceLine, section: str, heading: str) -> Block:
     return Block(kind, text, line.page, line.lineno, line.lineno, line.offset,
-                 line.offset + len(line.text), section, heading)
+                 line.offset + len(line.text), section, heading,
+                 page_marks=[(0, line.page)] if line.page is not None else [],
+                 ocr_pages={line.page} if line.ocr and line.page is not None else set(),
+                 paragraph=line.paragraph)
+
+
+def _append(block: Block, text: str, line: SourceLine) -> None:
+    """Join a continuation line onto the block, remembering where a new page begins."""
+    block.text = _join(block.text, text)
+    if line.page is not None and (not block.page_marks or block.page_marks[-1][1] != line.page):
+        block.page_marks.append((max(0, len(block.text) - len(text)), line.page))
+    if line.ocr and line.page is not None:
+        block.ocr_pages.add(line.page)
+    _extend(block, line)
 
 
 def _extend(block: Block, line: SourceLine) -> None:
@@ -121,12 +153,25 @@ def _implicit_item(previous: Block | None, text: str, blank_run: int) -> bool:
     return after_lead_in or after_short_item
 
 
+def _continues_laid_out(previous: Block, line: SourceLine, blank_run: int) -> bool:
+    """With the layout known a gap is a paragraph break; a page break is not, so there the
+    text decides (a sentence running on to the next page)."""
+    if blank_run:
+        return False
+    last_page = previous.page_marks[-1][1] if previous.page_marks else previous.page
+    if line.page == last_page:
+        return True
+    return _continues(previous, _tidy(line.text), 0)
+
+
 def _continues(previous: Block, text: str, blank_run: int) -> bool:
     """Does `text` continue the sentence (or paragraph) of the previous block?"""
     if blank_run > 2:
         return False
     tail = previous.text.rstrip()
-    starts_lower = text[:1].islower() or text[:1] in "(,)–-"
+    # "… om inget prov gjorts vid⏎64 år.": a number carries a sentence on, too.
+    starts_lower = text[:1].islower() or text[:1] in "(,)–-" or (
+        text[:1].isdigit() and not tail.endswith(TERMINAL))
     if tail.endswith("-") or previous.kind == "item":
         # List items wrap onto lowercase lines; a capitalised line starts something new.
         return starts_lower and blank_run <= 1
@@ -139,10 +184,9 @@ def _continues(previous: Block, text: str, blank_run: int) -> bool:
 
 def _join(left: str, right: str) -> str:
     left = left.rstrip()
-    if left.endswith("-") and not left.endswith(" -") and right[:1].islower():
-        if right.startswith(KEEP_HYPHEN_BEFORE):
-            return f"{left} {right}"  # "hälso- och sjukvård" keeps its hyphen
-        return left[:-1] + right
+    if left.endswith(("-", SOFT_HYPHEN)) and not left.endswith((" -", " " + SOFT_HYPHEN)) \
+            and (right[:1].islower() or right[:1].isdigit()):
+        return join_hyphenated(left, right)
     return f"{left} {right}"
 
 
@@ -170,6 +214,17 @@ def _continues_list(previous: Block | None, text: str) -> bool:
 def _mid_sentence(previous: Block | None, blank_run: int) -> bool:
     return (previous is not None and previous.kind != "heading" and blank_run == 0
             and not previous.text.rstrip().endswith(TERMINAL))
+
+
+def _styled_heading(text: str) -> tuple[str, str]:
+    """A heading the reader knows by its font or style: its number, if any, and its text."""
+    if numbered := NUMBERED_HEADING.match(text):
+        number, _dot, title = numbered.groups()
+        if all(int(part) <= 30 for part in number.split(".")):
+            return number.removesuffix(".0"), title.strip()
+    if markdown := MARKDOWN_HEADING.match(text):
+        return "", markdown.group(2).strip()
+    return "", text.rstrip(":").strip()
 
 
 def _heading(text: str, numbering: _NumberingStyle) -> tuple[str, str] | None:
@@ -239,7 +294,7 @@ def _drop_page_furniture(lines: list[SourceLine]) -> list[SourceLine]:
     """Remove page counters ('17 (20)') and the running header/footer lines beside them,
     plus lines repeated at the top or bottom of most pages of a paged document."""
     furniture: set[str] = set()
-    counter_indexes = {i for i, line in enumerate(lines) if _PAGE_COUNTER.match(line.text)}
+    counter_indexes = {i for i, line in enumerate(lines) if PAGE_COUNTER.match(line.text)}
     for index in counter_indexes:
         for near in range(max(0, index - 3), min(len(lines), index + 4)):
             candidate = lines[near].text.strip()

@@ -13,14 +13,14 @@ from tqdm import tqdm
 from ingest.chunking import chunk_blocks
 from ingest.clean import clean_blocks
 from ingest.manifest import MANIFEST_NAME, load_manifest, metadata_for
-from ingest.readers import SUPPORTED_SUFFIXES, ReadError, read_lines
+from ingest.readers import SUPPORTED_SUFFIXES, ReadError, ReadResult, read_document
 from rag.models import Chunk, DocumentMeta, IngestFailure, IngestReport
 from rag.store.store import Store
 
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes, so unchanged files are re-chunked once.
-PIPELINE_VERSION = "6"
+PIPELINE_VERSION = "7"
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
@@ -45,10 +45,16 @@ def file_fingerprint(path: Path, chunk_max_chars: int, meta: DocumentMeta) -> st
 
 
 def parse_document(path: Path, meta: DocumentMeta, max_chars: int) -> list[Chunk]:
-    chunks = chunk_blocks(clean_blocks(read_lines(path)), meta, max_chars)
+    return read_chunks(path, meta, max_chars)[0]
+
+
+def read_chunks(path: Path, meta: DocumentMeta, max_chars: int) -> tuple[list[Chunk], ReadResult]:
+    """The document's chunks and what its reader reports (pages read by OCR or skipped)."""
+    read = read_document(path)
+    chunks = chunk_blocks(clean_blocks(read.lines), meta, max_chars)
     if not chunks:
         raise ReadError("no text found")
-    return chunks
+    return chunks, read
 
 
 def ingest(store: Store, paths: Iterable[Path], *, progress: bool = False,
@@ -102,7 +108,14 @@ def _ingest_file(store: Store, path: Path, meta: DocumentMeta, report: IngestRep
     if previous == fingerprint:
         report.unchanged.append(meta.document)
         return
-    chunks = parse_document(path, meta, store.settings.chunk_max_chars)
+    chunks, read = read_chunks(path, meta, store.settings.chunk_max_chars)
+    if read.ocr_pages:
+        report.ocr_pages[meta.document] = read.ocr_pages
+    if read.skipped_pages:
+        report.skipped_pages[meta.document] = read.skipped_pages
+    report.notes += [f"{meta.document}: {note}" for note in read.notes]
+    for note in read.notes:
+        log.warning("%s: %s", meta.document, note)
     vectors, embedded = store.embed_chunks(chunks)
     store.write_document(meta, str(path), fingerprint, chunks, vectors)
     (report.updated if previous else report.added).append(meta.document)

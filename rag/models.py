@@ -35,10 +35,32 @@ class Chunk(BaseModel):
     char_end: int = 0
     text: str
     content_hash: str
+    page_spans: list[tuple[int, int]] = Field(
+        default_factory=list, description="(offset in text, page) where each page begins.")
+    ocr_pages: list[int] = Field(default_factory=list, description="Pages read by OCR.")
+    paragraph_spans: list[tuple[int, int]] = Field(
+        default_factory=list, description="(offset in text, paragraph) in Word documents.")
+    passage: Literal["text", "table-row"] = "text"
 
     @property
     def section_label(self) -> str:
         return " ".join(part for part in (self.section, self.heading) if part)
+
+    def page_at(self, offset: int) -> int | None:
+        """The page the character at `offset` of the text is on."""
+        return _span_at(self.page_spans, offset, self.page)
+
+    def paragraph_at(self, offset: int) -> int | None:
+        return _span_at(self.paragraph_spans, offset, None)
+
+
+def _span_at(spans: list[tuple[int, int]], offset: int, default: int | None) -> int | None:
+    found = default
+    for start, value in spans:
+        if start > offset:
+            break
+        found = value
+    return found
 
 
 class Filters(BaseModel):
@@ -80,6 +102,8 @@ class Citation(BaseModel):
     quote: str
     chunk_id: str
     score: float
+    ocr: bool = Field(False, description="The quoted page was read by OCR.")
+    paragraph: int | None = Field(None, description="Paragraph (stycke) in a Word document.")
 
 
 class Answer(BaseModel):
@@ -123,6 +147,11 @@ class IngestReport(BaseModel):
     chunks_written: int = 0
     embedded: int = 0
     seconds: float = 0.0
+    ocr_pages: dict[str, list[int]] = Field(default_factory=dict,
+                                            description="Pages read by OCR, per document.")
+    skipped_pages: dict[str, list[int]] = Field(
+        default_factory=dict, description="Pages without text that could not be read.")
+    notes: list[str] = Field(default_factory=list, description="What the readers reported.")
 
     @property
     def ok(self) -> bool:

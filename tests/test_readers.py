@@ -156,7 +156,7 @@ def test_owner_only_encrypted_pdf_still_reads(tmp_path: Path) -> None:
     assert any("45 timmar per vecka" in line.text for line in lines)
 
 
-def test_image_only_pdf_needs_ocr(tmp_path: Path) -> None:
+def test_blank_image_only_pdf_is_read_by_ocr_and_reported_empty(tmp_path: Path) -> None:
     picture = tmp_path / "skanning.png"
     Image.new("RGB", (400, 200), "white").save(picture)
     pdf = FPDF()
@@ -183,7 +183,7 @@ def test_docx_heading_and_list_become_heading_and_items(tmp_path: Path) -> None:
 
     lines = read_lines(path)
     texts = [line.text for line in lines if line.text.strip()]
-    assert texts[0] == "# Hembesök"
+    assert texts[0] == "Hembesök" and lines[0].heading_level == 1
     assert "• patienter i särskilt boende" in texts
     assert all(line.page is None for line in lines)
 

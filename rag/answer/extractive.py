@@ -141,7 +141,7 @@ def _score_sentences(question: str, hits: list[SearchHit],
         heading = frozenset(analyze(hit.chunk.section_label))
         previous: frozenset[str] = frozenset()
         lead_in: frozenset[str] = frozenset()
-        for position, sentence in enumerate(split_sentences(hit.chunk.text)):
+        for position, sentence in enumerate(passage_sentences(hit.chunk)):
             terms = frozenset(analyze(sentence))
             if sentence.startswith(ITEM_PREFIX):
                 # A list item means nothing without its lead-in ("… inom tre dagar:").
@@ -172,7 +172,7 @@ def _score_sentences(question: str, hits: list[SearchHit],
 def _choose(sentences: list[ScoredSentence], hits: list[SearchHit],
             max_chars: int, scorer: EvidenceScorer) -> list[ScoredSentence]:
     best = sentences[0]
-    chunk_sentences = split_sentences(hits[best.hit_index].chunk.text)
+    chunk_sentences = passage_sentences(hits[best.hit_index].chunk)
     following = _next_sentence(chunk_sentences, best)
     if best.text.startswith(ITEM_PREFIX) or best.text.endswith((":", ";")) or (
             following is not None and following.startswith(ITEM_PREFIX)):
@@ -201,6 +201,11 @@ def _choose(sentences: list[ScoredSentence], hits: list[SearchHit],
         if len(chosen) >= 3:
             break
     return sorted(chosen, key=lambda sentence: (sentence.hit_index, sentence.position))
+
+
+def passage_sentences(chunk: Chunk) -> list[str]:
+    """A table row is quoted whole: its cells mean something only together."""
+    return [chunk.text] if chunk.passage == "table-row" else split_sentences(chunk.text)
 
 
 def _next_sentence(chunk_sentences: list[str], sentence: ScoredSentence) -> str | None:
@@ -294,11 +299,17 @@ def refusal(question: str, language: Language, hits: list[SearchHit],
 
 
 def citation(n: int, hit: SearchHit, quote: str) -> Citation:
+    """The citation of `quote`: the page (and Word paragraph) where the quote begins."""
     chunk = hit.chunk
-    lines = f"{chunk.line_start}–{chunk.line_end}" if chunk.line_start else ""
+    offset = max(chunk.text.find(quote), 0)
+    page = chunk.page_at(offset)
+    lines = f"{chunk.line_start}–{chunk.line_end}" if chunk.line_start and \
+        not chunk.paragraph_spans else ""
     return Citation(n=n, document=chunk.document, title=chunk.title, region=chunk.region,
-                    section=chunk.section, heading=chunk.heading, page=chunk.page, lines=lines,
-                    quote=quote, chunk_id=chunk.chunk_id, score=hit.score)
+                    section=chunk.section, heading=chunk.heading, page=page, lines=lines,
+                    quote=quote, chunk_id=chunk.chunk_id, score=hit.score,
+                    ocr=page is not None and page in chunk.ocr_pages,
+                    paragraph=chunk.paragraph_at(offset))
 
 
 def preview(chunk: Chunk, limit: int = 240) -> str:

@@ -1,0 +1,319 @@
+"""Real documents made at test time by real writers.
+
+LibreOffice (`soffice --headless`) turns a flat ODT written here into PDF: heading styles,
+a running header, a "Sida N (M)" footer, automatic Swedish hyphenation and a table with a
+repeated header row across a page break. python-docx writes DOCX with Word numbering.
+Scanned pages are page images (pdftoppm) wrapped in an image-only PDF (Pillow).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from ingest.clean import clean_blocks
+from ingest.readers import read_lines
+
+REPO = Path(__file__).resolve().parents[1]
+VARMLAND_TXT = REPO / "corpus" / "varmland_forfragningsunderlag-vardval-vardcentral-del2.txt"
+RUNNING_HEADER = "Region Värmland – Förfrågningsunderlag Vårdval vårdcentral, del 2"
+
+
+@dataclass(frozen=True)
+class Row:
+    area: str
+    requirement: str
+    time: str
+
+
+# The table of row questions: each row's number is its own, so a wrong row shows.
+TABLE_HEADER = ("Område", "Krav", "Tid")
+TABLE_ROWS = (
+    Row("Barnmorskemottagning (BMM)", "Läkarinsats av specialist i allmänmedicin eller "
+        "gynekologi", "3 timmar per vecka för 100 inskrivna gravida kvinnor"),
+    Row("Barnavårdscentral (BVC)", "Läkarinsats av specialist i allmänmedicin eller pediatrik",
+        "4 timmar per vecka för 100 inskrivna barn"),
+    Row("Ungdomsmottagning (UMM)", "Läkarbemanning på mottagningen",
+        "10 timmar per 3 500 ungdomar"),
+    Row("Särskilt boende (SÄBO)", "Planerade läkarbesök hos de boende",
+        "1,5 timmar per vecka för 10 boendeplatser"),
+    Row("Familjecentral", "Samordnare för familjecentralens verksamhet",
+        "20 procent av en heltidstjänst"),
+    Row("Jourcentral", "Öppen för besök på helger och helgdagar",
+        "7 timmar per dag"),
+    Row("Medicinsk fotvård", "Bedömning av fotsjukvårdsbehov vid diabetes",
+        "2 besök per patient och år"),
+    Row("Hembesök", "Akut läkarbesök i hemmet under dagtid",
+        "inom 4 timmar från kontakt"),
+)
+TABLE_QUESTIONS = (
+    ("Hur mycket läkartid ska barnmorskemottagningen ha enligt tabellen?", 0),
+    ("Hur många timmar läkarinsats behöver barnavårdscentralen?", 1),
+    ("Hur mycket läkartid ska ungdomsmottagningen ha?", 2),
+    ("Hur mycket tid ska läkare ha för planerade besök på särskilt boende?", 3),
+    ("Hur stor tjänst ska samordnaren på familjecentralen ha?", 4),
+    ("Hur många timmar per dag ska jourcentralen vara öppen på helger?", 5),
+    ("Hur många fotvårdsbesök per år får en patient med diabetes?", 6),
+    ("Inom hur lång tid ska ett akut läkarbesök i hemmet ske?", 7),
+)
+
+_STYLES = """
+ <office:font-face-decls>
+  <style:font-face style:name="DejaVu Sans" svg:font-family="'DejaVu Sans'"/>
+ </office:font-face-decls>
+ <office:styles>
+  <style:default-style style:family="paragraph">
+   <style:text-properties style:font-name="DejaVu Sans" fo:font-size="11pt" fo:language="sv"
+     fo:country="SE" fo:hyphenate="true" fo:hyphenation-remain-char-count="3"
+     fo:hyphenation-push-char-count="3"/>
+  </style:default-style>
+  <style:style style:name="Standard" style:family="paragraph" style:class="text"/>
+  <style:style style:name="Text_20_body" style:display-name="Text body" style:family="paragraph"
+    style:parent-style-name="Standard">
+   <style:paragraph-properties fo:margin-top="0cm" fo:margin-bottom="0.3cm"
+     fo:line-height="120%" fo:text-align="justify"/>
+  </style:style>
+  <style:style style:name="List_20_Bullet" style:display-name="List Bullet"
+    style:family="paragraph" style:parent-style-name="Text_20_body">
+   <style:paragraph-properties fo:margin-bottom="0.1cm"/>
+  </style:style>
+  <style:style style:name="Table_20_Contents" style:display-name="Table Contents"
+    style:family="paragraph" style:parent-style-name="Standard">
+   <style:text-properties fo:font-size="10pt"/>
+  </style:style>
+  <style:style style:name="Table_20_Heading" style:display-name="Table Heading"
+    style:family="paragraph" style:parent-style-name="Table_20_Contents">
+   <style:text-properties fo:font-weight="bold"/>
+  </style:style>
+  <style:style style:name="Heading_20_1" style:display-name="Heading 1" style:family="paragraph"
+    style:parent-style-name="Standard" style:next-style-name="Text_20_body"
+    style:default-outline-level="1" style:class="text">
+   <style:paragraph-properties fo:margin-top="0.6cm" fo:margin-bottom="0.3cm"
+     fo:keep-with-next="always"/>
+   <style:text-properties fo:font-size="16pt" fo:font-weight="bold" fo:hyphenate="false"/>
+  </style:style>
+  <style:style style:name="Heading_20_2" style:display-name="Heading 2" style:family="paragraph"
+    style:parent-style-name="Standard" style:next-style-name="Text_20_body"
+    style:default-outline-level="2" style:class="text">
+   <style:paragraph-properties fo:margin-top="0.5cm" fo:margin-bottom="0.25cm"
+     fo:keep-with-next="always"/>
+   <style:text-properties fo:font-size="14pt" fo:font-weight="bold" fo:hyphenate="false"/>
+  </style:style>
+  <style:style style:name="Heading_20_3" style:display-name="Heading 3" style:family="paragraph"
+    style:parent-style-name="Standard" style:next-style-name="Text_20_body"
+    style:default-outline-level="3" style:class="text">
+   <style:paragraph-properties fo:margin-top="0.4cm" fo:margin-bottom="0.2cm"
+     fo:keep-with-next="always"/>
+   <style:text-properties fo:font-size="12.5pt" fo:font-weight="bold" fo:hyphenate="false"/>
+  </style:style>
+  <style:style style:name="Header" style:family="paragraph" style:parent-style-name="Standard">
+   <style:text-properties fo:font-size="9pt" fo:hyphenate="false"/>
+  </style:style>
+  <style:style style:name="Footer" style:family="paragraph" style:parent-style-name="Standard">
+   <style:paragraph-properties fo:text-align="center"/>
+   <style:text-properties fo:font-size="9pt"/>
+  </style:style>
+  <text:list-style style:name="Bullets">
+   <text:list-level-style-bullet text:level="1" text:bullet-char="•">
+    <style:list-level-properties text:list-level-position-and-space-mode="label-alignment">
+     <style:list-level-label-alignment text:label-followed-by="listtab"
+       text:list-tab-stop-position="0.7cm" fo:text-indent="-0.5cm" fo:margin-left="0.7cm"/>
+    </style:list-level-properties>
+   </text:list-level-style-bullet>
+  </text:list-style>
+ </office:styles>
+ <office:automatic-styles>
+  <style:page-layout style:name="pm1">
+   <style:page-layout-properties fo:page-width="21cm" fo:page-height="29.7cm"
+     fo:margin-top="1.5cm" fo:margin-bottom="1.5cm" fo:margin-left="2.5cm"
+     fo:margin-right="2.5cm"/>
+   <style:header-style><style:header-footer-properties fo:min-height="0.6cm"
+     fo:margin-bottom="0.5cm"/></style:header-style>
+   <style:footer-style><style:header-footer-properties fo:min-height="0.6cm"
+     fo:margin-top="0.5cm"/></style:footer-style>
+  </style:page-layout>
+  <style:style style:name="Krav" style:family="table">
+   <style:table-properties style:width="16cm" table:align="margins"
+     style:may-break-between-rows="true"/>
+  </style:style>
+  <style:style style:name="Krav.A" style:family="table-column">
+   <style:table-column-properties style:column-width="4.5cm"/></style:style>
+  <style:style style:name="Krav.B" style:family="table-column">
+   <style:table-column-properties style:column-width="6.5cm"/></style:style>
+  <style:style style:name="Krav.C" style:family="table-column">
+   <style:table-column-properties style:column-width="5cm"/></style:style>
+  <style:style style:name="Krav.row" style:family="table-row">
+   <style:table-row-properties fo:keep-together="always"/></style:style>
+  <style:style style:name="Krav.cell" style:family="table-cell">
+   <style:table-cell-properties fo:padding="0.12cm" fo:border="0.5pt solid #000000"/>
+  </style:style>
+  <style:style style:name="PageBreak" style:family="paragraph"
+    style:parent-style-name="Text_20_body">
+   <style:paragraph-properties fo:break-before="page"/>
+  </style:style>
+ </office:automatic-styles>
+ <office:master-styles>
+  <style:master-page style:name="Standard" style:page-layout-name="pm1">
+   <style:header><text:p text:style-name="Header">{header}</text:p></style:header>
+   <style:footer><text:p text:style-name="Footer">Sida <text:page-number
+     text:select-page="current">1</text:page-number> (<text:page-count>1</text:page-count>)</text:p>
+   </style:footer>
+  </style:master-page>
+ </office:master-styles>
+"""
+
+_NAMESPACES = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0" '
+    'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0"')
+
+
+def flat_odt(body: str, header: str = RUNNING_HEADER) -> str:
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<office:document {_NAMESPACES} '
+            'office:version="1.3" office:mimetype="application/vnd.oasis.opendocument.text">'
+            f'{_STYLES.replace("{header}", escape(header))}'
+            f"<office:body><office:text>{body}</office:text></office:body></office:document>")
+
+
+def heading(text: str, level: int) -> str:
+    return (f'<text:h text:style-name="Heading_20_{level}" text:outline-level="{level}">'
+            f"{escape(text)}</text:h>")
+
+
+def paragraph(text: str, style: str = "Text_20_body") -> str:
+    return f'<text:p text:style-name="{style}">{escape(text)}</text:p>'
+
+
+def bullets(items: list[str]) -> str:
+    inner = "".join(f"<text:list-item>{paragraph(item, 'List_20_Bullet')}</text:list-item>"
+                    for item in items)
+    return f'<text:list text:style-name="Bullets">{inner}</text:list>'
+
+
+def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    def cells(values: tuple[str, ...], style: str) -> str:
+        return "".join(f'<table:table-cell table:style-name="Krav.cell" office:value-type="string">'
+                       f"{paragraph(value, style)}</table:table-cell>" for value in values)
+
+    columns = "".join(f'<table:table-column table:style-name="Krav.{c}"/>' for c in "ABC")
+    head = (f'<table:table-header-rows><table:table-row table:style-name="Krav.row">'
+            f'{cells(header, "Table_20_Heading")}</table:table-row></table:table-header-rows>')
+    body = "".join(f'<table:table-row table:style-name="Krav.row">'
+                   f'{cells(row, "Table_20_Contents")}</table:table-row>' for row in rows)
+    return f'<table:table table:name="Krav" table:style-name="Krav">{columns}{head}{body}' \
+           "</table:table>"
+
+
+def requirements_table() -> str:
+    return table(TABLE_HEADER, [(row.area, row.requirement, row.time) for row in TABLE_ROWS])
+
+
+def varmland_body() -> str:
+    """The Värmland document as Styrdok reads its text version, written with heading styles
+    and bullet lists; the requirements table goes at the end of section 1.2.3."""
+    lines = read_lines(VARMLAND_TXT)
+    blocks = clean_blocks(lines)
+    parts: list[str] = []
+    pending_items: list[str] = []
+    for index, block in enumerate(blocks):
+        if block.kind != "item" and pending_items:
+            parts.append(bullets(pending_items))
+            pending_items = []
+        if block.kind == "heading":
+            raw = " ".join(line.text.strip() for line in lines[block.line_start - 1:block.line_end]
+                           if line.text.strip())
+            level = min(len(block.section.split(".")), 3) if block.section and \
+                raw.startswith(block.section) else (1 if not block.section else 3)
+            parts.append(heading(raw, level))
+        elif block.kind == "item" and not block.text[:1].isdigit():
+            pending_items.append(block.text)
+        else:
+            parts.append(paragraph(block.text))
+        following = blocks[index + 1] if index + 1 < len(blocks) else None
+        if block.section == "1.2.3" and (following is None or following.section != "1.2.3"):
+            if pending_items:
+                parts.append(bullets(pending_items))
+                pending_items = []
+            parts.append(paragraph("Läkarinsatserna per verksamhet sammanfattas i tabellen."))
+            parts.append(requirements_table())
+    if pending_items:
+        parts.append(bullets(pending_items))
+    return "".join(parts)
+
+
+def table_body() -> str:
+    """A short document whose table starts low on page 1 and runs on to page 2."""
+    filler = [
+        "Tabellen nedan sammanfattar de läkarinsatser och tider som gäller för "
+        "vårdcentralens tilläggsuppdrag. Varje rad gäller sitt eget område.",
+        "Vårdcentralen ska dokumentera hur tiden fördelas och på begäran redovisa "
+        "fördelningen för regionen. Avvikelser ska anmälas till beställaren utan dröjsmål.",
+    ] * 5
+    return (heading("1 Läkarinsatser per område", 1) + "".join(map(paragraph, filler))
+            + requirements_table()
+            + heading("2 Uppföljning", 1)
+            + paragraph("Uppföljningen sker årligen i dialog med vårdcentralen."))
+
+
+def soffice_convert(source: Path, target_format: str, outdir: Path) -> Path:
+    """LibreOffice headless, with its own throwaway profile (others may run soffice too)."""
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        raise RuntimeError("soffice is missing: apt-get install -y libreoffice-writer-nogui")
+    with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
+        subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless",
+                        "--norestore", "--convert-to", target_format, "--outdir", str(outdir),
+                        str(source)], check=True, capture_output=True, timeout=300)
+    result = outdir / f"{source.stem}.{target_format.split(':')[0]}"
+    if not result.is_file():
+        raise RuntimeError(f"soffice wrote no {result.name}")
+    return result
+
+
+def write_pdf(body: str, path: Path, header: str = RUNNING_HEADER) -> Path:
+    source = path.with_suffix(".fodt")
+    source.write_text(flat_odt(body, header), encoding="utf-8")
+    return soffice_convert(source, "pdf", path.parent)
+
+
+def pdftotext_page(pdf: Path, page: int) -> str:
+    return subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-layout", str(pdf),
+                           "-"], check=True, capture_output=True, text=True).stdout
+
+
+def page_count(pdf: Path) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(pdf).pages)
+
+
+def scanned(pdf: Path, pages: list[int], out: Path, dpi: int = 200) -> Path:
+    """`pdf` with the given pages replaced by images of themselves (no text layer)."""
+    from PIL import Image
+    from pypdf import PdfReader, PdfWriter
+
+    work = Path(tempfile.mkdtemp(prefix="scan-", dir=out.parent))
+    writer = PdfWriter()
+    reader = PdfReader(pdf)
+    for number, page in enumerate(reader.pages, start=1):
+        if number not in pages:
+            writer.add_page(page)
+            continue
+        stem = work / f"p{number}"
+        subprocess.run(["pdftoppm", "-f", str(number), "-l", str(number), "-r", str(dpi),
+                        "-gray", "-png", "-singlefile", str(pdf), str(stem)], check=True,
+                       capture_output=True, timeout=120)
+        image_pdf = work / f"p{number}.pdf"
+        with Image.open(stem.with_suffix(".png")) as image:
+            image.convert("L").save(image_pdf, "PDF", resolution=dpi)
+        writer.add_page(PdfReader(image_pdf).pages[0])
+    with out.open("wb") as handle:
+        writer.write(handle)
+    return out
