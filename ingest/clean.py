@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ingest.hyphenation import SOFT_HYPHEN, join_hyphenated
+from ingest.hyphenation import SOFT_HYPHEN, Lexicon, join_hyphenated
 from ingest.readers import PAGE_COUNTER, SourceLine
 
 BlockKind = Literal["heading", "para", "item", "row"]
@@ -56,6 +56,7 @@ def clean_blocks(lines: list[SourceLine]) -> list[Block]:
     if not laid_out:
         lines = _drop_page_furniture(lines)
     numbering = _NumberingStyle.detect(lines)
+    lexicon = Lexicon(line.text for line in lines)
     blocks: list[Block] = []
     blank_run = 0
     section, heading = "", ""
@@ -103,7 +104,7 @@ def clean_blocks(lines: list[SourceLine]) -> list[Block]:
         elif previous is not None and previous.kind not in ("heading", "row") and (
                 _continues_laid_out(previous, line, blank_run) if laid_out
                 else _continues(previous, text, blank_run)):
-            _append(previous, text, line)
+            _append(previous, text, line, lexicon)
         else:
             blocks.append(_block("para", text, line, section, heading))
         blank_run = 0
@@ -121,9 +122,9 @@ def _block(kind: BlockKind, text: str, line: SourceLine, section: str, heading: 
                  paragraph=line.paragraph)
 
 
-def _append(block: Block, text: str, line: SourceLine) -> None:
+def _append(block: Block, text: str, line: SourceLine, lexicon: Lexicon) -> None:
     """Join a continuation line onto the block, remembering where a new page begins."""
-    block.text = _join(block.text, text)
+    block.text = _join(block.text, text, lexicon)
     if line.page is not None and (not block.page_marks or block.page_marks[-1][1] != line.page):
         block.page_marks.append((max(0, len(block.text) - len(text)), line.page))
     if line.ocr and line.page is not None:
@@ -182,11 +183,11 @@ def _continues(previous: Block, text: str, blank_run: int) -> bool:
     return blank_run == 0 and previous.kind == "para" and not previous.text.endswith(":")
 
 
-def _join(left: str, right: str) -> str:
+def _join(left: str, right: str, lexicon: Lexicon) -> str:
     left = left.rstrip()
     if left.endswith(("-", SOFT_HYPHEN)) and not left.endswith((" -", " " + SOFT_HYPHEN)) \
             and (right[:1].islower() or right[:1].isdigit()):
-        return join_hyphenated(left, right)
+        return join_hyphenated(left, right, lexicon)
     return f"{left} {right}"
 
 

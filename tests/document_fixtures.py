@@ -175,10 +175,12 @@ _NAMESPACES = (
     'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0"')
 
 
-def flat_odt(body: str, header: str = RUNNING_HEADER) -> str:
+def flat_odt(body: str, header: str = RUNNING_HEADER, extra_styles: str = "") -> str:
+    styles = _STYLES.replace("{header}", escape(header)).replace(
+        " </office:automatic-styles>", f"{extra_styles} </office:automatic-styles>")
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n<office:document {_NAMESPACES} '
             'office:version="1.3" office:mimetype="application/vnd.oasis.opendocument.text">'
-            f'{_STYLES.replace("{header}", escape(header))}'
+            f"{styles}"
             f"<office:body><office:text>{body}</office:text></office:body></office:document>")
 
 
@@ -215,9 +217,22 @@ def requirements_table() -> str:
     return table(TABLE_HEADER, [(row.area, row.requirement, row.time) for row in TABLE_ROWS])
 
 
-def varmland_body() -> str:
+# Section 1.2.3 of the Värmland document in sammandrag, in its own words (true facts only).
+VARMLAND_TABLE = (
+    ("Verksamhet", "Läkarens uppdrag", "Läkarinsats"),
+    [("Barnhälsovård (BVC)", "Förebyggande läkarinsatser till de listade barnen 0–6 år; "
+      "läkarbesöken förläggs till BVC-mottagningen",
+      "4 timmar per vecka för 50 inskrivna barn i åldern 0–1 år"),
+     ("Barnmorskemottagning (BMM)", "Graviditetshälsovård; läkaren ska vara specialist inom "
+      "allmänmedicin, obstetrik eller gynekologi",
+      "3 timmar per vecka för 100 inskrivna gravida kvinnor")],
+)
+TABLE_INTRO = "Läkarinsatserna i sammandrag:"
+
+
+def varmland_body(table_space_cm: float = 0.0) -> str:
     """The Värmland document as Styrdok reads its text version, written with heading styles
-    and bullet lists; the requirements table goes at the end of section 1.2.3."""
+    and bullet lists; a summary table closes section 1.2.3, `table_space_cm` above it."""
     lines = read_lines(VARMLAND_TXT)
     blocks = clean_blocks(lines)
     parts: list[str] = []
@@ -241,11 +256,57 @@ def varmland_body() -> str:
             if pending_items:
                 parts.append(bullets(pending_items))
                 pending_items = []
-            parts.append(paragraph("Läkarinsatserna per verksamhet sammanfattas i tabellen."))
-            parts.append(requirements_table())
+            parts.append(f'<text:p text:style-name="Spaced{int(table_space_cm * 100)}">'
+                         f"{escape(TABLE_INTRO)}</text:p>")
+            parts.append(table(*VARMLAND_TABLE))
     if pending_items:
         parts.append(bullets(pending_items))
     return "".join(parts)
+
+
+def spacer_style(table_space_cm: float) -> str:
+    return (f'<style:style style:name="Spaced{int(table_space_cm * 100)}" '
+            'style:family="paragraph" style:parent-style-name="Text_20_body">'
+            f'<style:paragraph-properties fo:margin-top="{table_space_cm:.2f}cm"/></style:style>')
+
+
+def varmland_pdf(path: Path) -> Path:
+    """The ≥ 20-page Värmland PDF whose summary table runs over a page break: built once,
+    then the space above the table set so that its second row lands on the next page."""
+    pdf = write_pdf(varmland_body(), path, extra_styles=spacer_style(0.0))
+    space = _space_to_split_table(pdf, TABLE_INTRO)
+    if space:
+        pdf = write_pdf(varmland_body(space), path, extra_styles=spacer_style(space))
+    return pdf
+
+
+def _space_to_split_table(pdf: Path, intro: str) -> float:
+    """Centimetres of space above `intro` that push the table's last row to the next page."""
+    import pdfplumber
+
+    with pdfplumber.open(pdf) as document:
+        for page in document.pages:
+            hits = page.search(intro)
+            if not hits:
+                continue
+            below = [found for found in page.find_tables() if found.bbox[1] > hits[0]["top"]]
+            # No table below the intro on its page: it starts on the next page, move it up
+            # by nothing (a rebuild cannot help); else push its last row over the break.
+            return _fit(page, below[0]) if below else 0.0
+    raise RuntimeError(f"{intro!r} not found in {pdf}")
+
+
+def _fit(page: object, found: object) -> float:
+    top, bottom = found.bbox[1], found.bbox[3]  # type: ignore[attr-defined]
+    rows = found.rows  # type: ignore[attr-defined]
+    last_row_height = rows[-1].bbox[3] - rows[-1].bbox[1]
+    footer_top = max(char["top"] for char in page.chars)  # type: ignore[attr-defined]
+    body_bottom = footer_top - 30  # the footer's own band
+    if bottom > body_bottom:
+        return 0.0
+    # Push the table down until its last row no longer fits above the footer.
+    points = body_bottom - bottom + last_row_height * 0.6
+    return round(points / 72 * 2.54, 2)
 
 
 def table_body() -> str:
@@ -277,9 +338,10 @@ def soffice_convert(source: Path, target_format: str, outdir: Path) -> Path:
     return result
 
 
-def write_pdf(body: str, path: Path, header: str = RUNNING_HEADER) -> Path:
+def write_pdf(body: str, path: Path, header: str = RUNNING_HEADER,
+              extra_styles: str = "") -> Path:
     source = path.with_suffix(".fodt")
-    source.write_text(flat_odt(body, header), encoding="utf-8")
+    source.write_text(flat_odt(body, header, extra_styles), encoding="utf-8")
     return soffice_convert(source, "pdf", path.parent)
 
 

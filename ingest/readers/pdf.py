@@ -174,7 +174,9 @@ def _normalise(text: str) -> str:
 
 
 def furniture_key(text: str) -> str:
-    return re.sub(r"\d+", "#", re.sub(r"\s+", " ", text.strip().lower()))
+    """Digits, dashes and spacing aside (page numbers change; OCR reads '–' as '-')."""
+    text = re.sub(r"[\u2010-\u2015-]", "-", text.strip().lower())
+    return re.sub(r"\d+", "#", re.sub(r"\s+", " ", text))
 
 
 def _mark_furniture(pages: list[_Page]) -> None:
