@@ -57,7 +57,7 @@ TABLE_QUESTIONS = (
     ("Hur mycket tid ska läkare ha för planerade besök på särskilt boende?", 3),
     ("Hur stor tjänst ska samordnaren på familjecentralen ha?", 4),
     ("Hur många timmar per dag ska jourcentralen vara öppen på helger?", 5),
-    ("Hur många fotvårdsbesök per år får en patient med diabetes?", 6),
+    ("Hur många besök per år ger medicinsk fotvård en patient med diabetes?", 6),
     ("Inom hur lång tid ska ett akut läkarbesök i hemmet ske?", 7),
 )
 
@@ -379,3 +379,61 @@ def scanned(pdf: Path, pages: list[int], out: Path, dpi: int = 200) -> Path:
     with out.open("wb") as handle:
         writer.write(handle)
     return out
+
+
+_W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+OUTLINE_NUM_ID = 90
+
+
+def add_outline_numbering(document: object) -> None:
+    """Word's multilevel list linked to Heading 1–3 ("1", "1.1", "1.1.1"), as Word writes it
+    when headings are numbered: the numbering lives in numbering.xml, not in the text."""
+    from docx.oxml import parse_xml
+
+    levels = "".join(
+        f'<w:lvl w:ilvl="{level}"><w:start w:val="1"/><w:numFmt w:val="decimal"/>'
+        f'<w:lvlText w:val="{".".join(f"%{n}" for n in range(1, level + 2))}"/>'
+        f'<w:lvlJc w:val="left"/></w:lvl>' for level in range(3))
+    numbering = document.part.numbering_part.element  # type: ignore[attr-defined]
+    numbering.insert(0, parse_xml(
+        f'<w:abstractNum {_W_NS} w:abstractNumId="{OUTLINE_NUM_ID}">'
+        f'<w:multiLevelType w:val="multilevel"/>{levels}</w:abstractNum>'))
+    numbering.append(parse_xml(
+        f'<w:num {_W_NS} w:numId="{OUTLINE_NUM_ID}">'
+        f'<w:abstractNumId w:val="{OUTLINE_NUM_ID}"/></w:num>'))
+    for level in range(3):
+        style = document.styles[f"Heading {level + 1}"]  # type: ignore[attr-defined]
+        style.element.get_or_add_pPr().append(parse_xml(
+            f'<w:numPr {_W_NS}><w:ilvl w:val="{level}"/>'
+            f'<w:numId w:val="{OUTLINE_NUM_ID}"/></w:numPr>'))
+
+
+def table_docx(path: Path) -> Path:
+    """A Word document: numbered headings (Word numbering), paragraphs, the requirements
+    table in its place between them, and a numbered list."""
+    import docx
+
+    document = docx.Document()
+    add_outline_numbering(document)
+    document.add_heading("Läkarinsatser per område", level=1)
+    document.add_heading("Tider", level=2)
+    document.add_paragraph("Tabellen nedan sammanfattar de läkarinsatser och tider som gäller "
+                           "för vårdcentralens tilläggsuppdrag.")
+    document.add_paragraph("Varje rad gäller sitt eget område.")
+    grid = document.add_table(rows=1, cols=3)
+    grid.style = "Table Grid"
+    for cell, name in zip(grid.rows[0].cells, TABLE_HEADER, strict=True):
+        cell.text = name
+    for row in TABLE_ROWS:
+        cells = grid.add_row().cells
+        cells[0].text, cells[1].text, cells[2].text = row.area, row.requirement, row.time
+    document.add_paragraph("Vårdcentralen ska dokumentera hur tiden fördelas.")
+    document.add_heading("Undantag", level=2)
+    document.add_paragraph("Vid vakans ska vårdcentralen meddela regionen inom 14 dagar.")
+    document.add_paragraph("Tillfällig nedsättning av läkartiden får pågå högst 3 månader.")
+    document.add_heading("Uppföljning", level=1)
+    document.add_paragraph("Uppföljningen omfattar:")
+    document.add_paragraph("läkartid per område", style="List Number")
+    document.add_paragraph("antal inskrivna patienter", style="List Number")
+    document.save(str(path))
+    return path

@@ -12,7 +12,7 @@ from dataclasses import asdict
 from typing import Annotated, Any, Literal, Self
 
 from fastapi import Depends, FastAPI, File, Form, Query, UploadFile
-from fastapi.responses import StreamingResponse
+from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ingest.service import Styrdok
@@ -20,6 +20,7 @@ from rag.models import Answer, Filters, SearchHit
 from rag.retrieve.hybrid import Mode
 from rag.service import INVISIBLE_CATEGORIES
 from web.auth import require_read_key, require_write_key
+from web.documents import MEDIA_TYPES, original_file
 from web.errors import ApiError, ErrorBody, ErrorDetail, error_responses, install_error_handlers
 from web.feedback import FeedbackStore, Rating
 from web.limits import UploadSizeLimit
@@ -263,6 +264,20 @@ def create_api(service: Styrdok, feedback: FeedbackStore) -> FastAPI:
     def documents() -> DocumentList:
         docs = [DocumentOut(**doc.model_dump()) for doc in service.documents()]
         return DocumentList(count=len(docs), documents=docs)
+
+    @api.get("/documents/{document}/file", dependencies=read, tags=["documents"],
+             response_class=FileResponse,
+             description="The document's original file as ingested (a PDF opens at a page "
+             "with `#page=N`).",
+             responses={200: {"description": "The original file.",
+                              "content": {media: {"schema": {"type": "string",
+                                                             "format": "binary"}}
+                                          for media in sorted(set(MEDIA_TYPES.values()))}},
+                        **error_responses(*read_errors, 404)})
+    def document_file(document: str) -> FileResponse:
+        path, media_type = original_file(service, document)
+        return FileResponse(path, media_type=media_type, filename=path.name,
+                            content_disposition_type="inline")
 
     @api.post("/documents", response_model=UploadOut, status_code=201, dependencies=write,
               tags=["documents"], responses=error_responses(400, 401, 403, 413, 415, 422))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 import string
+from urllib.parse import quote
 
 from rag.models import Answer, Citation
 
@@ -33,7 +34,9 @@ def location(citation: Citation) -> str:
         label = " ".join(part for part in (citation.section, citation.heading) if part)
         parts.append(f"avsnitt {label}")
     if citation.page is not None:
-        parts.append(f"s. {citation.page}")
+        parts.append(f"s. {citation.page}{', OCR' if citation.ocr else ''}")
+    elif citation.paragraph is not None:
+        parts.append(f"stycke {citation.paragraph}")
     elif citation.lines:
         parts.append(f"rad {citation.lines}")
     return " · ".join(parts)
@@ -128,7 +131,18 @@ def _card(citation: Citation, passage: str | None, *, nearest: bool) -> str:
         f'<span class="sd-title">{html.escape(citation.title)}</span>'
         f'<span class="sd-meta">{html.escape(meta)}</span>'
         f'<span class="sd-hint">{hint}</span></summary>'
-        f'<div class="sd-passage">{body}</div></details>')
+        f'<div class="sd-passage">{body}{original_link(citation)}</div></details>')
+
+
+def original_link(citation: Citation) -> str:
+    """A link to the document's original file, a PDF opened at the cited page."""
+    href = f"/api/documents/{quote(citation.document, safe='')}/file"
+    label = "Öppna originalet"
+    if citation.page is not None:
+        href += f"#page={citation.page}"
+        label += f" på s. {citation.page}"
+    return (f'<a class="sd-original" href="{html.escape(href, quote=True)}" target="_blank" '
+            f'rel="noopener">{label}</a>')
 
 
 def notice_html(text: str, kind: str = "info") -> str:
