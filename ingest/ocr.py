@@ -8,12 +8,15 @@ binary (tests set a missing one to check that skipped pages are reported).
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 import re
 import shutil
 import statistics
 import subprocess
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -36,6 +39,11 @@ class OcrLine:
     paragraph: tuple[int, int]  # (block, paragraph) as Tesseract numbers them
     height: float
     top: float
+
+
+RECENT_PAGES = 64
+_recent: OrderedDict[str, list[OcrLine]] = OrderedDict()  # page image hash -> its lines
+_recent_lock = threading.Lock()
 
 
 def tesseract_binary() -> str | None:
@@ -61,17 +69,30 @@ def ocr_lines(image: Image) -> list[OcrLine]:
     language = ocr_language(binary)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
+    key = hashlib.sha256(buffer.getvalue()).hexdigest()
+    with _recent_lock:  # an upload is parsed to check it, then ingested: OCR it once
+        if key in _recent:
+            _recent.move_to_end(key)
+            return _recent[key]
     # One OpenMP thread: on a shared 2-core machine Tesseract's threads only wait for each
     # other (a page took 40 s with the default, 13 s with one thread, under load).
     environment = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    result = subprocess.run(
-        [binary, "stdin", "stdout", "-l", language, "--dpi", str(OCR_DPI), "--psm", "3", "tsv"],
-        input=buffer.getvalue(), capture_output=True, timeout=OCR_TIMEOUT_S, check=False,
-        env=environment)
+    try:
+        result = subprocess.run(
+            [binary, "stdin", "stdout", "-l", language, "--dpi", str(OCR_DPI), "--psm", "3",
+             "tsv"], input=buffer.getvalue(), capture_output=True, timeout=OCR_TIMEOUT_S,
+            check=False, env=environment)
+    except subprocess.TimeoutExpired as error:
+        raise OcrUnavailable(f"Tesseract took over {OCR_TIMEOUT_S} s") from error
     if result.returncode != 0:
         message = result.stderr.decode(errors="replace").strip().splitlines()
         raise OcrUnavailable(f"Tesseract failed: {message[-1] if message else result.returncode}")
-    return _lines_from_tsv(result.stdout.decode("utf-8", errors="replace"))
+    lines = _lines_from_tsv(result.stdout.decode("utf-8", errors="replace"))
+    with _recent_lock:
+        _recent[key] = lines
+        while len(_recent) > RECENT_PAGES:
+            _recent.popitem(last=False)
+    return lines
 
 
 def _lines_from_tsv(tsv: str) -> list[OcrLine]:

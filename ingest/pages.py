@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
+from rag.models import span_at
+
 Marks = list[tuple[int, int]]  # (character offset, page), offsets ascending
-
-
-def value_at(marks: Marks, offset: int) -> int | None:
-    found: int | None = None
-    for start, value in marks:
-        if start > offset:
-            break
-        found = value
-    return found
 
 
 def slice_marks(marks: Marks, start: int, end: int, at: int) -> Marks:
     """The marks of text[start:end], moved so that `start` lands on `at`."""
     if not marks:
         return []
-    first = value_at(marks, start)
+    first = span_at(marks, start, None)
     out: Marks = [(at, first if first is not None else marks[0][1])]
     out += [(at + offset - start, page) for offset, page in marks if start < offset < end]
     return out

@@ -48,13 +48,14 @@ class Chunk(BaseModel):
 
     def page_at(self, offset: int) -> int | None:
         """The page the character at `offset` of the text is on."""
-        return _span_at(self.page_spans, offset, self.page)
+        return span_at(self.page_spans, offset, self.page)
 
     def paragraph_at(self, offset: int) -> int | None:
-        return _span_at(self.paragraph_spans, offset, None)
+        return span_at(self.paragraph_spans, offset, None)
 
 
-def _span_at(spans: list[tuple[int, int]], offset: int, default: int | None) -> int | None:
+def span_at(spans: list[tuple[int, int]], offset: int, default: int | None) -> int | None:
+    """The value of the last (start, value) span starting at or before `offset`."""
     found = default
     for start, value in spans:
         if start > offset:

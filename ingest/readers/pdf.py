@@ -20,7 +20,10 @@ EDGE_BAND = 0.12  # top and bottom share of the page where running headers/foote
 EDGE_LINES = 2  # lines nearest each edge that may be furniture
 HEADING_SIZE_RATIO = 1.12
 MAX_HEADING_CHARS = 110
-MIN_TEXT_CHARS = 20  # fewer characters than this on an image page: read it by OCR
+# A page is read by OCR when an image covers most of it and its text layer holds no more
+# than a running header and footer would (a scan with a stamped page number).
+SCAN_IMAGE_SHARE = 0.5
+SCAN_MAX_TEXT_CHARS = 200
 _BOLD = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
 
 
@@ -113,7 +116,8 @@ def _preflight(path: Path) -> None:
 def _read_page(page: Any, number: int, extracted: Extracted) -> _Page:
     result = _Page(number, float(page.height))
     visible = [char for char in page.chars if char["text"].strip()]
-    if len(visible) < MIN_TEXT_CHARS and (not visible or page.images):
+    if (not visible and page.images) or (len(visible) <= SCAN_MAX_TEXT_CHARS
+                                         and _image_share(page) >= SCAN_IMAGE_SHARE):
         _ocr_page(page, result, extracted)
         return result
     tables = page.find_tables()
@@ -160,6 +164,16 @@ def _ocr_page(page: Any, result: _Page, extracted: Extracted) -> None:
                 text, top, top + line.height * scale, line.height * scale, False,
                 result.number, ocr=True, heading=is_heading(line, body),
                 ocr_paragraph=line.paragraph))
+
+
+def _image_share(page: Any) -> float:
+    area = float(page.width) * float(page.height) or 1.0
+    covered = 0.0
+    for image in page.images:
+        width = min(float(image["x1"]), float(page.width)) - max(float(image["x0"]), 0.0)
+        height = min(float(image["bottom"]), float(page.height)) - max(float(image["top"]), 0.0)
+        covered += max(width, 0.0) * max(height, 0.0)
+    return min(covered / area, 1.0)
 
 
 def _inside(obj: dict[str, Any], box: tuple[float, float, float, float]) -> bool:
