@@ -25,10 +25,11 @@ pytestmark = [pytest.mark.slow]
 
 OPERATIONS = [("GET", "/health"), ("POST", "/ask"), ("GET", "/search"), ("GET", "/documents"),
               ("POST", "/documents"), ("DELETE", "/documents/{document}"),
-              ("POST", "/feedback")]
+              ("GET", "/documents/{document}/file"), ("POST", "/feedback")]
 EXAMPLES = 60
-# Operations without parameters or body: there is nothing to make invalid.
-NOTHING_TO_BREAK = {("GET", "/health"), ("GET", "/documents")}
+# Operations without parameters or body (or only a free-form id): nothing to make invalid.
+NOTHING_TO_BREAK = {("GET", "/health"), ("GET", "/documents"),
+                    ("GET", "/documents/{document}/file")}
 
 
 @pytest.fixture(scope="module")
