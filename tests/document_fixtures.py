@@ -148,6 +148,8 @@ _STYLES = """
    <style:table-column-properties style:column-width="5cm"/></style:style>
   <style:style style:name="Krav.row" style:family="table-row">
    <style:table-row-properties fo:keep-together="always"/></style:style>
+  <style:style style:name="Krav.split" style:family="table-row">
+   <style:table-row-properties fo:keep-together="auto"/></style:style>
   <style:style style:name="Krav.cell" style:family="table-cell">
    <style:table-cell-properties fo:padding="0.12cm" fo:border="0.5pt solid #000000"/>
   </style:style>
@@ -199,7 +201,7 @@ def bullets(items: list[str]) -> str:
     return f'<text:list text:style-name="Bullets">{inner}</text:list>'
 
 
-def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+def table(header: tuple[str, ...], rows: list[tuple[str, ...]], row_style: str = "Krav.row") -> str:
     def cells(values: tuple[str, ...], style: str) -> str:
         return "".join(f'<table:table-cell table:style-name="Krav.cell" office:value-type="string">'
                        f"{paragraph(value, style)}</table:table-cell>" for value in values)
@@ -207,7 +209,7 @@ def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     columns = "".join(f'<table:table-column table:style-name="Krav.{c}"/>' for c in "ABC")
     head = (f'<table:table-header-rows><table:table-row table:style-name="Krav.row">'
             f'{cells(header, "Table_20_Heading")}</table:table-row></table:table-header-rows>')
-    body = "".join(f'<table:table-row table:style-name="Krav.row">'
+    body = "".join(f'<table:table-row table:style-name="{row_style}">'
                    f'{cells(row, "Table_20_Contents")}</table:table-row>' for row in rows)
     return f'<table:table table:name="Krav" table:style-name="Krav">{columns}{head}{body}' \
            "</table:table>"
@@ -280,7 +282,7 @@ def varmland_pdf(path: Path) -> Path:
     return pdf
 
 
-def _space_to_split_table(pdf: Path, intro: str) -> float:
+def _space_to_split_table(pdf: Path, intro: str, share_of_last_row: float = 0.6) -> float:
     """Centimetres of space above `intro` that push the table's last row to the next page."""
     import pdfplumber
 
@@ -292,11 +294,37 @@ def _space_to_split_table(pdf: Path, intro: str) -> float:
             below = [found for found in page.find_tables() if found.bbox[1] > hits[0]["top"]]
             # No table below the intro on its page: it starts on the next page, move it up
             # by nothing (a rebuild cannot help); else push its last row over the break.
-            return _fit(page, below[0]) if below else 0.0
+            return _fit(page, below[0], share_of_last_row) if below else 0.0
     raise RuntimeError(f"{intro!r} not found in {pdf}")
 
 
-def _fit(page: object, found: object) -> float:
+# A row long enough to be split by a page break (rows may break across pages in Writer).
+SPLIT_ROW = ("Hemsjukvård", "Läkaren ska delta i vårdplanering, genomföra hembesök vid "
+             "behov, medverka i läkemedelsgenomgångar för patienter i ordinärt boende, ge "
+             "råd till kommunens sjuksköterskor dygnet runt via beredskapsläkare, dokumentera "
+             "i den gemensamma journalen, delta i samordnad individuell plan när patienten "
+             "eller kommunen begär det och följa upp att planerade insatser genomförs enligt "
+             "överenskommelsen mellan regionen och kommunerna i länet.",
+             "2 timmar per vecka för 25 inskrivna patienter")
+
+
+def split_row_pdf(path: Path) -> Path:
+    """A table whose last, long row is cut in two by a page break."""
+    rows = [(row.area, row.requirement, row.time) for row in TABLE_ROWS[:2]] + [SPLIT_ROW]
+
+    def body(space: float) -> str:
+        return (heading("1 Hemsjukvård", 1)
+                + f'<text:p text:style-name="Spaced{int(space * 100)}">'
+                  f"{escape(TABLE_INTRO)}</text:p>"
+                + table(TABLE_HEADER, rows, row_style="Krav.split")
+                + paragraph("Uppföljningen sker årligen."))
+
+    pdf = write_pdf(body(0.0), path, extra_styles=spacer_style(0.0))
+    space = _space_to_split_table(pdf, TABLE_INTRO, share_of_last_row=0.5)
+    return write_pdf(body(space), path, extra_styles=spacer_style(space))
+
+
+def _fit(page: object, found: object, share_of_last_row: float = 0.6) -> float:
     bottom = found.bbox[3]  # type: ignore[attr-defined]
     rows = found.rows  # type: ignore[attr-defined]
     last_row_height = rows[-1].bbox[3] - rows[-1].bbox[1]
@@ -305,7 +333,7 @@ def _fit(page: object, found: object) -> float:
     if bottom > body_bottom:
         return 0.0
     # Push the table down until its last row no longer fits above the footer.
-    points = body_bottom - bottom + last_row_height * 0.6
+    points = body_bottom - bottom + last_row_height * share_of_last_row
     return round(points / 72 * 2.54, 2)
 
 

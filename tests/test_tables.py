@@ -5,11 +5,24 @@ row's number answers another row's question."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from document_fixtures import TABLE_QUESTIONS, TABLE_ROWS, table_body, table_docx, write_pdf
+from document_fixtures import (
+    SPLIT_ROW,
+    TABLE_HEADER,
+    TABLE_QUESTIONS,
+    TABLE_ROWS,
+    page_count,
+    pdftotext_page,
+    split_row_pdf,
+    table_body,
+    table_docx,
+    write_pdf,
+)
 from helpers import shared_embedder
 
+from ingest.readers import read_lines
 from ingest.service import Styrdok
 from rag.models import DocumentMeta, Filters
 from rag.settings import Settings
@@ -78,3 +91,16 @@ def test_the_pdf_row_after_the_page_break_keeps_its_header_and_page(service: Sty
     citation = answer.citations[0]
     assert citation.quote.startswith("Område: Hembesök · Krav: ")
     assert citation.page == 2
+
+
+def test_a_row_cut_by_a_page_break_is_one_passage(tmp_path: Path) -> None:
+    pdf = split_row_pdf(tmp_path / "delad.pdf")
+    assert page_count(pdf) == 2
+    assert SPLIT_ROW[0] in pdftotext_page(pdf, 1) and "kommunerna i länet" in \
+        pdftotext_page(pdf, 2)  # the row really is cut by the break
+    rows = [line for line in read_lines(pdf) if line.role == "row"]
+    assert len(rows) == 3
+    assert rows[-1].text == " · ".join(f"{name}: {cell}"
+                                       for name, cell in zip(TABLE_HEADER, SPLIT_ROW,
+                                                             strict=True))
+    assert rows[-1].page == 1

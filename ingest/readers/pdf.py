@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ingest.hyphenation import join_broken_lines
 from ingest.ocr import OCR_DPI, OcrUnavailable, is_heading, ocr_lines
 from ingest.readers.base import PAGE_COUNTER, Extracted, Line, ReadError
 from ingest.tables import clean_cell, row_text
@@ -120,14 +121,15 @@ def _read_page(page: Any, number: int, extracted: Extracted) -> _Page:
                                          and _image_share(page) >= SCAN_IMAGE_SHARE):
         _ocr_page(page, result, extracted)
         return result
-    tables = page.find_tables()
-    boxes = [table.bbox for table in tables]
-    for table in tables:
+    boxes = []
+    for table in page.find_tables():
         rows = [[clean_cell(cell) for cell in row] for row in table.extract()]
         rows = [row for row in rows if any(row)]
-        if rows:
-            result.tables.append(_Table(table.bbox[1], table.bbox[3], rows[0],
-                                        [_Row(rows[0], row, number) for row in rows[1:]]))
+        if len(rows) < 2 or max(len(row) for row in rows) < 2:
+            continue  # a framed paragraph or box, not a table: read as text
+        boxes.append(table.bbox)
+        result.tables.append(_Table(table.bbox[1], table.bbox[3], rows[0],
+                                    [_Row(rows[0], row, number) for row in rows[1:]]))
     text_page = page.filter(lambda obj: obj.get("object_type") != "char"
                             or not any(_inside(obj, box) for box in boxes))
     for line in text_page.extract_text_lines(return_chars=True, strip=True):
@@ -318,6 +320,6 @@ def _join_table_continuations(pages: list[_Page]) -> None:
         first.header = last.header
         if first.rows and last.rows and not first.rows[0].cells[0]:
             split = first.rows.pop(0)
-            last.rows[-1].cells = [" ".join(part for part in pair if part)
+            last.rows[-1].cells = [join_broken_lines([part for part in pair if part])
                                    for pair in zip(last.rows[-1].cells, split.cells,
                                                    strict=False)]
