@@ -17,6 +17,7 @@ from document_fixtures import (
     VARMLAND_TXT,
     page_count,
     pdftotext_page,
+    soffice_convert,
     varmland_pdf,
 )
 from helpers import shared_embedder
@@ -193,3 +194,22 @@ def _quote_begins_on(quote: str, page: int, text_of: Callable[[int], str]) -> bo
     here = text_of(page)
     found = (here + text_of(page + 1)).find(head)
     return 0 <= found < len(here)
+
+
+def test_the_same_document_saved_as_docx_by_libreoffice(pdf: Path,
+                                                       text_blocks: list[Block]) -> None:
+    """LibreOffice's own DOCX of the document: heading styles give every section, the table
+    sits in its place in section 1.2.3, and chunks are cited by paragraph, not line."""
+    docx_path = soffice_convert(pdf.with_suffix(".fodt"), "docx:MS Word 2007 XML",
+                                pdf.parent)
+    blocks = clean_blocks(read_lines(docx_path))
+    assert [(b.section, b.text) for b in blocks if b.kind == "heading"] == \
+        [(b.section, b.text) for b in text_blocks if b.kind == "heading"]
+    chunks = chunk_blocks(blocks, META, MAX_CHARS)
+    chunk_text = letters(" ".join(chunk.text for chunk in chunks))
+    assert [b.text[:80] for b in text_blocks
+            if b.kind != "heading" and letters(b.text) not in chunk_text] == []
+    rows = [chunk for chunk in chunks if chunk.passage == "table-row"]
+    assert [chunk.section for chunk in rows] == ["1.2.3", "1.2.3"]
+    assert all(chunk.paragraph_spans and chunk.page is None for chunk in chunks)
+    assert max(len(chunk.text) for chunk in chunks) <= MAX_CHARS
