@@ -61,18 +61,24 @@ def read_docx(path: Path) -> Extracted:
 
 
 def _heading_level(paragraph: Any) -> int:
+    """1-based heading level from the paragraph's style chain or its own outline level."""
     style = paragraph.style
     while style is not None:
         if match := _HEADING_STYLE.match(style.name or ""):
             return int(match.group(1))
-        outline = _child(style.element, "pPr", "outlineLvl")
-        if outline is not None:
-            return int(outline.get(f"{_W}val", "9")) + 1 if outline.get(f"{_W}val") != "9" else 0
+        if (level := _outline_level(style.element)) is not None:
+            return level
         style = style.base_style
-    outline = _child(paragraph._p, "pPr", "outlineLvl")
-    if outline is not None and outline.get(f"{_W}val") not in (None, "9"):
-        return int(outline.get(f"{_W}val")) + 1
-    return 0
+    return _outline_level(paragraph._p) or 0
+
+
+def _outline_level(element: Any) -> int | None:
+    """w:outlineLvl 0–8 is a heading level 1–9; 9 means body text."""
+    outline = _child(element, "pPr", "outlineLvl")
+    if outline is None:
+        return None
+    value = int(outline.get(f"{_W}val", "9"))
+    return value + 1 if value < 9 else 0
 
 
 def _child(element: Any, *names: str) -> Any:

@@ -187,9 +187,12 @@ def _choose(sentences: list[ScoredSentence], hits: list[SearchHit],
         size += len(following) + 6
     covered = frozenset().union(*(c.terms for c in chosen))
     base = scorer.coverage(covered)
+    best_is_row = hits[best.hit_index].chunk.passage == "table-row"
     for sentence in sentences[1:8]:
         if sentence.text in {c.text for c in chosen} or size + len(sentence.text) + 6 > max_chars:
             continue
+        if best_is_row and hits[sentence.hit_index].chunk.passage == "table-row":
+            continue  # another row's numbers never join the answer a row gives
         # Close runners-up, or a sentence answering another part of the question.
         gain = scorer.coverage(covered | sentence.terms) - base
         if sentence.score >= 0.8 * best.score or (gain >= 0.15 and sentence.score >= 0.5 *
