@@ -10,7 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from document_fixtures import page_count, pdftotext_page, scanned, varmland_pdf
+from document_fixtures import (
+    RUNNING_HEADER,
+    page_count,
+    pdftotext_page,
+    scanned,
+    varmland_pdf,
+)
 from helpers import shared_embedder
 from pypdf import PdfReader, PdfWriter
 
@@ -45,7 +51,7 @@ def scans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | int]:
     with excerpt.open("wb") as handle:
         writer.write(handle)
     full = scanned(excerpt, [1, 2], folder / "skannad.pdf")
-    return {"mixed": mixed, "full": full, "jour_page": jour_page}
+    return {"mixed": mixed, "full": full, "jour_page": jour_page, "original": pdf}
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +77,19 @@ def test_the_scans_have_no_text_layer(scans: dict[str, Path | int]) -> None:
     assert pdftotext_page(full, 1).strip() == "" and pdftotext_page(full, 2).strip() == ""
     assert pdftotext_page(mixed, page).strip() == ""
     assert pdftotext_page(mixed, page + 1).strip() != ""
+
+
+def test_the_scanned_page_reads_like_its_text_layer_without_header_or_footer(
+        scans: dict[str, Path | int], indexed: tuple[Styrdok, IngestReport]) -> None:
+    mixed, original, page = scans["mixed"], scans["original"], scans["jour_page"]
+    assert isinstance(mixed, Path) and isinstance(original, Path) and isinstance(page, int)
+    ocr_text = " ".join(line.text for line in read_document(mixed).lines if line.ocr)
+    assert RUNNING_HEADER.split(" – ")[1] not in ocr_text and "Sida" not in ocr_text
+    body = pdftotext_page(original, page).replace(RUNNING_HEADER, "")
+    words = [word.strip(".,:;()") for word in body.split()
+             if len(word) > 3 and not word.endswith("-") and not word.startswith("Sida")]
+    found = sum(1 for word in words if word in ocr_text)
+    assert found >= 0.95 * len(words), f"{found}/{len(words)} words read"
 
 
 def test_ingest_reports_the_pages_read_by_ocr(indexed: tuple[Styrdok, IngestReport],
