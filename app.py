@@ -12,6 +12,7 @@ from starlette.routing import Mount
 from ingest.service import Styrdok
 from rag.settings import Settings
 from web.api import create_api
+from web.event_loops import closing_gradio_event_loops
 from web.feedback import FeedbackStore
 from web.ui import mount_ui
 
@@ -27,7 +28,8 @@ def create_app(settings: Settings | None = None, service: Styrdok | None = None)
     api.path_regex = re.compile(api.path_regex.pattern, re.DOTALL)
     app.router.routes.append(api)
     app.add_api_route("/api", lambda: RedirectResponse("/api/docs"), include_in_schema=False)
-    return mount_ui(app, service, feedback)
+    with closing_gradio_event_loops():
+        return mount_ui(app, service, feedback)
 
 
 def serve(settings: Settings | None = None) -> None:

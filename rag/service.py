@@ -15,6 +15,7 @@ from rag.chain import build_chain, build_draft_chain, run, run_stream
 from rag.generate.llm import chat_model
 from rag.models import Answer, DocumentInfo, Filters, SearchHit
 from rag.retrieve.hybrid import HybridSearcher, Mode
+from rag.retrieve.retriever import StyrdokRetriever, hit_from_document
 from rag.settings import Settings
 from rag.store.embeddings import Embedder, build_embedder
 from rag.store.store import Store
@@ -29,10 +30,10 @@ class Assistant:
         only when `settings.llm_provider` is not "none")."""
         self.settings = settings or Settings()
         self.store = Store(self.settings, embedder or build_embedder(self.settings))
-        self.searcher = HybridSearcher(self.store, self.settings)
+        self.retriever = StyrdokRetriever(searcher=HybridSearcher(self.store, self.settings))
         self.model = model or _configured_model(self.settings)
-        self.chain = build_chain(self.searcher, self.settings, self.model)
-        self._draft_chain = build_draft_chain(self.searcher, self.settings)
+        self.chain = build_chain(self.retriever, self.settings, self.model)
+        self._draft_chain = build_draft_chain(self.retriever, self.settings)
         self._write_lock = threading.Lock()  # one ingest/remove at a time per process
 
     def ask(self, question: str, filters: Filters | None = None) -> Answer:
@@ -61,7 +62,8 @@ class Assistant:
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None,
                mode: Mode = "hybrid") -> list[SearchHit]:
-        return self.searcher.search(query, k, filters, mode)
+        documents = self.retriever.invoke(query, k=k, filters=filters or Filters(), mode=mode)
+        return [hit_from_document(document) for document in documents]
 
     def documents(self) -> list[DocumentInfo]:
         return self.store.documents()
@@ -76,6 +78,10 @@ class Assistant:
                 written = self.store.reindex(bar.update)
             self.store.collect_garbage()
             return written
+
+    def close(self) -> None:
+        """Release the vector store's client (its connections to a Chroma server)."""
+        self.store.close()
 
     def remove(self, document: str) -> bool:
         with self._write_lock:

@@ -72,7 +72,9 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
                            max_question_chars=MAX_QUESTION)
     ingest_small_doc(service, root / "docs")
     with running_server(service) as base:
-        yield Api(base, service)
+        api = Api(base, service)
+        with api.http:
+            yield api
 
 
 def assert_error(response: httpx.Response, status: int, code: str | None = None) -> None:

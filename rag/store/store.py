@@ -99,6 +99,9 @@ class Store:
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
 
+    def close(self) -> None:
+        self.vectors.close()
+
     # --- reading -----------------------------------------------------------------------
 
     def snapshot(self) -> Snapshot:
