@@ -59,6 +59,20 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(20, ge=1, description="Largest document accepted, by upload "
                                "and by ingest (MB).")
 
+    # Bounds on one request's cost (see the README's security section)
+    parse_memory_mb: int = Field(1024, ge=128, description="Address-space limit of the child "
+                                 "process that parses a PDF or DOCX (MB).")
+    parse_timeout_s: float = Field(60.0, gt=0, description="Longest a PDF or DOCX may take "
+                                   "to parse.")
+    max_unpacked_mb: int = Field(256, ge=1, description="Largest a DOCX may inflate to (MB).")
+    max_pdf_pages: int = Field(3000, ge=1)
+    rate_limit_per_s: float = Field(20.0, ge=0, description="API requests per second per "
+                                    "client address (token bucket); 0 turns it off.")
+    rate_limit_burst: int = Field(100, ge=1, description="Requests a client may make at once "
+                                  "before the per-second rate applies.")
+    ui_upload_mb_per_hour: int = Field(200, ge=0, description="Bytes a client may send to the "
+                                       "UI's file upload per hour (MB), no key needed there.")
+
     # Optional LLM
     llm_provider: LLMProvider = "none"
     llm_base_url: str | None = None
