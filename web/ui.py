@@ -55,7 +55,7 @@ UI_CSS = """
 def build_ui(service: Styrdok, feedback: FeedbackStore | None = None) -> gr.Blocks:
     actions = Actions(service, feedback or FeedbackStore(service.settings.feedback_path))
     demo = gr.Blocks(title="Styrdok – fråga styrdokumenten", analytics_enabled=False,
-                     delete_cache=(3600, 3600))
+                     delete_cache=(600, 900))  # keyless uploads live <= ~25 min
     with demo:
         gr.Markdown(_intro(service))
         with gr.Tabs():
