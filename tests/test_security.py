@@ -389,3 +389,46 @@ def test_embedding_progress_survives_repeated_interruptions(tmp_path: Path) -> N
     chunks = next(doc.chunks for doc in service.documents() if doc.document == "lang-rutin")
     assert chunks > 16 and cached >= chunks
     assert total_embedded < chunks  # the last attempt only embedded what was left
+
+
+def _cached_vectors(catalog: Path) -> int:
+    if not catalog.exists():
+        return 0
+    with closing(sqlite3.connect(catalog, timeout=30)) as db:
+        try:
+            return int(db.execute("SELECT count(*) FROM embedding_cache").fetchone()[0])
+        except sqlite3.OperationalError:
+            return 0  # the schema is not there yet
+
+
+def test_embedding_progress_survives_repeated_sigkills(tmp_path: Path) -> None:
+    """`styrdok ingest` killed with SIGKILL mid-embedding, three times: each run keeps what it
+    embedded, and the run that finishes embeds only the rest."""
+    document = tmp_path / "docs" / "mycket-lang-rutin.txt"
+    document.parent.mkdir()
+    document.write_text("\n\n".join(
+        f"{n}.1 Avsnitt {n}\n\n" + " ".join(
+            f"Mottagning {n} ska ha {n + k} timmar öppet per vecka för grupp {k}."
+            for k in range(12)) for n in range(1, 200)), encoding="utf-8")
+    data = tmp_path / "data"
+    env = {**os.environ, "STYRDOK_DATA_DIR": str(data), "STYRDOK_EMBED_BATCH_SIZE": "4"}
+    command = [sys.executable, "-m", "cli", "ingest", "--quiet", str(document)]
+    kept = []
+    for _kill in range(3):
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        before = _cached_vectors(data / "catalog.sqlite3")
+        deadline = time.monotonic() + 120
+        while _cached_vectors(data / "catalog.sqlite3") <= before and process.poll() is None:
+            assert time.monotonic() < deadline, "no vectors were cached"
+            time.sleep(0.02)
+        process.kill()
+        process.wait()
+        kept.append(_cached_vectors(data / "catalog.sqlite3"))
+    assert kept[0] > 0 and kept[0] < kept[1] < kept[2], kept
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=300, check=True)
+    embedded = int(done.stdout.split(" nyinbäddade")[0].rsplit("(", 1)[1].split()[-1])
+    chunks = _cached_vectors(data / "catalog.sqlite3")
+    print(f"cached after each SIGKILL: {kept}; the last run embedded {embedded} of {chunks}")
+    assert embedded == chunks - kept[-1]
