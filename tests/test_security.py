@@ -137,10 +137,17 @@ def test_gradio_events_cannot_make_the_server_open_a_named_path(server: Server,
     assert _cache_files() - before_cache == set()
 
 
-def test_dev_reload_is_closed(server: Server) -> None:
+def test_dev_reload_is_closed_and_gradio_serves_no_server_file(server: Server) -> None:
     response = server.http.get("/gradio_api/dev/reload", timeout=5)
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+    for path in (server.service.settings.catalog_path, REPO / "pyproject.toml",
+                 Path("/etc/passwd")):
+        served = server.http.get(f"/gradio_api/file={path}", timeout=5)
+        assert served.status_code in (403, 404), (path, served.status_code)
+    huge = server.http.post("/gradio_api/queue/join", content=b"{" + b" " * (300 * 1024),
+                            headers={"content-type": "application/json"})
+    assert huge.status_code == 413
 
 
 def test_gradio_upload_without_a_key_is_bounded(tmp_path: Path) -> None:

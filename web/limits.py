@@ -120,6 +120,11 @@ class RateLimit:
 
 
 GRADIO_PREFIX = "/gradio_api"
+EVENT_BODY_BYTES = 256 * 1024
+
+
+def _has_header(scope: Scope, wanted: bytes) -> bool:
+    return any(name == wanted for name, _ in scope.get("headers", []))
 
 
 class GradioGate:
@@ -127,6 +132,7 @@ class GradioGate:
 
     - `dev/reload` (Gradio's hot-reload stream, meant for `gradio app.py` in development)
       is closed: 404.
+    - Other POSTs (event payloads) must declare a length of at most EVENT_BODY_BYTES.
     - `upload` takes files without a key (the browser uploads a chosen file before the owner
       key is checked by the event), so it is bounded instead: a declared Content-Length is
       required (411), it may not exceed the upload limit (413), and each client may send at
@@ -145,12 +151,24 @@ class GradioGate:
             if route == "/dev/reload":
                 await _send_json(send, 404, "not_found", "not found")
                 return
-            if route == "/upload" and scope["method"] == "POST":
-                refusal = self._refuse_upload(scope)
+            if scope["method"] == "POST":
+                refusal = self._refuse_upload(scope) if route == "/upload" \
+                    else self._refuse_event_body(scope)
                 if refusal:
                     await _send_json(send, *refusal)
                     return
         await self.app(scope, receive, send)
+
+    @staticmethod
+    def _refuse_event_body(scope: Scope) -> tuple[int, str, str] | None:
+        """Event payloads (queue/join and the like) are small JSON: a question is at most a
+        few kB, so a body past EVENT_BODY_BYTES (or of unknown length) is not one."""
+        declared = UploadSizeLimit._declared(scope)
+        if declared <= 0 and not _has_header(scope, b"content-length"):
+            return 411, "length_required", "requests must declare their Content-Length"
+        if declared > EVENT_BODY_BYTES:
+            return 413, "payload_too_large", "request body too large"
+        return None
 
     def _refuse_upload(self, scope: Scope) -> tuple[int, str, str] | None:
         declared = UploadSizeLimit._declared(scope)

@@ -68,7 +68,7 @@ def build_ui(service: Styrdok, feedback: FeedbackStore | None = None) -> gr.Bloc
         demo.load(actions.refresh, outputs=[*ask_filters, table, remove_choice],
                   api_visibility=PRIVATE)
     # The JSON API under /api is the machine interface; the UI's events are not a second one.
-    demo.queue(default_concurrency_limit=4, api_open=False)
+    demo.queue(default_concurrency_limit=4, api_open=False, max_size=64)  # bounded backlog
     return demo
 
 
