@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from ingest.service import Styrdok
 from web.feedback import FeedbackStore
 from web.ui_actions import ALL, TABLE_HEADERS, Actions
+from web.ui_guard import blocked_paths, harden
 
 PRIVATE: Literal["private"] = "private"
 EXAMPLES = [
@@ -54,7 +55,7 @@ UI_CSS = """
 def build_ui(service: Styrdok, feedback: FeedbackStore | None = None) -> gr.Blocks:
     actions = Actions(service, feedback or FeedbackStore(service.settings.feedback_path))
     demo = gr.Blocks(title="Styrdok – fråga styrdokumenten", analytics_enabled=False,
-                     delete_cache=(3600, 3600))
+                     delete_cache=(600, 900))  # keyless uploads live <= ~25 min
     with demo:
         gr.Markdown(_intro(service))
         with gr.Tabs():
@@ -67,7 +68,7 @@ def build_ui(service: Styrdok, feedback: FeedbackStore | None = None) -> gr.Bloc
         demo.load(actions.refresh, outputs=[*ask_filters, table, remove_choice],
                   api_visibility=PRIVATE)
     # The JSON API under /api is the machine interface; the UI's events are not a second one.
-    demo.queue(default_concurrency_limit=4, api_open=False)
+    demo.queue(default_concurrency_limit=4, api_open=False, max_size=64)  # bounded backlog
     return demo
 
 
@@ -132,13 +133,16 @@ def _documents_tab(actions: Actions,
             region = gr.Textbox(label="Region (valfritt)", max_length=200, min_width=200)
             doc_type = gr.Textbox(label="Dokumenttyp (valfritt)", max_length=200,
                                   min_width=200)
+        replace = gr.Checkbox(label="Ersätt befintligt dokument med samma namn", value=False,
+                              elem_id="sd-upload-replace")
         upload_button = gr.Button("Ladda upp och läs in", variant="primary")
     with gr.Accordion("Ta bort dokument", open=False):
         remove_choice = gr.Dropdown(label="Dokument", choices=[], elem_id="sd-remove-choice")
         remove_button = gr.Button("Ta bort", variant="stop")
     status = gr.HTML(elem_id="sd-documents-status")
     refreshed = [*ask_filters, table, remove_choice]
-    upload_button.click(actions.upload, [upload, key, title, region, doc_type], [status, upload],
+    upload_button.click(actions.upload, [upload, key, title, region, doc_type, replace],
+                        [status, upload],
                         api_visibility=PRIVATE).then(actions.refresh, outputs=refreshed,
                                                      api_visibility=PRIVATE)
     remove_button.click(actions.remove, [remove_choice, key], [status],
@@ -163,9 +167,12 @@ def _eval_tab(actions: Actions) -> None:
 def mount_ui(app: FastAPI, service: Styrdok, feedback: FeedbackStore) -> FastAPI:
     """Mount the UI at / of `app` (after every other route, since it matches everything)."""
     settings = service.settings
+    blocks = build_ui(service, feedback)
     mounted: FastAPI = gr.mount_gradio_app(
-        app, build_ui(service, feedback), path="/", server_name=settings.host,
+        app, blocks, path="/", server_name=settings.host,
         server_port=settings.port, footer_links=[], run_history=False,
         max_file_size=f"{settings.max_upload_mb}mb", show_error=False, ssr_mode=False,
+        allowed_paths=[], blocked_paths=blocked_paths(settings),
         mcp_server=False, css=UI_CSS, js="() => { document.documentElement.lang = 'sv'; }")
+    harden(blocks, settings)  # event inputs: only files clients uploaded (web.ui_guard)
     return mounted

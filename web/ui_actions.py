@@ -16,6 +16,7 @@ from web.auth import check_write_key
 from web.errors import ApiError
 from web.feedback import FeedbackStore, Rating
 from web.render import chat_message, markdown_text, notice_html, sources_html
+from web.ui_guard import is_client_upload
 from web.uploads import remove_document, safe_filename, store_upload, upload_metadata
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,14 @@ def _owner_error(error: ApiError, max_mb: int) -> str:
             return f"Filen är större än {max_mb} MB."
         case 415:
             return "Filtypen stöds inte. Ladda upp PDF, DOCX, TXT eller MD."
+        case 409 if error.code == "document_exists":
+            return ("Det finns redan ett dokument med samma namn. Kryssa i "
+                    "”Ersätt befintligt dokument” för att ersätta det.")
+        case 409:
+            return ("Filen skulle ersätta ett dokument som kom från en annan fil. "
+                    "Byt namn på filen.")
+        case 429:
+            return "För många uppladdningar. Försök igen senare."
         case _:
             return f"Filen kunde inte läsas in: {error.message}"
 
@@ -138,17 +147,23 @@ class Actions:
         )
 
     def upload(self, path: str | None, key: str | None, title: str | None,
-               region: str | None, doc_type: str | None) -> tuple[str, Any]:
+               region: str | None, doc_type: str | None,
+               replace: bool = False) -> tuple[str, Any]:
         settings = self.service.settings
         if not path:
             return notice_html("Välj en fil först.", "error"), gr.File()
         try:
             check_write_key(settings, key)
+            # Only a file a client uploaded to Gradio's folder, never a path someone named.
+            if not is_client_upload(path):
+                return notice_html("Filen kunde inte läsas in: ladda upp den igen.",
+                                   "error"), gr.File()
             name = safe_filename(Path(path).name)
             meta = upload_metadata(name, title=title or "", region=region or "",
                                    doc_type=doc_type or "")
             with open(path, "rb") as data:
-                result = store_upload(self.service, name, data, meta)
+                result = store_upload(self.service, Path(path).name, data, meta,
+                                      on_existing="replace" if replace else "refuse")
         except ApiError as error:
             return notice_html(_owner_error(error, settings.max_upload_mb), "error"), gr.File()
         verb = {"added": "Inläst", "updated": "Uppdaterat", "unchanged": "Oförändrat"}
