@@ -71,7 +71,7 @@ class Assistant:
         else:
             chosen = request.regions if request else [region.name for region in known]
         return compare_regions(self._answer_one, question, asked, chosen,
-                               self._coverage(asked))
+                               self._coverage(asked), request.notice if request else None)
 
     def regions(self) -> list[Region]:
         """The corpus's regions (from its documents' metadata), computed once a generation."""
@@ -97,7 +97,8 @@ class Assistant:
         if request is None:
             return None
         comparison = compare_regions(self._answer_one, question, request.asked,
-                                     request.regions, self._coverage(request.asked))
+                                     request.regions, self._coverage(request.asked),
+                                     request.notice)
         return comparison_answer(comparison, detect_language(question))
 
     def ask_stream(self, question: str, filters: Filters | None = None) -> Iterator[str | Answer]:

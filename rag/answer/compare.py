@@ -19,11 +19,7 @@ from dataclasses import dataclass
 from rag.answer.extractive import QUANTITY_QUESTION
 from rag.models import NOT_STATED, Answer, Chunk, Citation, CompareRow, Comparison, Filters
 from rag.text.language import detect_language
-from rag.text.lexical import (
-    ABBREVIATIONS,
-    STOP_WORDS,
-    words,
-)
+from rag.text.lexical import ABBREVIATIONS, STOP_WORDS, specificity, words
 from rag.text.sentences import ITEM_PREFIX, split_sentences
 
 log = logging.getLogger(__name__)
@@ -32,6 +28,7 @@ AskFn = Callable[[str, Filters], Answer]
 NATIONAL = "Nationell"
 STATUTE_TYPES = frozenset({"lag", "förordning", "föreskrift", "föreskrifter", "författning"})
 MIN_NAME_PREFIX = 5
+WEAK_NAME_SPECIFICITY = 0.65
 
 # "i alla regioner", "i regionerna", "mellan regionerna", "varje region", "across regions".
 ALL_REGIONS = re.compile(
@@ -70,9 +67,13 @@ NORMATIVE = re.compile(r"\b(?:ska|skall|måste|bör|får|krävs|kräver|krav\w*|
                        r"ansvar\w*|garanti\w*|rätt\b|shall|must)\b", re.IGNORECASE)
 # A question about a measure ("läkartiden", "andelen", "vitet") is answered by a number.
 MEASURE = re.compile(r"\b(?:\w*tid(?:en)?|\w*timm\w*|antal\w*|andel\w*|vite[tn]?|\w*belopp\w*|"
-                     r"\w*gräns\w*|procent\w*|amount|share|hours?|time|fine)\b", re.IGNORECASE)
+                     r"\w*gräns\w*|procent\w*|ålder\w*|åldrar\w*|amount|share|hours?|time|fine|ages?)\b",
+                     re.IGNORECASE)
 LEADING_QUESTION_WORDS = re.compile(r"^\s*(?:hur|vad|vilka|vilken|vilket|how|what|which)\b"
                                     r"(?:\s+(?:sig|åt|does|do|is|are))*\s*", re.IGNORECASE)
+LEADING_CONNECTIVES = re.compile(r"^(?:\s*(?:och|and|,|i|in)\b)+\s*", re.IGNORECASE)
+DANGLING = re.compile(r"(?:\s+(?:i|in|för|hos|mellan|och|and|på|med|,|-|–))+\s*([?.!]|$)",
+                      re.IGNORECASE)
 REQUIREMENT_WORDS = 9
 SHORT_RULE_CHARS = 90
 _TRAILING = frozenset({"och", "att", "som", "i", "på", "samt", "eller", "för", "av", "till",
@@ -84,12 +85,19 @@ class Region:
     name: str
     national: bool
     terms: frozenset[str]  # folded, distinctive words of the name ("varmland", "jamtland")
+    # Common words of a longer name ("västra"): they name the region only beside another term.
+    weak: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
 class CompareRequest:
     regions: list[str]
     asked: str
+    notice: str | None = None
+
+
+NO_STATUTES = "Inga nationella författningar (region \"Nationell\") är inlästa, så lagen " \
+    "saknas i jämförelsen."
 
 
 def fold(text: str) -> str:
@@ -118,7 +126,10 @@ def corpus_regions(chunks: Iterable[Chunk]) -> list[Region]:
             bool(types[name]) and types[name] <= {fold(kind) for kind in STATUTE_TYPES})
         terms = frozenset(word for word in name_words[name] - generic
                           if len(word) >= 3 and word not in {fold(w) for w in STOP_WORDS})
-        regions.append(Region(name, national, terms))
+        spelled = {fold(word): word for word in words(name)}
+        weak = frozenset(word for word in terms if len(terms) > 1 and
+                         specificity(spelled.get(word, word)) < WEAK_NAME_SPECIFICITY)
+        regions.append(Region(name, national, terms, weak))
     return sorted(regions, key=lambda region: (region.national, region.name))
 
 
@@ -135,16 +146,19 @@ def named_regions(question: str, regions: Sequence[Region]) -> tuple[list[str], 
     them. Abbreviations count when their spelled-out form names the region ("VGR")."""
     first_mention: dict[str, int] = {}
     naming_words: list[str] = []
-    for position, raw in enumerate(words(question)):
-        word = fold(raw)
-        spelled = [fold(w) for form in ABBREVIATIONS.get(raw, ()) for w in words(form)]
-        for region in regions:
-            if region.national:
-                continue
-            if any(_names(candidate, term) for candidate in [word, *spelled]
-                   for term in region.terms):
-                first_mention.setdefault(region.name, position)
-                naming_words.append(raw)
+    for region in regions:
+        if region.national:
+            continue
+        hits: list[tuple[int, str, str]] = []  # (position, word, the term it matched)
+        for position, raw in enumerate(words(question)):
+            spelled = [fold(w) for form in ABBREVIATIONS.get(raw, ()) for w in words(form)]
+            for term in region.terms:
+                if any(_names(candidate, term) for candidate in [fold(raw), *spelled]):
+                    hits.append((position, raw, term))
+        if not any(term not in region.weak for _, _, term in hits):
+            continue
+        first_mention[region.name] = min(position for position, _, _ in hits)
+        naming_words.extend(raw for _, raw, _ in hits)
     ordered = sorted(first_mention, key=first_mention.__getitem__)
     return ordered, naming_words
 
@@ -167,7 +181,8 @@ def comparison_request(question: str, regions: Sequence[Region]) -> CompareReque
         chosen = named + (national if wants_law else [])
     else:
         return None
-    return CompareRequest(chosen, asked_question(question, naming_words))
+    notice = NO_STATUTES if wants_law and not national else None
+    return CompareRequest(chosen, asked_question(question, naming_words), notice)
 
 
 def asked_question(question: str, naming_words: Sequence[str]) -> str:
@@ -180,13 +195,17 @@ def asked_question(question: str, naming_words: Sequence[str]) -> str:
     for word in sorted(set(naming_words), key=len, reverse=True):
         text = re.sub(rf"(?<!\w)(?:region\s+)?{re.escape(word)}(?!\w)", " ", text,
                       flags=re.IGNORECASE)
+    # What the names leave behind: "mellan  och", "i ?", a leading "och".
     text = re.sub(r"\b(?:mellan|between)\s+(?:och|and)\b", " ", text, flags=re.IGNORECASE)
+    text = re.sub(r"(?:\s*,)*\s+(?:och|and)(?:\s+(?:och|and))*\s+(?=(?:och|and)\b)", " ", text,
+                  flags=re.IGNORECASE)
+    text = DANGLING.sub(r"\1", text)
     cleaned = re.sub(r"\s+([?.!,])", r"\1", re.sub(r"\s+", " ", text)).strip(" ,")
     if not any(char.isalnum() for char in cleaned):
         return question
     if compared:
         # "Hur skiljer sig läkartiden …" asks what each region requires: said as a question.
-        rest = LEADING_QUESTION_WORDS.sub("", cleaned)
+        rest = LEADING_CONNECTIVES.sub("", LEADING_QUESTION_WORDS.sub("", cleaned))
         english = detect_language(question) == "en"
         if expects_number(rest):
             lead = "How much" if english else "Hur mycket"
@@ -226,13 +245,14 @@ def resolve_regions(requested: Sequence[str], regions: Sequence[Region]) -> list
 
 
 def compare(ask: AskFn, question: str, asked: str, regions: Sequence[str],
-            coverage: CoverageFn | None = None) -> Comparison:
+            coverage: CoverageFn | None = None, notice: str | None = None) -> Comparison:
     """Ask `asked` once per region, filtered to that region's documents; `coverage` scores
     how much of `asked` a text covers (the answer step's evidence measure)."""
     started = time.perf_counter()
     needs = Needs.of(question, coverage)
     rows = [_row(region, ask(asked, Filters(region=region)), needs) for region in regions]
     return Comparison(question=question, asked=asked, regions=list(regions), rows=rows,
+                      notice=notice,
                       timings_ms={"total": round((time.perf_counter() - started) * 1000, 2)})
 
 
