@@ -20,12 +20,17 @@ COMPARE_LABEL = "Jämför regioner"
 COMPARE_CSS = """
 .sd-compare { overflow-x: auto; max-width: 100%; }
 .sd-compare-table { border-collapse: collapse; width: 100%; font-size: .95em; }
+.sd-compare-table { table-layout: fixed; }
 .sd-compare-table th, .sd-compare-table td { border: 1px solid var(--border-color-primary);
-  padding: .4rem .5rem; vertical-align: top; text-align: left; overflow-wrap: anywhere; }
+  padding: .4rem .5rem; vertical-align: top; text-align: left; overflow-wrap: break-word;
+  hyphens: auto; }
+.sd-compare-table th:nth-child(1) { width: 16%; } .sd-compare-table th:nth-child(2) { width: 20%; }
+.sd-compare-table th:nth-child(3) { width: 38%; } .sd-compare-table th:nth-child(4) { width: 26%; }
 .sd-compare-table th { background: var(--background-fill-secondary); }
 .sd-compare-table tr[data-stated="false"] td { color: var(--body-text-color-subdued); }
 .sd-requirement { font-weight: 600; }
-@media (max-width: 640px) { .sd-compare-table { font-size: .85em; } }
+@media (max-width: 640px) { .sd-compare-table { font-size: .8em; table-layout: auto; }
+  .sd-compare-table td { overflow-wrap: anywhere; } }
 """
 
 
