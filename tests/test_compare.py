@@ -129,7 +129,7 @@ def test_plain_questions_and_filtered_ones_are_not_routed(service: Styrdok) -> N
 
 
 def test_unknown_region_is_a_clear_error(service: Styrdok) -> None:
-    with pytest.raises(ValueError, match="Atlantis.*Region Värmland"):
+    with pytest.raises(ValueError, match=r"Atlantis.*Region Värmland"):
         service.compare(BMM_QUESTION, ["Atlantis"])
 
 

@@ -66,9 +66,9 @@ RULE_QUESTION = re.compile(r"\b(?:krav\w*|måste|gäller|regler\w*|require\w*|mu
 NORMATIVE = re.compile(r"\b(?:ska|skall|måste|bör|får|krävs|kräver|krav\w*|erbjud\w*|"
                        r"ansvar\w*|garanti\w*|rätt\b|shall|must)\b", re.IGNORECASE)
 # A question about a measure ("läkartiden", "andelen", "vitet") is answered by a number.
-MEASURE = re.compile(r"\b(?:\w*tid(?:en)?|\w*timm\w*|antal\w*|andel\w*|vite[tn]?|\w*belopp\w*|"
-                     r"\w*gräns\w*|procent\w*|ålder\w*|åldrar\w*|amount|share|hours?|time|fine|ages?)\b",
-                     re.IGNORECASE)
+MEASURE = re.compile(
+    r"\b(?:\w*tid(?:en)?|\w*timm\w*|antal\w*|andel\w*|vite[tn]?|\w*belopp\w*|\w*gräns\w*|"
+    r"procent\w*|ålder\w*|åldrar\w*|amount|share|hours?|time|fine|ages?)\b", re.IGNORECASE)
 LEADING_QUESTION_WORDS = re.compile(r"^\s*(?:hur|vad|vilka|vilken|vilket|how|what|which)\b"
                                     r"(?:\s+(?:sig|åt|does|do|is|are))*\s*", re.IGNORECASE)
 LEADING_CONNECTIVES = re.compile(r"^(?:\s*(?:och|and|,|i|in)\b)+\s*", re.IGNORECASE)
