@@ -71,8 +71,6 @@ def comparison_html(comparison: Comparison) -> str:
     rows = []
     for row in comparison.rows:
         region, requirement, quote, source = row_cells(row)
-        if not row.stated and row.nearest:
-            quote = f"Närmast: {row.nearest[0].quote}"
         rows.append(
             f'<tr data-region="{html.escape(region, quote=True)}" '
             f'data-stated="{"true" if row.stated else "false"}">'

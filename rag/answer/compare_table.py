@@ -9,7 +9,8 @@ from rag.models import NOT_STATED, Citation, CompareRow, Comparison
 
 COLUMNS = ("Region", "Krav", "Citat", "Källa")
 CSV_COLUMNS = ("region", "anges", "krav", "citat", "dokument", "titel", "avsnitt", "sida",
-               "rader", "närmaste avsnitt")
+               "rader", "närmaste avsnitt", "närmaste text")
+NEAREST_PREVIEW = 160
 
 
 def place(citation: Citation) -> str:
@@ -34,8 +35,10 @@ def row_cells(row: CompareRow) -> tuple[str, str, str, str]:
     """Region, requirement, quote, source; a "not stated" row names its nearest passage."""
     if not row.stated:
         nearest = row.nearest[0] if row.nearest else None
-        hint = f"Närmast: {source_label(nearest)}" if nearest else ""
-        return row.region, NOT_STATED, "", hint
+        if nearest is None:
+            return row.region, NOT_STATED, "", ""
+        return (row.region, NOT_STATED, f"Närmast: {_shortened(nearest.quote)}",
+                f"Närmast: {source_label(nearest)}")
     return row.region, row.requirement or "–", _one_line(row.quote), source_label(
         row.citations[0])
 
@@ -45,7 +48,7 @@ def to_markdown(comparison: Comparison) -> str:
              "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     for row in comparison.rows:
         region, requirement, quote, source = row_cells(row)
-        quote_cell = f"”{_md(quote)}”" if quote else ""
+        quote_cell = f"”{_md(quote)}”" if quote and row.stated else _md(quote)
         requirement_cell = f"*{_md(requirement)}*" if not row.stated else _md(requirement)
         lines.append(f"| {_md(region)} | {requirement_cell} | {quote_cell} | {_md(source)} |")
     if comparison.notice:
@@ -67,6 +70,7 @@ def to_csv(comparison: Comparison) -> str:
             " ".join(p for p in (first.section, first.heading) if p) if first else "",
             "" if first is None or first.page is None else first.page,
             first.lines if first else "", source_label(nearest) if nearest else "",
+            _one_line(nearest.quote) if nearest else "",
         )])
     return buffer.getvalue()
 
@@ -75,6 +79,12 @@ def _cell(value: object) -> str:
     """A CSV cell a spreadsheet shows as text: a leading = + - @ would start a formula."""
     text = str(value)
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _shortened(text: str) -> str:
+    text = _one_line(text).removesuffix(" …")
+    return text if len(text) <= NEAREST_PREVIEW else \
+        text[:NEAREST_PREVIEW].rsplit(" ", 1)[0] + " …"
 
 
 def _one_line(text: str) -> str:
