@@ -43,12 +43,24 @@ motsvara minst 2 timmar för 10 boende per vecka.
 
 Vårdcentralen ska vara tillgänglig på internt kontaktnummer via telefon kl 07:30-16:30.
 """
+STATUTE_DOC_ID = "testlag-fast-lakarkontakt"
+STATUTE_META = DocumentMeta(document=STATUTE_DOC_ID, title="Lag om fast läkarkontakt (testlag)",
+                            region="Nationell", doc_type="lag", year=2024,
+                            source="skriven för testerna")
+STATUTE_DOC = """Lag om fast läkarkontakt (testlag)
+
+3 kap. Fast läkarkontakt
+
+1 § Patienten ska få möjlighet att välja en fast läkarkontakt inom primärvården. Regionen ska
+erbjuda en fast läkarkontakt senast inom 30 dagar från begäran.
+"""
 VARMLAND_DOC_ID = "varmland_forfragningsunderlag-vardval-vardcentral-del2"
 BMM_QUESTION = "Hur mycket läkartid ska finnas på BMM i regionerna?"
 
 
-def corpus_and_other_region(data_dir: Path) -> Styrdok:
-    """The real corpus (with its manifest) plus the Exempelmark document, one service."""
+def corpus_and_other_region(data_dir: Path, with_statute: bool = False) -> Styrdok:
+    """The real corpus (with its manifest) plus the Exempelmark document, one service; with
+    `with_statute` also a small statute filed as region "Nationell"."""
     service = make_service(data_dir)
     corpus = REPO / "corpus"
     report = service.ingest([corpus])
@@ -57,4 +69,8 @@ def corpus_and_other_region(data_dir: Path) -> Styrdok:
     path.write_text(OTHER_DOC, encoding="utf-8")
     report = service.ingest([path], metadata=OTHER_META)
     assert report.ok and report.added == [OTHER_DOC_ID], report
+    if with_statute:
+        statute = data_dir.parent / f"{STATUTE_DOC_ID}.txt"
+        statute.write_text(STATUTE_DOC, encoding="utf-8")
+        assert service.ingest([statute], metadata=STATUTE_META).ok
     return service

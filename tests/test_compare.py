@@ -15,6 +15,7 @@ from compare_fixtures import (
     BMM_QUESTION,
     OTHER_DOC_ID,
     OTHER_REGION,
+    STATUTE_DOC_ID,
     VARMLAND_DOC_ID,
     corpus_and_other_region,
 )
@@ -36,7 +37,8 @@ VARMLAND = "Region Värmland"
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Styrdok:
-    return corpus_and_other_region(tmp_path_factory.mktemp("compare") / "data")
+    return corpus_and_other_region(tmp_path_factory.mktemp("compare") / "data",
+                                   with_statute=True)
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +128,20 @@ def test_plain_questions_and_filtered_ones_are_not_routed(service: Styrdok) -> N
     filtered = service.ask(BMM_QUESTION, Filters(region=VARMLAND))
     assert filtered.comparison is None
     assert {citation.region for citation in filtered.citations} == {VARMLAND}
+
+
+def test_compared_with_the_law_adds_the_national_row(service: Styrdok) -> None:
+    comparison = service.compare("Inom hur många dagar ska en fast läkarkontakt erbjudas i "
+                                 "Värmland jämfört med lagen?")
+    assert comparison.regions == [VARMLAND, "Nationell"]
+    assert comparison.notice is None
+    national = rows_by_region(comparison)["Nationell"]
+    assert national.stated and national.citations[0].document == STATUTE_DOC_ID
+    assert national.requirement == "senast inom 30 dagar från begäran"
+    assert not rows_by_region(comparison)[VARMLAND].stated  # Värmland names no such deadline
+    assert_own_region_only(comparison)
+    everything = service.compare(BMM_QUESTION)
+    assert everything.regions[-1] == "Nationell"  # statutes last, after the regions
 
 
 def test_unknown_region_is_a_clear_error(service: Styrdok) -> None:
@@ -235,7 +251,8 @@ def test_regions_come_from_chunk_metadata(service: Styrdok) -> None:
     regions = corpus_regions(service.store.snapshot().chunks)
     names = [region.name for region in regions]
     assert OTHER_REGION in names and VARMLAND in names
-    assert not any(region.national for region in regions)  # no statutes in this index
+    national = [region.name for region in regions if region.national]
+    assert national == ["Nationell"] and regions[-1].name == "Nationell"
     assert all("region" not in region.terms for region in regions)
 
 

@@ -112,3 +112,21 @@ def test_markup_in_a_document_quote_stays_text_in_the_table(page: Page) -> None:
         timeout=ANSWER_TIMEOUT_MS)
     assert page.evaluate("window.__x") is None
     assert page.locator("#sd-sources img").count() == 0
+
+
+def test_the_table_fits_a_narrow_screen(browser: Browser, base_url: str) -> None:
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True,
+                                  has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(base_url + "/")
+        expect(page.locator("#sd-question textarea")).to_be_editable(timeout=30_000)
+        page.locator("#sd-compare input[type=checkbox]").check()
+        page.locator("#sd-question textarea").fill(QUESTION)
+        page.locator("#sd-ask").click()
+        expect(page.locator("#sd-sources table.sd-compare-table")).to_be_visible(
+            timeout=ANSWER_TIMEOUT_MS)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"page is {width}px wide on a 360px screen"
+    finally:
+        context.close()

@@ -51,7 +51,7 @@ def add_compare_route(api: FastAPI, service: Styrdok, question_field: Any,
         200: {"description": "The comparison (JSON), or its table as CSV or Markdown.",
               "content": {"text/csv": {"schema": {"type": "string"}},
                           "text/markdown": {"schema": {"type": "string"}}}},
-        **error_responses(*read_errors, 422)}
+        **error_responses(400, *read_errors, 422)}
 
     @api.post("/compare", response_model=Comparison, dependencies=read, tags=["questions"],
               description=COMPARE_DOC, responses=responses)
