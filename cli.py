@@ -152,6 +152,10 @@ def _interactive(service: Styrdok, filters: Filters) -> None:
 
 
 def format_answer(answer: Answer) -> str:
+    if answer.comparison is not None:  # routed to compare mode: the table says it all
+        from rag.answer.compare_table import to_markdown
+
+        return to_markdown(answer.comparison).rstrip("\n")
     lines = [answer.answer, ""]
     for citation in answer.citations or answer.nearest:
         where = f"s. {citation.page}" if citation.page else f"rad {citation.lines}"

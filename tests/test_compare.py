@@ -217,6 +217,10 @@ def test_cli_compare(service: Styrdok, monkeypatch: pytest.MonkeyPatch) -> None:
     assert as_json.exit_code == 2 and "Atlantis" in as_json.output
     parsed = runner.invoke(cli_app, ["compare", BMM_QUESTION, "--json", "--regions", "halland"])
     assert json.loads(parsed.output)["rows"][0]["region"] == "Region Halland"
+    routed = runner.invoke(cli_app, ["ask", "Hur skiljer sig läkartiden på BMM mellan Värmland "
+                                            "och Exempelmark?"])
+    assert routed.exit_code == 0
+    assert "| Region Exempelmark | 5 timmar per vecka för 100" in routed.output
 
 
 # --- the pieces, without an index ---------------------------------------------------------
