@@ -13,9 +13,11 @@ from tqdm import tqdm
 
 from rag.answer.compare import (
     Region,
+    asked_question,
     comparison_answer,
     comparison_request,
     corpus_regions,
+    named_regions,
     resolve_regions,
 )
 from rag.answer.compare import compare as compare_regions
@@ -65,7 +67,10 @@ class Assistant:
         question = self._checked(question)
         known = self.regions()
         request = comparison_request(question, known)
-        asked = request.asked if request else question
+        asked = request.asked if request else asked_question(
+            question, named_regions(question, known)[1])
+        if not asked:
+            raise ValueError("the question names regions but not what to compare")
         if regions:
             chosen = resolve_regions(regions, known)
         else:

@@ -147,6 +147,8 @@ def test_compared_with_the_law_adds_the_national_row(service: Styrdok) -> None:
 def test_unknown_region_is_a_clear_error(service: Styrdok) -> None:
     with pytest.raises(ValueError, match=r"Atlantis.*Region Värmland"):
         service.compare(BMM_QUESTION, ["Atlantis"])
+    with pytest.raises(ValueError, match="what to compare"):
+        service.compare("Jämför Värmland och Halland")
 
 
 # --- over HTTP ----------------------------------------------------------------------------
@@ -245,6 +247,7 @@ REGIONS = [Region("Region Norrland", False, frozenset({"norrland"})),
     ("Vad gäller i västra delen av Norrland?", None),
     ("När skulle regionerna senast skicka in redovisningen?", None),
     ("Vilka nationella riktlinjer gäller i Söder?", None),
+    ("Jämför regionerna", None),  # nothing to compare: an ordinary question
 ])
 def test_routing_from_region_metadata(question: str, regions: list[str] | None) -> None:
     request = comparison_request(question, REGIONS)
@@ -265,6 +268,11 @@ def test_requirement_phrase_never_invents() -> None:
         "upptill högst 50 000 kr/brist"
     assert requirement_phrase("Kvinnor mellan 23 och 64 års ålder erbjuds provtagning.") \
         .startswith("mellan 23 och 64 års ålder")
+    assert requirement_phrase("Telefon ska besvaras mellan 08.00 – 17.00. Om stängt …") == \
+        "mellan 08.00 – 17.00"
+    assert requirement_phrase("Landsting som förbättrar sig med mer än 5 procentenheter får "
+                              "dela på 0,1 miljard.") == \
+        "mer än 5 procentenheter får dela på 0,1 miljard"
     assert requirement_phrase("Akuttelefon ska finnas under hela öppettiden.") == \
         "Akuttelefon ska finnas under hela öppettiden."
     long_rule = "Vårdgivaren ska medverka i utvecklingen av behandlingsrutiner, kunskapsstöd " \

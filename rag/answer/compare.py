@@ -33,7 +33,8 @@ WEAK_NAME_SPECIFICITY = 0.65
 # "i alla regioner", "i regionerna", "mellan regionerna", "varje region", "across regions".
 ALL_REGIONS = re.compile(
     r"\b(?:(?:i|inom|mellan|hos|för|bland)\s+(?:(?:alla|samtliga|de\s+olika|olika|våra|"
-    r"respektive)\s+)?regioner(?:na)?|(?:alla|samtliga|olika|varje|respektive)\s+"
+    r"respektive)\s+)?regioner(?:na|nas)?|(?:jämför|jamfor|compare)\s+(?:alla\s+|de\s+olika\s+"
+    r"|the\s+)?regio(?:ner|nerna|nernas|ns)|(?:alla|samtliga|olika|varje|respektive)\s+"
     r"region(?:er|erna)?|regionerna\s+emellan|(?:in|across|between|for|among)\s+(?:all\s+|"
     r"the\s+|each\s+|every\s+|different\s+)*regions?|(?:each|every|all)\s+regions?)\b",
     re.IGNORECASE)
@@ -55,8 +56,9 @@ NUMBER_WORDS = ("en|ett|två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|femton
                 "trettio|hundra")
 QUALIFIER = r"(?:(?:minst|högst|maximalt|max|lägst|upptill|upp\s+till|inom|senast|" \
             r"cirka|ca|mer\s+än|mindre\s+än|mellan)\s+)"
+CLOCK = r"(?:kl\.?\s*)?\d{1,2}[:.]\d{2}\s*[-–]\s*\d{1,2}[:.]\d{2}"
 REQUIREMENT = re.compile(
-    rf"{QUALIFIER}*(?:\d[\d\u00a0\u202f ]*(?:[.,]\d+)?(?:\s*(?:[-–]|och|till)\s*\d[\d ]*)?"
+    rf"{QUALIFIER}*(?:{CLOCK}|\d[\d\u00a0\u202f ]*(?:[.,]\d+)?(?:\s*(?:[-–]|och|till)\s*\d[\d ]*)?"
     rf"\s*{DIGIT_UNIT}|"
     rf"(?<!\w)(?:{NUMBER_WORDS})\s+{WORD_UNIT}|{QUALIFIER}+(?:{NUMBER_WORDS})\s+\w+)",
     re.IGNORECASE)
@@ -181,16 +183,19 @@ def comparison_request(question: str, regions: Sequence[Region]) -> CompareReque
         chosen = named + (national if wants_law else [])
     else:
         return None
+    asked = asked_question(question, naming_words)
+    if not asked:
+        return None  # names and comparison words only: nothing to compare
     notice = NO_STATUTES if wants_law and not national else None
-    return CompareRequest(chosen, asked_question(question, naming_words), notice)
+    return CompareRequest(chosen, asked, notice)
 
 
 def asked_question(question: str, naming_words: Sequence[str]) -> str:
     """The question without its region names and comparison words: what each region is
     asked (its own name would count against every other region's passages)."""
+    compared = bool(COMPARE_WORDS.search(question))
     text = ALL_REGIONS.sub(" ", question)
     text = NATIONAL_CUE.sub(" ", text)
-    compared = bool(COMPARE_WORDS.search(text))
     text = COMPARE_WORDS.sub(" ", text)
     for word in sorted(set(naming_words), key=len, reverse=True):
         text = re.sub(rf"(?<!\w)(?:region\s+)?{re.escape(word)}(?!\w)", " ", text,
@@ -201,11 +206,11 @@ def asked_question(question: str, naming_words: Sequence[str]) -> str:
                   flags=re.IGNORECASE)
     text = DANGLING.sub(r"\1", text)
     cleaned = re.sub(r"\s+([?.!,])", r"\1", re.sub(r"\s+", " ", text)).strip(" ,")
-    if not any(char.isalnum() for char in cleaned):
-        return question
+    rest = LEADING_CONNECTIVES.sub("", LEADING_QUESTION_WORDS.sub("", cleaned))
+    if not any(char.isalnum() for char in rest):
+        return ""  # nothing but names and comparison words
     if compared:
         # "Hur skiljer sig läkartiden …" asks what each region requires: said as a question.
-        rest = LEADING_CONNECTIVES.sub("", LEADING_QUESTION_WORDS.sub("", cleaned))
         english = detect_language(question) == "en"
         if expects_number(rest):
             lead = "How much" if english else "Hur mycket"
@@ -352,7 +357,8 @@ def requirement_phrase(quote: str, kinds: Sequence[re.Pattern[str]] = ()) -> str
 def _words_from(sentence: str, start: int) -> str:
     """Up to REQUIREMENT_WORDS words from `start`, stopping at a clause break."""
     rest = sentence[start:]
-    clause = re.split(r"[,;:()]|\.(?:\s|$)| – | - ", rest, maxsplit=1)[0]
+    # A clause ends at punctuation followed by space; "0,1" and "08:00" are numbers.
+    clause = re.split(r"[,;:.](?:\s|$)|[()]|(?<!\d) [–-] (?!\d)", rest, maxsplit=1)[0]
     tokens = clause.split()
     kept = tokens[:REQUIREMENT_WORDS]
     while len(kept) > 2 and kept[-1].lower() in _TRAILING:
