@@ -103,7 +103,7 @@ class Assistant:
             return None
         comparison = compare_regions(self._answer_one, question, request.asked,
                                      request.regions, self._coverage(request.asked),
-                                     request.notice)
+                                     request.notice, filters)
         return comparison_answer(comparison, detect_language(question))
 
     def ask_stream(self, question: str, filters: Filters | None = None) -> Iterator[str | Answer]:

@@ -250,12 +250,16 @@ def resolve_regions(requested: Sequence[str], regions: Sequence[Region]) -> list
 
 
 def compare(ask: AskFn, question: str, asked: str, regions: Sequence[str],
-            coverage: CoverageFn | None = None, notice: str | None = None) -> Comparison:
+            coverage: CoverageFn | None = None, notice: str | None = None,
+            base: Filters | None = None) -> Comparison:
     """Ask `asked` once per region, filtered to that region's documents; `coverage` scores
-    how much of `asked` a text covers (the answer step's evidence measure)."""
+    how much of `asked` a text covers (the answer step's evidence measure). `base` carries
+    any other filter (its region is replaced by each row's)."""
     started = time.perf_counter()
     needs = Needs.of(question, coverage)
-    rows = [_row(region, ask(asked, Filters(region=region)), needs) for region in regions]
+    base = base or Filters()
+    rows = [_row(region, ask(asked, base.model_copy(update={"region": region})), needs)
+            for region in regions]
     return Comparison(question=question, asked=asked, regions=list(regions), rows=rows,
                       notice=notice,
                       timings_ms={"total": round((time.perf_counter() - started) * 1000, 2)})
