@@ -20,6 +20,7 @@ from rag.models import Answer, Filters, SearchHit
 from rag.retrieve.hybrid import Mode
 from rag.service import INVISIBLE_CATEGORIES
 from web.auth import require_read_key, require_write_key
+from web.compare_api import add_compare_route
 from web.errors import ApiError, ErrorBody, ErrorDetail, error_responses, install_error_handlers
 from web.feedback import FeedbackStore, Rating
 from web.limits import UploadSizeLimit
@@ -239,6 +240,8 @@ def create_api(service: Styrdok, feedback: FeedbackStore) -> FastAPI:
         return StreamingResponse(events, media_type=EVENT_STREAM,
                                  headers={"Cache-Control": "no-cache",
                                           "X-Accel-Buffering": "no"})
+
+    add_compare_route(api, service, question_field, read, read_errors)
 
     @api.get("/search", response_model=SearchResponse, dependencies=read, tags=["questions"],
              responses=error_responses(*read_errors, 422))

@@ -13,6 +13,7 @@ import gradio as gr
 from fastapi import FastAPI
 
 from ingest.service import Styrdok
+from web.compare_ui import COMPARE_CSS, compare_toggle, export_buttons, exports
 from web.feedback import FeedbackStore
 from web.ui_actions import ALL, TABLE_HEADERS, Actions
 from web.ui_guard import blocked_paths, harden
@@ -86,6 +87,7 @@ def _ask_tab(actions: Actions) -> list[gr.Dropdown]:
         question = gr.Textbox(label="Din fråga", placeholder="Skriv din fråga här", lines=1,
                               max_lines=4, scale=5, min_width=200, elem_id="sd-question",
                               autofocus=True)
+        compare = compare_toggle()
         ask = gr.Button("Fråga", variant="primary", scale=1, min_width=80, elem_id="sd-ask")
     gr.Examples(examples=[[text] for text in EXAMPLES], inputs=[question],
                 label="Exempel på frågor")
@@ -98,6 +100,7 @@ def _ask_tab(actions: Actions) -> list[gr.Dropdown]:
                       elem_id="sd-chat", latex_delimiters=[], feedback_options=None,
                       buttons=["copy"], placeholder="Svaret visas här, med numrerade källor.")
     sources = gr.HTML(elem_id="sd-sources")
+    downloads = export_buttons()
     last_answer = gr.State(None)
     with gr.Group(visible=False, elem_id="sd-feedback") as feedback_box:
         comment = gr.Textbox(label="Kommentar till dokumentägarna (valfritt)", lines=1,
@@ -107,10 +110,12 @@ def _ask_tab(actions: Actions) -> list[gr.Dropdown]:
             thumbs_down = gr.Button("👎 Fel eller oklart", size="sm", elem_id="sd-thumbs-down")
     feedback_status = gr.HTML(elem_id="sd-feedback-status")
 
-    inputs = [question, chat, region, doc_type]
+    inputs = [question, chat, region, doc_type, compare]
     outputs = [chat, sources, last_answer, question, comment, feedback_status, feedback_box]
-    ask.click(actions.ask, inputs, outputs, concurrency_limit=4, api_visibility=PRIVATE)
-    question.submit(actions.ask, inputs, outputs, concurrency_limit=4, api_visibility=PRIVATE)
+    for asked in (ask.click, question.submit):
+        asked(actions.ask, inputs, outputs, concurrency_limit=4,
+              api_visibility=PRIVATE).then(exports, [last_answer], [*downloads],
+                                           api_visibility=PRIVATE)
     thumbs_up.click(partial(actions.rate, "up"), [last_answer, comment],
                     [feedback_status, comment], api_visibility=PRIVATE)
     thumbs_down.click(partial(actions.rate, "down"), [last_answer, comment],
@@ -173,6 +178,7 @@ def mount_ui(app: FastAPI, service: Styrdok, feedback: FeedbackStore) -> FastAPI
         server_port=settings.port, footer_links=[], run_history=False,
         max_file_size=f"{settings.max_upload_mb}mb", show_error=False, ssr_mode=False,
         allowed_paths=[], blocked_paths=blocked_paths(settings),
-        mcp_server=False, css=UI_CSS, js="() => { document.documentElement.lang = 'sv'; }")
+        mcp_server=False, css=UI_CSS + COMPARE_CSS,
+        js="() => { document.documentElement.lang = 'sv'; }")
     harden(blocks, settings)  # event inputs: only files clients uploaded (web.ui_guard)
     return mounted

@@ -10,9 +10,12 @@ from typing import Any
 import gradio as gr
 
 from ingest.service import Styrdok
+from rag.answer.compare import comparison_answer
 from rag.models import Answer, Filters
 from rag.service import without_control_characters
+from rag.text.language import detect_language
 from web.auth import check_write_key
+from web.compare_ui import comparison_html
 from web.errors import ApiError
 from web.feedback import FeedbackStore, Rating
 from web.render import chat_message, markdown_text, notice_html, sources_html
@@ -61,9 +64,10 @@ class Actions:
     # --- asking ------------------------------------------------------------------------
 
     def ask(self, question: str, history: list[Message] | None, region: str | None,
-            doc_type: str | None) -> Iterator[tuple[Any, ...]]:
+            doc_type: str | None, compare: bool = False) -> Iterator[tuple[Any, ...]]:
         """Outputs as the answer grows: streamed model text first (when a model is
-        configured), then the final answer with its source cards."""
+        configured), then the final answer with its source cards (with `compare`, or when
+        the question asks for several regions, the per-region table)."""
         history = list(history or [])
         question = without_control_characters(question or "").strip()
         limit = self.service.settings.max_question_chars
@@ -79,7 +83,10 @@ class Actions:
         answer: Answer | None = None
         streamed = ""
         try:
-            for item in self.service.ask_stream(question, filters):
+            items = [comparison_answer(self.service.compare(question),
+                                       detect_language(question))] if compare else \
+                self.service.ask_stream(question, filters)
+            for item in items:
                 if isinstance(item, Answer):
                     answer = item
                 else:
@@ -93,7 +100,9 @@ class Actions:
                                   question)
             return
         history = [*asked, {"role": "assistant", "content": chat_message(answer)}]
-        yield (history, sources_html(answer, self._passages(answer)), answer.model_dump(),
+        shown = comparison_html(answer.comparison) if answer.comparison else \
+            sources_html(answer, self._passages(answer))
+        yield (history, shown, answer.model_dump(),
                "", "", "", gr.Group(visible=True))
 
     @staticmethod
