@@ -16,7 +16,10 @@ import shutil
 import statistics
 import subprocess
 import threading
+import time
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -46,6 +49,20 @@ _recent: OrderedDict[str, list[OcrLine]] = OrderedDict()  # page image hash -> i
 _recent_lock = threading.Lock()
 
 
+_deadline: float | None = None  # monotonic time when this process's OCR budget ends
+
+
+@contextmanager
+def ocr_budget(seconds: float) -> Iterator[None]:
+    """Within the block, OCR stops (OcrUnavailable) once `seconds` of it have passed."""
+    global _deadline
+    previous, _deadline = _deadline, time.monotonic() + seconds
+    try:
+        yield
+    finally:
+        _deadline = previous
+
+
 def tesseract_binary() -> str | None:
     return shutil.which(os.environ.get("STYRDOK_TESSERACT", "tesseract"))
 
@@ -66,6 +83,9 @@ def ocr_lines(image: Image) -> list[OcrLine]:
     if binary is None:
         raise OcrUnavailable("Tesseract is not installed (apt-get install tesseract-ocr "
                              "tesseract-ocr-swe)")
+    if _deadline is not None and time.monotonic() > _deadline:
+        raise OcrUnavailable("the OCR time budget for this document is used up "
+                             "(ParseLimits.ocr_budget_s)")
     language = ocr_language(binary)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 from ingest.readers.base import Extracted, Line, ReadError
@@ -17,6 +18,10 @@ def read_text(path: Path) -> Extracted:
 
 
 def decode_text(raw: bytes) -> str:
+    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: same start
+        raw = _transcode(raw, "utf-32")
+    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Notepad's "Unicode"
+        raw = _transcode(raw, "utf-16")
     if b"\x00" in raw[:4096]:
         raise ReadError("binary data, not text (is the file extension right?)")
     try:
@@ -30,6 +35,13 @@ def decode_text(raw: bytes) -> str:
     if control > max(20, len(text[:20000]) // 50):
         raise ReadError("binary data, not text (is the file extension right?)")
     return text
+
+
+def _transcode(raw: bytes, encoding: str) -> bytes:
+    try:
+        return raw.decode(encoding).encode("utf-8")
+    except UnicodeDecodeError:
+        raise ReadError(f"undecodable text (starts like {encoding.upper()} but is not)") from None
 
 
 def _is_cp1252(raw: bytes) -> bool:
