@@ -49,9 +49,9 @@ def problems(case: Case, text: str) -> list[str]:
         pattern = compile_pattern(fact)
         if not any(pattern.search(text, max(0, spot - WINDOW), spot + WINDOW)
                    for spot in spots):
-            where = "in the document" if pattern.search(text) else "anywhere in the document"
-            found.append(f"fact {fact!r} not near the source phrase (not {where})"
-                         if pattern.search(text) else f"fact {fact!r} not {where}")
+            found.append(f"fact {fact!r} is in the document but not within {WINDOW} "
+                         "characters of the source phrase" if pattern.search(text)
+                         else f"fact {fact!r} is not in the document")
     return found
 
 
