@@ -145,20 +145,22 @@ def test_generated_v2_files_are_current():
 
 def test_v2_sources_and_facts_are_in_the_documents(v2_cases):
     corpora = [Path("corpus"), Path("/work/shared/corpus-national")]
-    texts: dict[str, str] = {}
+    texts: dict[str, tuple[str, str | None]] = {}
     checked = 0
     for c in v2_cases:
         if not c.answerable:
             continue
         if c.document not in texts:
             path = check_sources.find_document(c.document, corpora)
-            texts[c.document] = check_sources.document_text(path) if path else ""
-        if texts[c.document]:
-            assert check_sources.problems(c, texts[c.document]) == [], c.id
+            raw = check_sources.raw_text(path) if path and path.suffix == ".md" else None
+            texts[c.document] = (check_sources.document_text(path) if path else "", raw)
+        text, raw = texts[c.document]
+        if text:
+            assert check_sources.problems(c, text, raw) == [], c.id
             checked += 1
     assert checked >= 300  # at least the regional documents are always in corpus/
     broken = c.model_copy(update={"expect": c.expect.model_copy(update={"facts": ["9 999 kr"]})})
-    assert check_sources.problems(broken, texts[c.document])
+    assert check_sources.problems(broken, *texts[c.document])
 
 
 def test_legacy_cases_get_fact_and_group_from_id_kind_language_and_tags():
