@@ -87,7 +87,8 @@ SPLIT_METRICS = ["fact_accuracy", "citation_accuracy", "refusal_accuracy", "fals
                  "unsupported_numbers", "hit_at_5", "pass_rate", "latency_p50_ms",
                  "latency_p95_ms"]
 GROUP_METRICS = [("fact_accuracy", "fact acc."), ("citation_accuracy", "citation acc."),
-                 ("refusal_accuracy", "refusal acc."), ("pass_rate", "godkända")]
+                 ("refusal_accuracy", "refusal acc."), ("false_refusal_rate", "false refusals"),
+                 ("pass_rate", "godkända")]
 
 
 def _label(key: str) -> tuple[str, str]:
