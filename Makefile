@@ -43,10 +43,12 @@ lint: install
 unit: install chromium
 	$(BIN)/pytest -m "not llm"
 
-# The blocking gate: the legacy cases (evals/cases/*.yaml) and their thresholds.
+# The blocking gates: the legacy cases (evals/cases/*.yaml) and their thresholds, and the
+# compare cases' gate.
 eval: install
 	$(BIN)/styrdok ingest --quiet corpus
 	$(BIN)/styrdok eval
+	$(BIN)/styrdok eval --compare
 
 # The split eval (evals/cases/v2/): dev and test side by side, gated on the test split.
 # Not blocking yet; the lead engineer moves it into `test` once the answering method meets it.

@@ -152,6 +152,10 @@ def _interactive(service: Styrdok, filters: Filters) -> None:
 
 
 def format_answer(answer: Answer) -> str:
+    if answer.comparison is not None:  # routed to compare mode: the table says it all
+        from rag.answer.compare_table import to_markdown
+
+        return to_markdown(answer.comparison).rstrip("\n")
     lines = [answer.answer, ""]
     for citation in answer.citations or answer.nearest:
         where = f"s. {citation.page}" if citation.page else f"rad {citation.lines}"
@@ -164,6 +168,34 @@ def format_answer(answer: Answer) -> str:
     return "\n".join(lines)
 
 
+@app.command()
+def compare(question: str,
+            regions: Annotated[list[str] | None, typer.Option(
+                "--regions", "--region",
+                help="Only these regions (repeat, or separate with commas); default: the "
+                "regions the question names, else all.")] = None,
+            output: Annotated[str, typer.Option(
+                "--format", help="md (a Markdown table, default) or csv.")] = "md",
+            as_json: JsonOption = False) -> None:
+    """The same question per region, each cell cited from that region's documents alone."""
+    from rag.answer.compare_table import to_csv, to_markdown
+
+    if output not in {"md", "csv"}:
+        typer.echo("--format ska vara md eller csv", err=True)
+        raise typer.Exit(2)
+    wanted = [name for value in regions or [] for name in value.split(",") if name.strip()]
+    try:
+        comparison = _service().compare(question, wanted or None)
+    except ValueError as error:
+        typer.echo(f"Ogiltig jämförelse: {error}", err=True)
+        raise typer.Exit(2) from error
+    if as_json:
+        typer.echo(comparison.model_dump_json(indent=2))
+    else:
+        typer.echo(to_csv(comparison) if output == "csv" else to_markdown(comparison),
+                   nl=False)
+
+
 @app.command("eval")
 def evaluate(cases: Annotated[str, typer.Option(
                  help="'legacy' (evals/cases/*.yaml), 'v2' (evals/cases/v2/, judged by the "
@@ -172,8 +204,16 @@ def evaluate(cases: Annotated[str, typer.Option(
              baseline: Annotated[bool, typer.Option(
                  help="Also run the plain LangChain baseline.")] = False,
              split: Annotated[str, typer.Option(
-                 help="dev, test or all (cases are split by fact).")] = "all") -> None:
+                 help="dev, test or all (cases are split by fact).")] = "all",
+             compare_cases: Annotated[bool, typer.Option(
+                 "--compare", help="Run the compare cases (evals/compare) instead: scored "
+                 "per region cell, gated on the test split.")] = False) -> None:
     """Run the evaluation suite; exits non-zero below the thresholds."""
+    if compare_cases:
+        from evals.compare import compare_cli_main
+
+        compare_dir = None if cases == "legacy" else Path(cases)
+        raise typer.Exit(compare_cli_main(_service(), compare_dir, report))
     from evals.runner import cli_main
     from evals.split import SplitChoice
 

@@ -12,9 +12,13 @@ from tqdm import tqdm
 
 from ingest.chunking import chunk_blocks
 from ingest.clean import clean_blocks
+from ingest.guards import ParseLimits
 from ingest.manifest import MANIFEST_NAME, load_manifest, metadata_for
-from ingest.readers import SUPPORTED_SUFFIXES, ReadError, read_lines
+from ingest.readers import SUPPORTED_SUFFIXES, ReadError
+from ingest.sandbox import read_lines_bounded
 from rag.models import Chunk, DocumentMeta, IngestFailure, IngestReport
+from rag.settings import Settings
+from rag.store.catalog import CatalogDetached
 from rag.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -44,8 +48,16 @@ def file_fingerprint(path: Path, chunk_max_chars: int, meta: DocumentMeta) -> st
     return digest.hexdigest()
 
 
-def parse_document(path: Path, meta: DocumentMeta, max_chars: int) -> list[Chunk]:
-    chunks = chunk_blocks(clean_blocks(read_lines(path)), meta, max_chars)
+def parse_limits(settings: Settings) -> ParseLimits:
+    return ParseLimits(max_unpacked_mb=settings.max_unpacked_mb,
+                       max_pdf_pages=settings.max_pdf_pages,
+                       memory_mb=settings.parse_memory_mb, timeout_s=settings.parse_timeout_s)
+
+
+def parse_document(path: Path, meta: DocumentMeta, max_chars: int,
+                   limits: ParseLimits | None = None) -> list[Chunk]:
+    """Chunks of one file; PDF and DOCX are parsed in a bounded child (ingest.sandbox)."""
+    chunks = chunk_blocks(clean_blocks(read_lines_bounded(path, limits)), meta, max_chars)
     if not chunks:
         raise ReadError("no text found")
     return chunks
@@ -79,6 +91,8 @@ def ingest(store: Store, paths: Iterable[Path], *, progress: bool = False,
             report.failed.append(IngestFailure(path=str(path), reason=str(error)))
         except OSError as error:
             report.failed.append(IngestFailure(path=str(path), reason=f"cannot read: {error}"))
+        except CatalogDetached:
+            raise  # not this file's fault: no later write may be accepted either
         except Exception as error:  # a parser bug on one file must not cost the rest of the batch
             log.exception("ingest of %s failed", path)
             report.failed.append(IngestFailure(
@@ -102,7 +116,8 @@ def _ingest_file(store: Store, path: Path, meta: DocumentMeta, report: IngestRep
     if previous == fingerprint:
         report.unchanged.append(meta.document)
         return
-    chunks = parse_document(path, meta, store.settings.chunk_max_chars)
+    chunks = parse_document(path, meta, store.settings.chunk_max_chars,
+                            parse_limits(store.settings))
     vectors, embedded = store.embed_chunks(chunks)
     store.write_document(meta, str(path), fingerprint, chunks, vectors)
     (report.updated if previous else report.added).append(meta.document)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
@@ -17,17 +17,19 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from rag.answer.extractive import build_answer, citation, preview
 from rag.generate.llm import generate_answer, stream_answer
 from rag.models import Answer, Citation, Filters, SearchHit
-from rag.retrieve.hybrid import HybridSearcher
+from rag.retrieve.retriever import StyrdokRetriever, hit_from_document
 from rag.settings import Settings
 from rag.text.language import Language, detect_language
 
 
 class ChainInput(TypedDict):
     question: str
+    filters: NotRequired[Filters]
+
+
+class _Retrieved(TypedDict):
+    question: str
     filters: Filters
-
-
-class _Retrieved(ChainInput):
     language: Language
     hits: list[SearchHit]
     timings_ms: dict[str, float]
@@ -39,21 +41,24 @@ class Draft(_Retrieved):
     extractive: Answer
 
 
-def build_draft_chain(searcher: HybridSearcher,
+def build_draft_chain(retriever: StyrdokRetriever,
                       settings: Settings) -> Runnable[ChainInput, Draft]:
     """retrieve -> extractive answer, keeping the hits for the generation step."""
 
     def retrieve(inputs: ChainInput) -> _Retrieved:
         started = time.perf_counter()
-        hits = searcher.search(inputs["question"], max(10, settings.citations_k),
-                               inputs["filters"])
-        return {**inputs, "language": detect_language(inputs["question"]), "hits": hits,
+        question, filters = inputs["question"], inputs.get("filters") or Filters()
+        documents = retriever.invoke(question, k=max(10, settings.citations_k), filters=filters)
+        return {"question": question, "filters": filters,
+                "language": detect_language(question),
+                "hits": [hit_from_document(document) for document in documents],
                 "timings_ms": {"retrieve": _ms(started)}}
 
     def answer(retrieved: _Retrieved) -> Draft:
         started = time.perf_counter()
+        snapshot = retriever.searcher.store.snapshot()
         result = build_answer(retrieved["question"], retrieved["language"], retrieved["hits"],
-                              searcher.store.snapshot(), min_evidence=settings.min_evidence,
+                              snapshot, min_evidence=settings.min_evidence,
                               max_chars=settings.answer_max_chars,
                               citations_k=settings.citations_k)
         result.timings_ms = {**retrieved["timings_ms"], "answer": _ms(started)}
@@ -62,10 +67,10 @@ def build_draft_chain(searcher: HybridSearcher,
     return RunnableLambda(retrieve) | RunnableLambda(answer)
 
 
-def build_chain(searcher: HybridSearcher, settings: Settings,
+def build_chain(retriever: StyrdokRetriever, settings: Settings,
                 model: BaseChatModel | None = None) -> Runnable[ChainInput, Answer]:
     """The whole chain; `model` is the configured chat model (None: built on first use)."""
-    draft = build_draft_chain(searcher, settings)
+    draft = build_draft_chain(retriever, settings)
     if settings.llm_provider == "none":
         return draft | RunnableLambda(_extractive)
 

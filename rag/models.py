@@ -82,6 +82,35 @@ class Citation(BaseModel):
     score: float
 
 
+NOT_STATED = "Anges inte i regionens dokument"
+
+
+class CompareRow(BaseModel):
+    """One region's cell of a comparison: its own cited answer, or "not stated"."""
+
+    region: str
+    stated: bool
+    requirement: str = Field("", description="The rule in a few words, verbatim from the "
+                             "quote (a number with its unit, or a short rule); empty if none.")
+    answer: str = Field(description="The region's verbatim answer with [n] markers, or "
+                        f"\"{NOT_STATED}\".")
+    quote: str = Field("", description="The first cited passage's quoted sentences.")
+    citations: list[Citation] = Field(default_factory=list)
+    nearest: list[Citation] = Field(default_factory=list,
+                                    description="The region's closest passages when not stated.")
+    notice: str | None = None
+
+
+class Comparison(BaseModel):
+    question: str
+    asked: str = Field(description="The question each region was asked (region names and "
+                       "comparison words removed).")
+    regions: list[str]
+    rows: list[CompareRow]
+    notice: str | None = None
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
 class Answer(BaseModel):
     question: str
     answer: str
@@ -95,6 +124,9 @@ class Answer(BaseModel):
     fallback: Literal["extractive"] | None = None
     notice: str | None = None
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    comparison: Comparison | None = Field(
+        None, description="Set when the question asked for several regions: one cited row "
+        "per region (see POST /api/compare).")
 
 
 class DocumentInfo(BaseModel):

@@ -20,6 +20,7 @@ from rag.models import Answer, Filters, SearchHit
 from rag.retrieve.hybrid import Mode
 from rag.service import INVISIBLE_CATEGORIES
 from web.auth import require_read_key, require_write_key
+from web.compare_api import add_compare_route
 from web.errors import ApiError, ErrorBody, ErrorDetail, error_responses, install_error_handlers
 from web.feedback import FeedbackStore, Rating
 from web.limits import UploadSizeLimit
@@ -240,6 +241,8 @@ def create_api(service: Styrdok, feedback: FeedbackStore) -> FastAPI:
                                  headers={"Cache-Control": "no-cache",
                                           "X-Accel-Buffering": "no"})
 
+    add_compare_route(api, service, question_field, read, read_errors)
+
     @api.get("/search", response_model=SearchResponse, dependencies=read, tags=["questions"],
              responses=error_responses(*read_errors, 422))
     def search(
@@ -265,17 +268,22 @@ def create_api(service: Styrdok, feedback: FeedbackStore) -> FastAPI:
         return DocumentList(count=len(docs), documents=docs)
 
     @api.post("/documents", response_model=UploadOut, status_code=201, dependencies=write,
-              tags=["documents"], responses=error_responses(400, 401, 403, 413, 415, 422))
+              tags=["documents"],
+              responses=error_responses(400, 401, 403, 409, 413, 415, 422, 429, 503))
     def upload(
         file: Annotated[UploadFile, File(description="PDF, DOCX, TXT or MD.")],
         title: Annotated[str, Form(max_length=300)] = "",
         region: Annotated[str, Form(max_length=200)] = "",
         doc_type: Annotated[str, Form(max_length=200)] = "",
         year: Annotated[int | None, Form(ge=1900, le=2100)] = None,
+        replace: Annotated[bool, Form(description="Replace the document with this id, if it "
+                                      "exists and came from a file of this name (else 409).")]
+        = False,
     ) -> UploadOut:
         name = safe_filename(file.filename or "")
         meta = upload_metadata(name, title=title, region=region, doc_type=doc_type, year=year)
-        result = store_upload(service, name, file.file, meta)
+        result = store_upload(service, file.filename or "", file.file, meta,
+                              on_existing="replace" if replace else "refuse")
         return UploadOut(**asdict(result))
 
     @api.delete("/documents/{document}", response_model=Removed, dependencies=write,

@@ -5,10 +5,6 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
 from rag.models import Filters, SearchHit
 from rag.settings import Settings
@@ -87,22 +83,3 @@ def boost_named_documents(hits: list[SearchHit], query: str,
     boosted = [hit.model_copy(update={"score": round(hit.score * NAMED_DOCUMENT_BOOST, 6)})
                if hit.chunk.document in named else hit for hit in hits]
     return sorted(boosted, key=lambda hit: -hit.score)
-
-
-class StyrdokRetriever(BaseRetriever):
-    """The hybrid searcher as a LangChain retriever (metadata carries the citation fields)."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    searcher: HybridSearcher
-    k: int = 5
-    filters: Filters = Filters()
-    mode: Mode = "hybrid"
-
-    def _get_relevant_documents(self, query: str, *,
-                                run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        hits = self.searcher.search(query, self.k, self.filters, self.mode)
-        return [Document(page_content=hit.chunk.text, id=hit.chunk.chunk_id,
-                         metadata={**hit.chunk.model_dump(exclude={"text"}), "score": hit.score,
-                                   "bm25_rank": hit.bm25_rank, "dense_rank": hit.dense_rank})
-                for hit in hits]

@@ -8,6 +8,7 @@ and know when to reload.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -38,6 +39,23 @@ class EmbedderMismatch(Exception):
     pass
 
 
+class CatalogDetached(Exception):
+    """The catalog's WAL file was deleted or replaced while this process had it open: its
+    SQLite locks are gone (something in this process opened and closed the database file),
+    so a write now could be lost. Writes are refused until the server restarts."""
+
+
+HIGHWATER_SUFFIX = ".highwater"  # beside the catalog: the highest generation this dir served
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
 class Catalog:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -51,12 +69,28 @@ class Catalog:
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()  # creates the WAL
             self._local.db = db
+            self._local.wal = _file_id(self.wal_path)
         return db
+
+    @property
+    def wal_path(self) -> Path:
+        return self.path.with_name(self.path.name + "-wal")
+
+    def check_attached(self) -> None:
+        """Raise CatalogDetached if the WAL this thread's connection writes to is gone."""
+        opened = getattr(self._local, "wal", None)
+        if opened is not None and _file_id(self.wal_path) != opened:
+            raise CatalogDetached(
+                f"the catalog's WAL ({self.wal_path}) was deleted or replaced while the "
+                "server had it open, so its writes could be lost: writes are refused; "
+                "restart the server")
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         db = self._db()
+        self.check_attached()
         db.execute("BEGIN IMMEDIATE")
         try:
             yield db
@@ -64,6 +98,32 @@ class Catalog:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+        self.check_attached()  # a commit into a deleted WAL is not a write that happened
+
+    # --- integrity -----------------------------------------------------------------------
+
+    @property
+    def highwater_path(self) -> Path:
+        return self.path.with_name(self.path.name + HIGHWATER_SUFFIX)
+
+    def quick_check(self) -> list[str]:
+        return [str(row[0]) for row in self._db().execute("PRAGMA quick_check")]
+
+    def highwater(self) -> int:
+        """The highest generation recorded beside the catalog (0 when none is)."""
+        try:
+            return int(json.loads(self.highwater_path.read_text(encoding="utf-8"))["generation"])
+        except (FileNotFoundError, ValueError, KeyError, TypeError):
+            return 0
+
+    def record_highwater(self, generation: int) -> None:
+        """Raise the recorded generation (racing writers can only leave it lower, never a
+        false alarm: the check is `catalog < recorded`)."""
+        if generation <= self.highwater():
+            return
+        temporary = self.highwater_path.with_name(f"{self.highwater_path.name}.{os.getpid()}")
+        temporary.write_text(json.dumps({"generation": generation}), encoding="utf-8")
+        os.replace(temporary, self.highwater_path)
 
     # --- embedder identity -------------------------------------------------------------
 
@@ -136,14 +196,19 @@ class Catalog:
                 "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (meta.document, meta.title, meta.region, meta.doc_type, meta.year, meta.source,
                  path, file_hash, now, len(chunks)))
-            return self._bump(db)
+            generation = self._bump(db)
+        self.record_highwater(generation)
+        return generation
 
     def remove_document(self, document: str) -> int | None:
         """Delete the document; returns the new generation, or None if it was not there."""
         with self._tx() as db:
             removed = db.execute("DELETE FROM documents WHERE document=?", (document,)).rowcount
             db.execute("DELETE FROM chunks WHERE document=?", (document,))
-            return self._bump(db) if removed else None
+            generation = self._bump(db) if removed else None
+        if generation is not None:
+            self.record_highwater(generation)
+        return generation
 
     @staticmethod
     def _bump(db: sqlite3.Connection) -> int:
