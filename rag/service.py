@@ -7,15 +7,18 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterator
+from datetime import date
 
 from langchain_core.language_models import BaseChatModel
 from tqdm import tqdm
 
+from rag.answer.changes import DocumentChanges, document_changes
 from rag.chain import build_chain, build_draft_chain, run, run_stream
 from rag.generate.llm import chat_model
 from rag.models import Answer, DocumentInfo, Filters, SearchHit
 from rag.retrieve.hybrid import HybridSearcher, Mode
 from rag.settings import Settings
+from rag.store.editions import EditionInfo
 from rag.store.embeddings import Embedder, build_embedder
 from rag.store.store import Store
 
@@ -35,9 +38,12 @@ class Assistant:
         self._draft_chain = build_draft_chain(self.searcher, self.settings)
         self._write_lock = threading.Lock()  # one ingest/remove at a time per process
 
-    def ask(self, question: str, filters: Filters | None = None) -> Answer:
-        """The final answer: generated and verified with a model configured, else extractive."""
-        return run(self.chain, self._checked(question), filters or Filters())
+    def ask(self, question: str, filters: Filters | None = None,
+            as_of: date | None = None) -> Answer:
+        """The final answer: generated and verified with a model configured, else extractive.
+        `as_of`: answer as of that date (default: the filter's, one the question names, or
+        today)."""
+        return run(self.chain, self._checked(question), _dated(filters, as_of))
 
     def ask_stream(self, question: str, filters: Filters | None = None) -> Iterator[str | Answer]:
         """The answer's text as the model writes it, then the final `Answer` (always last).
@@ -60,8 +66,8 @@ class Assistant:
         return question
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None,
-               mode: Mode = "hybrid") -> list[SearchHit]:
-        return self.searcher.search(query, k, filters, mode)
+               mode: Mode = "hybrid", as_of: date | None = None) -> list[SearchHit]:
+        return self.searcher.search(query, k, _dated(filters, as_of), mode)
 
     def documents(self) -> list[DocumentInfo]:
         return self.store.documents()
@@ -77,9 +83,22 @@ class Assistant:
             self.store.collect_garbage()
             return written
 
-    def remove(self, document: str) -> bool:
+    def editions(self, document: str | None = None) -> list[EditionInfo]:
+        return self.store.catalog.editions(document)
+
+    def changes(self, document: str, from_edition: str | None = None,
+                to_edition: str | None = None, on: date | None = None) -> DocumentChanges:
+        """What changed (raises UnknownEdition for an unknown document or edition)."""
+        return document_changes(self.store.catalog, document, from_edition, to_edition, on)
+
+    def remove(self, document: str, edition: str | None = None) -> bool:
         with self._write_lock:
-            return self.store.remove_document(document)
+            return self.store.remove_document(document, edition)
+
+
+def _dated(filters: Filters | None, as_of: date | None) -> Filters:
+    filters = filters or Filters()
+    return filters.model_copy(update={"as_of": as_of}) if as_of else filters
 
 
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")

@@ -17,6 +17,7 @@ from web.errors import ApiError
 from web.feedback import FeedbackStore, Rating
 from web.render import chat_message, markdown_text, notice_html, sources_html
 from web.uploads import remove_document, safe_filename, store_upload, upload_metadata
+from web.versions_ui import parse_as_of
 
 log = logging.getLogger(__name__)
 ALL = "__alla__"
@@ -52,7 +53,7 @@ class Actions:
     # --- asking ------------------------------------------------------------------------
 
     def ask(self, question: str, history: list[Message] | None, region: str | None,
-            doc_type: str | None) -> Iterator[tuple[Any, ...]]:
+            doc_type: str | None, as_of: Any = None) -> Iterator[tuple[Any, ...]]:
         """Outputs as the answer grows: streamed model text first (when a model is
         configured), then the final answer with its source cards."""
         history = list(history or [])
@@ -66,7 +67,8 @@ class Actions:
                                   question)
             return
         asked = [*history, {"role": "user", "content": markdown_text(question)}]
-        filters = Filters(region=_choice(region), doc_type=_choice(doc_type))
+        filters = Filters(region=_choice(region), doc_type=_choice(doc_type),
+                          as_of=parse_as_of(as_of))
         answer: Answer | None = None
         streamed = ""
         try:
@@ -118,7 +120,7 @@ class Actions:
         sources = answer.nearest if answer.refused else answer.citations
         self.feedback.add(question=answer.question, answer=answer.answer, rating=rating,
                           comment=(comment or "")[:2000], channel="ui",
-                          citations=[source.model_dump() for source in sources])
+                          citations=[source.model_dump(mode="json") for source in sources])
         return notice_html("Tack! Din återkoppling är sparad för dokumentägarna.", "ok"), ""
 
     # --- documents ---------------------------------------------------------------------

@@ -13,6 +13,7 @@ import threading
 import unicodedata
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import BinaryIO, Literal
 
@@ -54,7 +55,8 @@ def uploads_dir(service: Styrdok) -> Path:
 
 
 def upload_metadata(filename: str, *, title: str = "", region: str = "", doc_type: str = "",
-                    year: int | None = None) -> DocumentMeta:
+                    year: int | None = None, edition: str = "", valid_from: date | None = None,
+                    valid_to: date | None = None) -> DocumentMeta:
     derived = derive_metadata(Path(filename))
     return derived.model_copy(update={
         "title": title.strip() or Path(filename).stem,
@@ -62,7 +64,25 @@ def upload_metadata(filename: str, *, title: str = "", region: str = "", doc_typ
         "doc_type": doc_type.strip() or derived.doc_type,
         "year": year or derived.year,
         "source": filename,
+        "edition": edition.strip(),
+        "valid_from": valid_from,
+        "valid_to": valid_to,
     })
+
+
+def edition_for_upload(service: Styrdok, meta: DocumentMeta) -> DocumentMeta:
+    """A changed upload of a document already here is a new edition (the old one is kept,
+    superseded from the new one's giltig från): labelled by that day unless named."""
+    editions = service.editions(meta.document)
+    if not editions or meta.edition:
+        return meta
+    day = meta.valid_from or service.searcher.clock.today()
+    return meta.model_copy(update={"edition": day.isoformat(), "valid_from": day})
+
+
+def _stored_name(meta: DocumentMeta, suffix: str) -> str:
+    label = re.sub(r"[^0-9A-Za-z._-]+", "-", meta.edition).strip("-.")
+    return f"{meta.document}--{label}{suffix}" if label else f"{meta.document}{suffix}"
 
 
 def store_upload(service: Styrdok, filename: str, data: BinaryIO,
@@ -74,7 +94,8 @@ def store_upload(service: Styrdok, filename: str, data: BinaryIO,
         raise ApiError(415, "unsupported_media_type", f"file type '{suffix or name}' is not "
                        f"accepted (accepted: {', '.join(SUPPORTED_SUFFIXES)})")
     meta = meta or upload_metadata(name)
-    meta = meta.model_copy(update={"document": document_id(Path(name))})
+    meta = edition_for_upload(service, meta.model_copy(update={
+        "document": document_id(Path(name))}))
     folder = uploads_dir(service)
     staging = folder / ".incoming"
     staging.mkdir(parents=True, exist_ok=True)
@@ -83,20 +104,23 @@ def store_upload(service: Styrdok, filename: str, data: BinaryIO,
         _receive(data, incoming, service.settings.max_upload_mb)
         _check_readable(incoming, meta, name, service.settings.chunk_max_chars)
         with _lock:
-            return _swap_in(service, incoming, folder / f"{meta.document}{suffix}", meta)
+            return _swap_in(service, incoming, folder / _stored_name(meta, suffix), meta)
     finally:
         incoming.unlink(missing_ok=True)
 
 
-def remove_document(service: Styrdok, document: str) -> bool:
-    """Remove a document from the index, and its uploaded file if it was uploaded here."""
+def remove_document(service: Styrdok, document: str, edition: str | None = None) -> bool:
+    """Remove a document (or one edition) from the index, and the uploaded files of what was
+    removed if they were uploaded here."""
     with _lock:
-        info = next((doc for doc in service.documents() if doc.document == document), None)
-        if info is None or not service.remove(document):
+        removed = [e for e in service.editions(document)
+                   if edition is None or e.edition == edition]
+        if not removed or not service.remove(document, edition):
             return False
-        path = Path(info.path)
-        if path.parent.resolve() == uploads_dir(service).resolve():
-            path.unlink(missing_ok=True)
+        for info in removed:
+            path = Path(info.path)
+            if path.parent.resolve() == uploads_dir(service).resolve():
+                path.unlink(missing_ok=True)
         return True
 
 
@@ -136,7 +160,7 @@ def _swap_in(service: Styrdok, incoming: Path, final: Path, meta: DocumentMeta) 
         reason = report.failed[0].reason
         raise ApiError(400, "unreadable_document", f"{final.name}: {reason}")
     backup.unlink(missing_ok=True)
-    for other in final.parent.glob(f"{meta.document}.*"):
+    for other in final.parent.glob(f"{final.stem}.*"):
         if other != final and other.suffix.lower() in SUPPORTED_SUFFIXES:
             other.unlink(missing_ok=True)
     status: Literal["added", "updated", "unchanged"] = (

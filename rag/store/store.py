@@ -145,7 +145,7 @@ class Store:
 
     def write_document(self, meta: DocumentMeta, path: str, file_hash: str,
                        chunks: list[Chunk], vectors: np.ndarray) -> None:
-        old_ids = set(self.catalog.document_chunk_ids(meta.document))
+        old_ids = set(self.catalog.document_chunk_ids(meta.document, meta.edition))
         self.vectors.upsert(chunks, vectors)
         terms = [analyze(index_text(chunk)) for chunk in chunks]
         self._note_own_write(self.catalog.replace_document(meta, path, file_hash, chunks, terms))
@@ -153,9 +153,11 @@ class Store:
         if stale:
             self.vectors.delete(stale)
 
-    def remove_document(self, document: str) -> bool:
-        ids = self.catalog.document_chunk_ids(document)
-        generation = self.catalog.remove_document(document)
+    def remove_document(self, document: str, edition: str | None = None) -> bool:
+        """Remove a document, or only one of its editions (an explicit act: a new edition
+        never removes the old one)."""
+        ids = self.catalog.document_chunk_ids(document, edition)
+        generation = self.catalog.remove_document(document, edition)
         if generation is not None:
             self._note_own_write(generation)
         if ids:
