@@ -32,7 +32,8 @@ REINDEX_BATCH = 500
 
 def index_text(chunk: Chunk) -> str:
     """What BM25 and the embedder see: the passage with its title and section for context."""
-    return f"{chunk.title}. {chunk.section_label}.\n{chunk.text}"
+    title = f"{chunk.title} ({chunk.short_title})" if chunk.short_title else chunk.title
+    return f"{title}. {chunk.section_label}.\n{chunk.text}"
 
 
 @dataclass
