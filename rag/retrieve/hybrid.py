@@ -24,6 +24,7 @@ Versions = Literal["as_of", "superseded"]
 BM25_WEIGHT = 1.0
 DENSE_WEIGHT = 1.0
 NAMED_DOCUMENT_BOOST = 1.25
+STATUTE_WEIGHT = 0.85
 
 
 class HybridSearcher:
@@ -44,15 +45,14 @@ class HybridSearcher:
         snapshot = self.store.snapshot()
         if not snapshot.chunks:
             return []
-        as_of = self.as_of(query, filters)
-        query = as_of.query_without_date(query)
-        valid = validity_mask(snapshot.chunks, as_of.day, versions)
+        valid = validity_mask(snapshot.chunks, self.as_of(query, filters).day, versions)
         depth = max(self.settings.retrieve_k, k)
         bm25 = self._bm25(snapshot, query, depth, filters, valid) if mode != "dense" else []
         dense = self._dense(snapshot, query, depth, filters, valid) if mode != "bm25" else []
         hits = fuse(snapshot, bm25, dense, self.settings.rrf_k)
         if mode == "hybrid":
             hits = boost_named_documents(hits, query, snapshot)
+            hits = statutes_behind_regional_rules(hits, query, snapshot)
         return hits[:k]
 
     def _bm25(self, snapshot: Snapshot, query: str, depth: int, filters: Filters,
@@ -110,6 +110,21 @@ def boost_named_documents(hits: list[SearchHit], query: str,
     boosted = [hit.model_copy(update={"score": round(hit.score * NAMED_DOCUMENT_BOOST, 6)})
                if hit.chunk.document in named else hit for hit in hits]
     return sorted(boosted, key=lambda hit: -hit.score)
+
+
+def statutes_behind_regional_rules(hits: list[SearchHit], query: str,
+                                   snapshot: Snapshot) -> list[SearchHit]:
+    """National law frames what the regional documents require in detail: unless the query
+    names a statute (its short name or title words), a statute passage yields to an equally
+    ranked regional one (weight STATUTE_WEIGHT)."""
+    words = set(query.split()) | {word.strip("?.,!") for word in query.split()}
+    named = snapshot.documents_named_by(name_terms(query))
+    if not any(hit.chunk.short_title for hit in hits):
+        return hits
+    weighted = [hit.model_copy(update={"score": round(hit.score * STATUTE_WEIGHT, 6)})
+                if hit.chunk.short_title and hit.chunk.short_title not in words
+                and hit.chunk.document not in named else hit for hit in hits]
+    return sorted(weighted, key=lambda hit: -hit.score)
 
 
 class StyrdokRetriever(BaseRetriever):
