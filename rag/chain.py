@@ -78,7 +78,9 @@ def build_draft_chain(searcher: HybridSearcher,
                                    citations_k=settings.citations_k)
             if not earlier.refused:
                 result, retrieved = earlier, {**retrieved, "hits": older}
-        result = with_validity(result, searcher, retrieved["as_of"])
+        # A list of changes names its own period; "Svaret gäller per …" would only confuse.
+        result = with_validity(result, searcher, retrieved["as_of"],
+                               named=changes is None)
         result.timings_ms = {**retrieved["timings_ms"], "answer": _ms(started)}
         return {**retrieved, "extractive": result}
 
@@ -109,13 +111,14 @@ def generation_sources(hits: list[SearchHit],
     return sources, {n: hit.chunk.text for n, hit in enumerate(top, start=1)}
 
 
-def with_validity(answer: Answer, searcher: HybridSearcher, as_of: AsOf) -> Answer:
+def with_validity(answer: Answer, searcher: HybridSearcher, as_of: AsOf,
+                  named: bool = True) -> Answer:
     """The answer with each citation's validity and the as-of date (see rag.answer.validity)."""
     snapshot = searcher.store.snapshot()
     cited = {c.chunk_id for c in [*answer.citations, *answer.nearest]}
     chunks = {chunk_id: snapshot.chunks[snapshot.position[chunk_id]] for chunk_id in cited
               if chunk_id in snapshot.position}
-    return annotate(answer, chunks, as_of.day, as_of_named=as_of.source != "today")
+    return annotate(answer, chunks, as_of.day, as_of_named=named and as_of.source != "today")
 
 
 def _extractive(drafted: Draft) -> Answer:
