@@ -130,6 +130,7 @@ class DocumentOut(BaseModel):
     source: str
     chunks: int
     ingested_at: str
+    editions: int = 1
 
 
 class DocumentList(BaseModel):

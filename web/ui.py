@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from ingest.service import Styrdok
 from web.feedback import FeedbackStore
 from web.ui_actions import ALL, TABLE_HEADERS, Actions
-from web.versions_ui import as_of_picker, changes_view, document_choices
+from web.versions_ui import as_of_picker, changes_view, document_choices, edition_fields
 
 PRIVATE: Literal["private"] = "private"
 EXAMPLES = [
@@ -140,13 +140,15 @@ def _documents_tab(actions: Actions,
             region = gr.Textbox(label="Region (valfritt)", max_length=200, min_width=200)
             doc_type = gr.Textbox(label="Dokumenttyp (valfritt)", max_length=200,
                                   min_width=200)
+        edition, valid_from = edition_fields()
         upload_button = gr.Button("Ladda upp och läs in", variant="primary")
     with gr.Accordion("Ta bort dokument", open=False):
         remove_choice = gr.Dropdown(label="Dokument", choices=[], elem_id="sd-remove-choice")
         remove_button = gr.Button("Ta bort", variant="stop")
     status = gr.HTML(elem_id="sd-documents-status")
     refreshed = [*ask_filters, table, remove_choice]
-    upload_button.click(actions.upload, [upload, key, title, region, doc_type], [status, upload],
+    upload_button.click(actions.upload, [upload, key, title, region, doc_type, edition,
+                                         valid_from], [status, upload],
                         api_visibility=PRIVATE).then(actions.refresh, outputs=refreshed,
                                                      api_visibility=PRIVATE)
     remove_button.click(actions.remove, [remove_choice, key], [status],

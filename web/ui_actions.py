@@ -140,7 +140,8 @@ class Actions:
         )
 
     def upload(self, path: str | None, key: str | None, title: str | None,
-               region: str | None, doc_type: str | None) -> tuple[str, Any]:
+               region: str | None, doc_type: str | None, edition: str | None = None,
+               valid_from: Any = None) -> tuple[str, Any]:
         settings = self.service.settings
         if not path:
             return notice_html("Välj en fil först.", "error"), gr.File()
@@ -148,7 +149,8 @@ class Actions:
             check_write_key(settings, key)
             name = safe_filename(Path(path).name)
             meta = upload_metadata(name, title=title or "", region=region or "",
-                                   doc_type=doc_type or "")
+                                   doc_type=doc_type or "", edition=edition or "",
+                                   valid_from=parse_as_of(valid_from))
             with open(path, "rb") as data:
                 result = store_upload(self.service, name, data, meta)
         except ApiError as error:

@@ -36,6 +36,18 @@ def parse_as_of(value: str | float | datetime | None) -> date | None:
         return None
 
 
+def edition_fields() -> tuple[gr.Textbox, gr.DateTime]:
+    """Upload form: which edition this is and from when it applies (both optional; a changed
+    upload of a document already here becomes a new edition from today)."""
+    with gr.Row():
+        edition = gr.Textbox(label="Utgåva (valfritt)", max_length=100, min_width=160,
+                             elem_id="sd-upload-edition")
+        valid_from = gr.DateTime(label="Giltig från (valfritt)", include_time=False,
+                                 type="string", value=None, elem_id="sd-upload-valid-from",
+                                 min_width=160)
+    return edition, valid_from
+
+
 def changes_view(service: Styrdok) -> gr.Dropdown:
     """'Vad ändrades?': pick a document (and optionally two editions), see the changes."""
     with gr.Accordion("Vad ändrades? (jämför utgåvor)", open=False):
