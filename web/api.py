@@ -6,6 +6,7 @@ limit comes from the settings), and FastAPI must see real classes, not names, in
 
 import json
 import logging
+import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -14,7 +15,7 @@ from typing import Annotated, Any, Literal, Self
 
 from fastapi import Depends, FastAPI, File, Form, Query, UploadFile
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from ingest.service import Styrdok
 from rag.answer.changes import DocumentChanges, UnknownEdition
@@ -44,6 +45,19 @@ def _invisible_class() -> str:
     return "".join(f"\\u{low:04x}" + (f"-\\u{high:04x}" if high > low else "")
                    for low, high in ranges)
 
+
+def _iso_date(value: Any) -> Any:
+    """Dates only as YYYY-MM-DD (pydantic would also read a number as a Unix timestamp)."""
+    if isinstance(value, date) or value is None:
+        return value
+    if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
+        raise ValueError("a date as YYYY-MM-DD")
+    return value
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+IsoDate = Annotated[date, BeforeValidator(_iso_date),
+                    WithJsonSchema({"type": "string", "format": "date"})]
 
 # At least one character a person can see.
 NON_BLANK = f"[^{_invisible_class()}]"
@@ -217,7 +231,7 @@ def create_api(service: Styrdok, feedback: FeedbackStore) -> FastAPI:
 
         question: str = question_field
         filters: Filters | None = None
-        as_of: date | None = Field(None, description="Answer as of this date (default: today, "
+        as_of: IsoDate | None = Field(None, description="Answer as of this date (default: today, "
                                    "or a date the question names).")
 
     @api.get("/health", response_model=Health, tags=["status"])
@@ -264,7 +278,7 @@ def create_api(service: Styrdok, feedback: FeedbackStore) -> FastAPI:
         doc_type: Annotated[str | None, Query(alias="type", max_length=200)] = None,
         document: Annotated[str | None, Query(max_length=200)] = None,
         mode: Mode = "hybrid",
-        as_of: Annotated[date | None, Query(description="Passages in force on this date "
+        as_of: Annotated[IsoDate | None, Query(description="Passages in force on this date "
                                             "(default: today).")] = None,
     ) -> SearchResponse:
         filters = Filters(region=region or None, doc_type=doc_type or None,
@@ -291,10 +305,10 @@ def create_api(service: Styrdok, feedback: FeedbackStore) -> FastAPI:
         edition: Annotated[str, Form(max_length=100, description="Edition label (default: "
                                      "a new edition of an existing document is labelled by "
                                      "its giltig från).")] = "",
-        valid_from: Annotated[date | None, Form(description="Giltig från; a new edition "
+        valid_from: Annotated[IsoDate | None, Form(description="Giltig från; a new edition "
                                                 "supersedes the previous one from this day "
                                                 "(default: today).")] = None,
-        valid_to: Annotated[date | None, Form(description="Giltig till (exclusive).")] = None,
+        valid_to: Annotated[IsoDate | None, Form(description="Giltig till (exclusive).")] = None,
     ) -> UploadOut:
         name = safe_filename(file.filename or "")
         meta = upload_metadata(name, title=title, region=region, doc_type=doc_type, year=year,
@@ -333,7 +347,7 @@ def create_api(service: Styrdok, feedback: FeedbackStore) -> FastAPI:
         document: str,
         from_edition: Annotated[str | None, Query(alias="from", max_length=100)] = None,
         to_edition: Annotated[str | None, Query(alias="to", max_length=100)] = None,
-        on: Annotated[date | None, Query(alias="date")] = None,
+        on: Annotated[IsoDate | None, Query(alias="date")] = None,
     ) -> DocumentChanges:
         try:
             return service.changes(document, from_edition, to_edition, on)
