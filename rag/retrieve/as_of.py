@@ -44,13 +44,6 @@ class AsOf:
     source: Source
     phrase: str = ""  # the words of the question that named the date
 
-    def query_without_date(self, query: str) -> str:
-        """The question without its date words, so '2025' does not match 'Lag (2025:1399)'."""
-        if not self.phrase:
-            return query
-        year = re.search(r"(?:19|20)\d\d(?:-\d\d-\d\d)?", self.phrase)
-        return query.replace(year.group(0), " ", 1) if year else query
-
 
 def resolve(question: str, given: date | None, today: date) -> AsOf:
     if given is not None:
