@@ -164,24 +164,34 @@ def diff_sentences(old: list[str], new: list[str]) -> list[RequirementChange]:
 
 
 def word_change(old: str, new: str) -> RequirementChange:
-    """The reworded requirement with its changed words and numbers ('3 timmar' → '4 timmar')."""
-    a, b = _TOKEN.findall(old), _TOKEN.findall(new)
-    matcher = SequenceMatcher(a=a, b=b, autojunk=False)
+    """The reworded requirement with its changed words and numbers ('3 timmar' → '4 timmar');
+    `marked` is the new text as written, with [-removed-]{+inserted+} where it changed."""
+    old_spans = [match.span() for match in _TOKEN.finditer(old)]
+    new_spans = [match.span() for match in _TOKEN.finditer(new)]
+    a = [old[start:end] for start, end in old_spans]
+    b = [new[start:end] for start, end in new_spans]
     marked: list[str] = []
     words: list[WordChange] = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    cursor = 0
+    for tag, i1, i2, j1, j2 in SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
         if tag == "equal":
-            marked.append(" ".join(b[j1:j2]))
+            marked.append(new[cursor:new_spans[j2 - 1][1]])
+            cursor = new_spans[j2 - 1][1]
             continue
-        removed, inserted = " ".join(a[i1:i2]), " ".join(b[j1:j2])
+        removed = old[old_spans[i1][0]:old_spans[i2 - 1][1]] if i2 > i1 else ""
+        start = new_spans[j1][0] if j1 < len(new_spans) else len(new)
+        marked.append(new[cursor:start])
+        inserted = new[start:new_spans[j2 - 1][1]] if j2 > j1 else ""
+        cursor = new_spans[j2 - 1][1] if j2 > j1 else start
         # Show a changed number with its unit, so "3" -> "4" reads "3 timmar" -> "4 timmar".
-        context = " ".join(b[j2:j2 + 1]) if j2 < len(b) and i2 < len(a) and a[i2] == b[j2] \
-            else ""
-        words.append(WordChange(old=f"{removed} {context}".strip(),
-                                new=f"{inserted} {context}".strip()))
+        context = b[j2] if j2 < len(b) and i2 < len(a) and a[i2] == b[j2] else ""
+        glue = "" if not context or not context[0].isalnum() else " "
+        words.append(WordChange(old=f"{removed}{glue}{context}".strip(),
+                                new=f"{inserted}{glue}{context}".strip()))
         marked.append(f"[-{removed}-]" * bool(removed) + f"{{+{inserted}+}}" * bool(inserted))
-    return RequirementChange(kind="changed", old=old, new=new,
-                             marked=" ".join(part for part in marked if part), words=words)
+    marked.append(new[cursor:])
+    return RequirementChange(kind="changed", old=old, new=new, marked="".join(marked),
+                             words=words)
 
 
 def _norm(text: str) -> str:
