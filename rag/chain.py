@@ -68,14 +68,16 @@ def build_draft_chain(searcher: HybridSearcher,
                                   min_evidence=settings.min_evidence,
                                   max_chars=settings.answer_max_chars,
                                   citations_k=settings.citations_k)
-        if result.refused and changes is None:
+        day = retrieved["as_of"].day
+        if result.refused and changes is None and any(
+                chunk.valid_to is not None and chunk.valid_to <= day for chunk in snapshot.chunks):
             # Nothing in force answers: say what used to apply, marked as no longer in force.
             older = searcher.search(question, max(10, settings.citations_k),
                                     retrieved["filters"], versions="superseded")
             earlier = build_answer(question, language, older, snapshot,
                                    min_evidence=settings.min_evidence,
                                    max_chars=settings.answer_max_chars,
-                                   citations_k=settings.citations_k)
+                                   citations_k=settings.citations_k) if older else result
             if not earlier.refused:
                 result, retrieved = earlier, {**retrieved, "hits": older}
         # A list of changes names its own period; "Svaret gäller per …" would only confuse.
