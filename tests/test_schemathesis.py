@@ -25,10 +25,13 @@ pytestmark = [pytest.mark.slow]
 
 OPERATIONS = [("GET", "/health"), ("POST", "/ask"), ("GET", "/search"), ("GET", "/documents"),
               ("POST", "/documents"), ("DELETE", "/documents/{document}"),
-              ("POST", "/feedback"), ("POST", "/compare")]
+              ("POST", "/feedback"), ("POST", "/compare"),
+              ("GET", "/documents/{document}/editions"),
+              ("GET", "/documents/{document}/changes")]
 EXAMPLES = 60
 # Operations without parameters or body: there is nothing to make invalid.
-NOTHING_TO_BREAK = {("GET", "/health"), ("GET", "/documents")}
+NOTHING_TO_BREAK = {("GET", "/health"), ("GET", "/documents"),
+                    ("GET", "/documents/{document}/editions")}
 
 
 @pytest.fixture(scope="module")
