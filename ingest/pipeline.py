@@ -16,6 +16,7 @@ from ingest.guards import ParseLimits
 from ingest.manifest import MANIFEST_NAME, load_manifest, metadata_for
 from ingest.readers import SUPPORTED_SUFFIXES, ReadError, ReadResult
 from ingest.sandbox import read_document_bounded
+from ingest.sfs import is_sfs_markdown, read_statute
 from rag.models import Chunk, DocumentMeta, IngestFailure, IngestReport
 from rag.settings import Settings
 from rag.store.catalog import CatalogDetached
@@ -24,7 +25,7 @@ from rag.store.store import Store
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes, so unchanged files are re-chunked once.
-PIPELINE_VERSION = "7"
+PIPELINE_VERSION = "8"
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
@@ -63,6 +64,8 @@ def parse_document(path: Path, meta: DocumentMeta, max_chars: int,
 def read_chunks(path: Path, meta: DocumentMeta, max_chars: int,
                 limits: ParseLimits | None = None) -> tuple[list[Chunk], ReadResult]:
     """The document's chunks and what its reader reports (pages read by OCR or skipped)."""
+    if is_sfs_markdown(path):
+        return read_statute(path, meta, max_chars), ReadResult([])
     read = read_document_bounded(path, limits)
     chunks = chunk_blocks(clean_blocks(read.lines), meta, max_chars)
     if not chunks:
@@ -78,7 +81,7 @@ def ingest(store: Store, paths: Iterable[Path], *, progress: bool = False,
     report = IngestReport()
     store.collect_garbage()
     files = discover(paths)
-    seen: dict[str, Path] = {}
+    seen: dict[tuple[str, str], Path] = {}
     manifests: dict[Path, dict[str, DocumentMeta]] = {}
     bar = tqdm(files, desc="Ingest", unit="fil", disable=not progress, leave=False)
     for path in bar:
@@ -87,11 +90,12 @@ def ingest(store: Store, paths: Iterable[Path], *, progress: bool = False,
             manifests[path.parent] = load_manifest(path.parent)
         meta = metadata or metadata_for(path, manifests[path.parent])
         doc_id = meta.document
-        if doc_id in seen:
+        if (doc_id, meta.edition) in seen:
             report.failed.append(IngestFailure(
-                path=str(path), reason=f"same document id '{doc_id}' as {seen[doc_id].name}"))
+                path=str(path), reason=f"same document id '{doc_id}' as "
+                f"{seen[doc_id, meta.edition].name}"))
             continue
-        seen[doc_id] = path
+        seen[doc_id, meta.edition] = path
         try:
             _ingest_file(store, path, meta, report)
         except ReadError as error:
@@ -119,7 +123,7 @@ def _ingest_file(store: Store, path: Path, meta: DocumentMeta, report: IngestRep
         raise ReadError(f"file too large ({size / 2**20:.1f} MB, "
                         f"limit {limit_mb} MB: STYRDOK_MAX_UPLOAD_MB)")
     fingerprint = file_fingerprint(path, store.settings.chunk_max_chars, meta)
-    previous = store.catalog.file_hash(meta.document)
+    previous = store.catalog.file_hash(meta.document, meta.edition)
     if previous == fingerprint:
         report.unchanged.append(meta.document)
         return

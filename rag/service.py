@@ -7,10 +7,12 @@ import re
 import threading
 import unicodedata
 from collections.abc import Callable, Iterator
+from datetime import date
 
 from langchain_core.language_models import BaseChatModel
 from tqdm import tqdm
 
+from rag.answer.changes import DocumentChanges, document_changes
 from rag.answer.compare import (
     Region,
     asked_question,
@@ -28,6 +30,7 @@ from rag.models import Answer, Comparison, DocumentInfo, Filters, SearchHit
 from rag.retrieve.hybrid import HybridSearcher, Mode
 from rag.retrieve.retriever import StyrdokRetriever, hit_from_document
 from rag.settings import Settings
+from rag.store.editions import EditionInfo
 from rag.store.embeddings import Embedder, build_embedder
 from rag.store.store import Store
 from rag.text.language import detect_language
@@ -50,16 +53,19 @@ class Assistant:
         self._write_lock = threading.Lock()  # one ingest/remove at a time per process
         self._regions: tuple[int, list[Region]] | None = None
 
-    def ask(self, question: str, filters: Filters | None = None) -> Answer:
+    def ask(self, question: str, filters: Filters | None = None,
+            as_of: date | None = None) -> Answer:
         """The final answer: generated and verified with a model configured, else extractive.
 
-        A question asking for several regions ("mellan Värmland och Jämtland", "i alla
-        regioner") is answered per region; the table is in `Answer.comparison`."""
+        `as_of`: answer as of that date (default: the filter's, one the question names, or
+        today). A question asking for several regions ("mellan Värmland och Jämtland", "i
+        alla regioner") is answered per region; the table is in `Answer.comparison`."""
         question = self._checked(question)
-        routed = self._routed(question, filters)
+        dated = _dated(filters, as_of)
+        routed = self._routed(question, dated)
         if routed is not None:
             return routed
-        return run(self.chain, question, filters or Filters())
+        return run(self.chain, question, dated)
 
     def compare(self, question: str, regions: list[str] | None = None) -> Comparison:
         """The question answered from each region's documents alone: `regions` as given
@@ -131,8 +137,8 @@ class Assistant:
         return question
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None,
-               mode: Mode = "hybrid") -> list[SearchHit]:
-        documents = self.retriever.invoke(query, k=k, filters=filters or Filters(), mode=mode)
+               mode: Mode = "hybrid", as_of: date | None = None) -> list[SearchHit]:
+        documents = self.retriever.invoke(query, k=k, filters=_dated(filters, as_of), mode=mode)
         return [hit_from_document(document) for document in documents]
 
     def documents(self) -> list[DocumentInfo]:
@@ -153,9 +159,22 @@ class Assistant:
         """Release the vector store's client (its connections to a Chroma server)."""
         self.store.close()
 
-    def remove(self, document: str) -> bool:
+    def editions(self, document: str | None = None) -> list[EditionInfo]:
+        return self.store.catalog.editions(document)
+
+    def changes(self, document: str, from_edition: str | None = None,
+                to_edition: str | None = None, on: date | None = None) -> DocumentChanges:
+        """What changed (raises UnknownEdition for an unknown document or edition)."""
+        return document_changes(self.store.catalog, document, from_edition, to_edition, on)
+
+    def remove(self, document: str, edition: str | None = None) -> bool:
         with self._write_lock:
-            return self.store.remove_document(document)
+            return self.store.remove_document(document, edition)
+
+
+def _dated(filters: Filters | None, as_of: date | None) -> Filters:
+    filters = filters or Filters()
+    return filters.model_copy(update={"as_of": as_of}) if as_of else filters
 
 
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -90,6 +91,8 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(30.0, gt=0)
 
     log_level: str = Field("WARNING", description="Python logging level.")
+    today: date | None = Field(None, description="Pin the date answers are given as of by "
+                               "default (tests, audits); unset: the real date.")
 
     @property
     def chroma_dir(self) -> Path:

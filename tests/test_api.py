@@ -284,7 +284,7 @@ def test_upload_ask_delete_round_trip(api: Api) -> None:
     assert stored.read_text(encoding="utf-8") == UPLOAD_TEXT
 
     assert api.http.delete(f"/documents/{doc_id}", headers=AUTH).json() == {
-        "document": doc_id, "removed": True}
+        "document": doc_id, "removed": True, "edition": None}
     assert doc_id not in api.documents() and not stored.exists()
     after = api.http.post("/ask", json={"question": UPLOAD_QUESTION}).json()
     assert all(c["document"] != doc_id for c in after["citations"] + after["nearest"])

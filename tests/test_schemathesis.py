@@ -26,10 +26,12 @@ pytestmark = [pytest.mark.slow]
 OPERATIONS = [("GET", "/health"), ("POST", "/ask"), ("GET", "/search"), ("GET", "/documents"),
               ("POST", "/documents"), ("DELETE", "/documents/{document}"),
               ("GET", "/documents/{document}/file"), ("POST", "/feedback"),
-              ("POST", "/compare")]
+              ("POST", "/compare"), ("GET", "/documents/{document}/editions"),
+              ("GET", "/documents/{document}/changes")]
 EXAMPLES = 60
 # Operations without parameters or body (or only a free-form id): nothing to make invalid.
 NOTHING_TO_BREAK = {("GET", "/health"), ("GET", "/documents"),
+                    ("GET", "/documents/{document}/editions"),
                     ("GET", "/documents/{document}/file")}
 
 

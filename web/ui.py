@@ -17,6 +17,7 @@ from web.compare_ui import COMPARE_CSS, compare_toggle, export_buttons, exports
 from web.feedback import FeedbackStore
 from web.ui_actions import ALL, TABLE_HEADERS, Actions
 from web.ui_guard import blocked_paths, harden
+from web.versions_ui import as_of_picker, changes_view, document_choices, edition_fields
 
 PRIVATE: Literal["private"] = "private"
 EXAMPLES = [
@@ -45,6 +46,9 @@ UI_CSS = """
 .sd-refusal { border-left: 4px solid #b45309; background: #fffbeb; color: #1f2937;
   padding: .5rem .75rem; border-radius: 4px; }
 .sd-notice { margin: .25rem 0; }
+.sd-validity { font-size: .85em; color: #166534; }
+.sd-validity.sd-superseded { color: #b45309; font-weight: 600; }
+.sd-changes del { background: #fee2e2; } .sd-changes ins { background: #dcfce7; }
 .sd-ok { color: #166534; } .sd-error { color: #b91c1c; }
 @media (max-width: 640px) {
   .gradio-container { padding: 0 .4rem !important; }
@@ -64,9 +68,12 @@ def build_ui(service: Styrdok, feedback: FeedbackStore | None = None) -> gr.Bloc
                 ask_filters = _ask_tab(actions)
             with gr.Tab("Dokument", id="dokument"):
                 table, remove_choice = _documents_tab(actions, ask_filters)
+                changes_document = changes_view(service)
             with gr.Tab("Utvärdering", id="utvardering"):
                 _eval_tab(actions)
         demo.load(actions.refresh, outputs=[*ask_filters, table, remove_choice],
+                  api_visibility=PRIVATE)
+        demo.load(partial(document_choices, service), outputs=[changes_document],
                   api_visibility=PRIVATE)
     # The JSON API under /api is the machine interface; the UI's events are not a second one.
     demo.queue(default_concurrency_limit=4, api_open=False, max_size=64)  # bounded backlog
@@ -96,6 +103,7 @@ def _ask_tab(actions: Actions) -> list[gr.Dropdown]:
                              min_width=200, elem_id="sd-region")
         doc_type = gr.Dropdown(label="Dokumenttyp", choices=[("Alla typer", ALL)],
                                value=ALL, min_width=200, elem_id="sd-doc-type")
+        as_of = as_of_picker()
     chat = gr.Chatbot(label="Svar", height=None, min_height=120, max_height=560,
                       elem_id="sd-chat", latex_delimiters=[], feedback_options=None,
                       buttons=["copy"], placeholder="Svaret visas här, med numrerade källor.")
@@ -110,7 +118,7 @@ def _ask_tab(actions: Actions) -> list[gr.Dropdown]:
             thumbs_down = gr.Button("👎 Fel eller oklart", size="sm", elem_id="sd-thumbs-down")
     feedback_status = gr.HTML(elem_id="sd-feedback-status")
 
-    inputs = [question, chat, region, doc_type, compare]
+    inputs = [question, chat, region, doc_type, compare, as_of]
     outputs = [chat, sources, last_answer, question, comment, feedback_status, feedback_box]
     for asked in (ask.click, question.submit):
         asked(actions.ask, inputs, outputs, concurrency_limit=4,
@@ -140,14 +148,15 @@ def _documents_tab(actions: Actions,
                                   min_width=200)
         replace = gr.Checkbox(label="Ersätt befintligt dokument med samma namn", value=False,
                               elem_id="sd-upload-replace")
+        edition, valid_from = edition_fields()
         upload_button = gr.Button("Ladda upp och läs in", variant="primary")
     with gr.Accordion("Ta bort dokument", open=False):
         remove_choice = gr.Dropdown(label="Dokument", choices=[], elem_id="sd-remove-choice")
         remove_button = gr.Button("Ta bort", variant="stop")
     status = gr.HTML(elem_id="sd-documents-status")
     refreshed = [*ask_filters, table, remove_choice]
-    upload_button.click(actions.upload, [upload, key, title, region, doc_type, replace],
-                        [status, upload],
+    upload_button.click(actions.upload, [upload, key, title, region, doc_type, replace,
+                                         edition, valid_from], [status, upload],
                         api_visibility=PRIVATE).then(actions.refresh, outputs=refreshed,
                                                      api_visibility=PRIVATE)
     remove_button.click(actions.remove, [remove_choice, key], [status],

@@ -20,7 +20,8 @@ from web.errors import ApiError
 from web.feedback import FeedbackStore, Rating
 from web.render import chat_message, markdown_text, notice_html, sources_html
 from web.ui_guard import is_client_upload
-from web.uploads import remove_document, safe_filename, store_upload, upload_metadata
+from web.uploads import on_existing, remove_document, safe_filename, store_upload, upload_metadata
+from web.versions_ui import parse_as_of
 
 log = logging.getLogger(__name__)
 ALL = "__alla__"
@@ -64,7 +65,8 @@ class Actions:
     # --- asking ------------------------------------------------------------------------
 
     def ask(self, question: str, history: list[Message] | None, region: str | None,
-            doc_type: str | None, compare: bool = False) -> Iterator[tuple[Any, ...]]:
+            doc_type: str | None, compare: bool = False,
+            as_of: Any = None) -> Iterator[tuple[Any, ...]]:
         """Outputs as the answer grows: streamed model text first (when a model is
         configured), then the final answer with its source cards (with `compare`, or when
         the question asks for several regions, the per-region table)."""
@@ -79,7 +81,8 @@ class Actions:
                                   question)
             return
         asked = [*history, {"role": "user", "content": markdown_text(question)}]
-        filters = Filters(region=_choice(region), doc_type=_choice(doc_type))
+        filters = Filters(region=_choice(region), doc_type=_choice(doc_type),
+                          as_of=parse_as_of(as_of))
         answer: Answer | None = None
         streamed = ""
         try:
@@ -136,7 +139,7 @@ class Actions:
         sources = answer.nearest if answer.refused else answer.citations
         self.feedback.add(question=answer.question, answer=answer.answer, rating=rating,
                           comment=(comment or "")[:2000], channel="ui",
-                          citations=[source.model_dump() for source in sources])
+                          citations=[source.model_dump(mode="json") for source in sources])
         return notice_html("Tack! Din återkoppling är sparad för dokumentägarna.", "ok"), ""
 
     # --- documents ---------------------------------------------------------------------
@@ -156,8 +159,8 @@ class Actions:
         )
 
     def upload(self, path: str | None, key: str | None, title: str | None,
-               region: str | None, doc_type: str | None,
-               replace: bool = False) -> tuple[str, Any]:
+               region: str | None, doc_type: str | None, replace: bool = False,
+               edition: str | None = None, valid_from: Any = None) -> tuple[str, Any]:
         settings = self.service.settings
         if not path:
             return notice_html("Välj en fil först.", "error"), gr.File()
@@ -169,10 +172,11 @@ class Actions:
                                    "error"), gr.File()
             name = safe_filename(Path(path).name)
             meta = upload_metadata(name, title=title or "", region=region or "",
-                                   doc_type=doc_type or "")
+                                   doc_type=doc_type or "", edition=edition or "",
+                                   valid_from=parse_as_of(valid_from))
             with open(path, "rb") as data:
                 result = store_upload(self.service, Path(path).name, data, meta,
-                                      on_existing="replace" if replace else "refuse")
+                                      on_existing=on_existing(replace, meta))
         except ApiError as error:
             return notice_html(_owner_error(error, settings.max_upload_mb), "error"), gr.File()
         verb = {"added": "Inläst", "updated": "Uppdaterat", "unchanged": "Oförändrat"}

@@ -21,6 +21,7 @@ import threading
 import unicodedata
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import BinaryIO, Literal
 
@@ -33,7 +34,9 @@ from web.errors import ApiError
 
 log = logging.getLogger(__name__)
 _COPY_BLOCK = 1 << 20
-OnExisting = Literal["refuse", "replace"]
+# What an upload whose document id exists does: refused (409), replaces the document, or is
+# kept as a new edition of it (the old one superseded from the new one's giltig från).
+OnExisting = Literal["refuse", "replace", "edition"]
 _UNSAFE = re.compile(r"[^\w .()+,-]")
 _lock = threading.Lock()  # one upload or removal at a time: they touch the same files
 
@@ -92,7 +95,8 @@ def clear_staging(service: Styrdok) -> int:
 
 
 def upload_metadata(filename: str, *, title: str = "", region: str = "", doc_type: str = "",
-                    year: int | None = None) -> DocumentMeta:
+                    year: int | None = None, edition: str = "", valid_from: date | None = None,
+                    valid_to: date | None = None) -> DocumentMeta:
     derived = derive_metadata(Path(filename))
     return derived.model_copy(update={
         "title": title.strip() or Path(filename).stem,
@@ -100,7 +104,32 @@ def upload_metadata(filename: str, *, title: str = "", region: str = "", doc_typ
         "doc_type": doc_type.strip() or derived.doc_type,
         "year": year or derived.year,
         "source": filename,
+        "edition": edition.strip(),
+        "valid_from": valid_from,
+        "valid_to": valid_to,
     })
+
+
+def on_existing(replace: bool, meta: DocumentMeta) -> OnExisting:
+    """An upload naming an edition or a giltig från is a new edition; else replace or refuse."""
+    if meta.edition or meta.valid_from:
+        return "edition"
+    return "replace" if replace else "refuse"
+
+
+def edition_for_upload(service: Styrdok, meta: DocumentMeta) -> DocumentMeta:
+    """A changed upload of a document already here is a new edition (the old one is kept,
+    superseded from the new one's giltig från): labelled by that day unless named."""
+    editions = service.editions(meta.document)
+    if not editions or meta.edition:
+        return meta
+    day = meta.valid_from or service.retriever.searcher.clock.today()
+    return meta.model_copy(update={"edition": day.isoformat(), "valid_from": day})
+
+
+def _stored_name(meta: DocumentMeta, suffix: str) -> str:
+    label = re.sub(r"[^0-9A-Za-z._-]+", "-", meta.edition).strip("-.")
+    return f"{meta.document}--{label}{suffix}" if label else f"{meta.document}{suffix}"
 
 
 def store_upload(service: Styrdok, filename: str, data: BinaryIO,
@@ -116,6 +145,8 @@ def store_upload(service: Styrdok, filename: str, data: BinaryIO,
                        f"accepted (accepted: {', '.join(SUPPORTED_SUFFIXES)})")
     meta = meta or upload_metadata(name)
     meta = meta.model_copy(update={"document": upload_document_id(filename)})
+    if on_existing == "edition":
+        meta = edition_for_upload(service, meta)
     _check_existing(service, meta.document, name, on_existing)
     folder = uploads_dir(service)
     staging = folder / ".incoming"
@@ -126,7 +157,7 @@ def store_upload(service: Styrdok, filename: str, data: BinaryIO,
         _check_readable(service, incoming, meta, name)
         with _lock:
             _check_existing(service, meta.document, name, on_existing)
-            return _swap_in(service, incoming, folder / f"{meta.document}{suffix}", meta)
+            return _swap_in(service, incoming, folder / _stored_name(meta, suffix), meta)
     finally:
         incoming.unlink(missing_ok=True)
 
@@ -139,7 +170,8 @@ def _check_existing(service: Styrdok, document: str, name: str,
     if on_existing == "refuse":
         raise ApiError(409, "document_exists", f"a document with id '{document}' already "
                        f"exists ({info.title}, from {Path(info.path).name}); send "
-                       "replace=true to replace it, or rename the file")
+                       "replace=true to replace it, an edition or valid_from to add a new "
+                       "edition, or rename the file")
     own_names = {unicodedata.normalize("NFC", known).casefold()
                  for known in (Path(info.path).name, info.source)}
     if name.casefold() not in own_names:
@@ -148,15 +180,18 @@ def _check_existing(service: Styrdok, document: str, name: str,
                        "the file, or upload it under that document's own name")
 
 
-def remove_document(service: Styrdok, document: str) -> bool:
-    """Remove a document from the index, and its uploaded file if it was uploaded here."""
+def remove_document(service: Styrdok, document: str, edition: str | None = None) -> bool:
+    """Remove a document (or one edition) from the index, and the uploaded files of what was
+    removed if they were uploaded here."""
     with _lock:
-        info = next((doc for doc in service.documents() if doc.document == document), None)
-        if info is None or not service.remove(document):
+        removed = [e for e in service.editions(document)
+                   if edition is None or e.edition == edition]
+        if not removed or not service.remove(document, edition):
             return False
-        path = Path(info.path)
-        if path.parent.resolve() == uploads_dir(service).resolve():
-            path.unlink(missing_ok=True)
+        for info in removed:
+            path = Path(info.path)
+            if path.parent.resolve() == uploads_dir(service).resolve():
+                path.unlink(missing_ok=True)
         return True
 
 
@@ -201,7 +236,7 @@ def _swap_in(service: Styrdok, incoming: Path, final: Path, meta: DocumentMeta) 
         reason = report.failed[0].reason
         raise ApiError(400, "unreadable_document", f"{final.name}: {reason}")
     backup.unlink(missing_ok=True)
-    for other in final.parent.glob(f"{meta.document}.*"):
+    for other in final.parent.glob(f"{final.stem}.*"):
         if other != final and other.suffix.lower() in SUPPORTED_SUFFIXES:
             other.unlink(missing_ok=True)
     status: Literal["added", "updated", "unchanged"] = (

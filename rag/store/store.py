@@ -33,7 +33,8 @@ EMBED_CACHE_BATCHES = 4  # embedder batches per cached batch while ingesting one
 
 def index_text(chunk: Chunk) -> str:
     """What BM25 and the embedder see: the passage with its title and section for context."""
-    return f"{chunk.title}. {chunk.section_label}.\n{chunk.text}"
+    title = f"{chunk.title} ({chunk.short_title})" if chunk.short_title else chunk.title
+    return f"{title}. {chunk.section_label}.\n{chunk.text}"
 
 
 @dataclass
@@ -152,7 +153,7 @@ class Store:
 
     def write_document(self, meta: DocumentMeta, path: str, file_hash: str,
                        chunks: list[Chunk], vectors: np.ndarray) -> None:
-        old_ids = set(self.catalog.document_chunk_ids(meta.document))
+        old_ids = set(self.catalog.document_chunk_ids(meta.document, meta.edition))
         self.vectors.upsert(chunks, vectors)
         terms = [analyze(index_text(chunk)) for chunk in chunks]
         self._note_own_write(self.catalog.replace_document(meta, path, file_hash, chunks, terms))
@@ -160,9 +161,11 @@ class Store:
         if stale:
             self.vectors.delete(stale)
 
-    def remove_document(self, document: str) -> bool:
-        ids = self.catalog.document_chunk_ids(document)
-        generation = self.catalog.remove_document(document)
+    def remove_document(self, document: str, edition: str | None = None) -> bool:
+        """Remove a document, or only one of its editions (an explicit act: a new edition
+        never removes the old one)."""
+        ids = self.catalog.document_chunk_ids(document, edition)
+        generation = self.catalog.remove_document(document, edition)
         if generation is not None:
             self._note_own_write(generation)
         if ids:
