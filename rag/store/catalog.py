@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     chunk_id TEXT PRIMARY KEY, document TEXT NOT NULL, ord INTEGER NOT NULL,
     data TEXT NOT NULL, terms TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document, ord);
+CREATE TABLE IF NOT EXISTS changes (generation INTEGER PRIMARY KEY, document TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS embedding_cache (
     text_hash TEXT NOT NULL, embedder TEXT NOT NULL, vector BLOB NOT NULL,
     PRIMARY KEY (text_hash, embedder));
@@ -112,6 +113,46 @@ class Catalog:
         chunks = [Chunk.model_validate_json(data) for data, _ in rows]
         return generation, chunks, [json.loads(terms) for _, terms in rows]
 
+    def read_snapshot(self, consume: Callable[[list[Chunk], list[list[str]]], None],
+                      batch: int = 5000) -> int:
+        """`snapshot` in batches of rows handed to `consume` (memory stays one batch of
+        parsed rows, not the whole catalog twice); returns the generation read."""
+        db = self._db()
+        db.execute("BEGIN")
+        try:
+            generation = self.generation()
+            cursor = db.execute("SELECT data, terms FROM chunks ORDER BY document, ord")
+            while rows := cursor.fetchmany(batch):
+                consume([Chunk.model_validate_json(data) for data, _ in rows],
+                         [json.loads(terms) for _, terms in rows])
+        finally:
+            db.execute("COMMIT")
+        return generation
+
+    def changes_since(self, generation: int) -> tuple[int, set[str], list[Chunk],
+                                                     list[list[str]]] | None:
+        """What changed after `generation`: (current generation, documents changed, their
+        chunks now, their terms), read in one transaction; None when the change log does
+        not cover every generation since (an older catalog: reload all)."""
+        db = self._db()
+        db.execute("BEGIN")
+        try:
+            current = self.generation()
+            documents = {row[0] for row in db.execute(
+                "SELECT document FROM changes WHERE generation > ?", (generation,))}
+            logged = db.execute("SELECT COUNT(*) FROM changes WHERE generation > ?",
+                                (generation,)).fetchone()[0]
+            if logged != current - generation:
+                return None
+            rows: list[tuple[str, str]] = []
+            for document in sorted(documents):
+                rows += db.execute("SELECT data, terms FROM chunks WHERE document=? "
+                                   "ORDER BY ord", (document,)).fetchall()
+        finally:
+            db.execute("COMMIT")
+        return (current, documents, [Chunk.model_validate_json(data) for data, _ in rows],
+                [json.loads(terms) for _, terms in rows])
+
     def chunk_ids(self) -> set[str]:
         return {row[0] for row in self._db().execute("SELECT chunk_id FROM chunks")}
 
@@ -136,14 +177,14 @@ class Catalog:
                 "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (meta.document, meta.title, meta.region, meta.doc_type, meta.year, meta.source,
                  path, file_hash, now, len(chunks)))
-            return self._bump(db)
+            return self._log_change(db, self._bump(db), meta.document)
 
     def remove_document(self, document: str) -> int | None:
         """Delete the document; returns the new generation, or None if it was not there."""
         with self._tx() as db:
             removed = db.execute("DELETE FROM documents WHERE document=?", (document,)).rowcount
             db.execute("DELETE FROM chunks WHERE document=?", (document,))
-            return self._bump(db) if removed else None
+            return self._log_change(db, self._bump(db), document) if removed else None
 
     @staticmethod
     def _bump(db: sqlite3.Connection) -> int:
@@ -151,6 +192,12 @@ class Catalog:
                          "DO UPDATE SET value = CAST(value AS INTEGER) + 1 "
                          "RETURNING value").fetchone()
         return int(row[0])
+
+    @staticmethod
+    def _log_change(db: sqlite3.Connection, generation: int, document: str) -> int:
+        """Which document a generation changed, so readers reload only that document."""
+        db.execute("INSERT OR REPLACE INTO changes VALUES (?, ?)", (generation, document))
+        return generation
 
     # --- embedding cache ---------------------------------------------------------------
 

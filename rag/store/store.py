@@ -13,7 +13,6 @@ import hashlib
 import math
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -21,7 +20,7 @@ import numpy as np
 
 from rag.models import Chunk, DocumentInfo, DocumentMeta, Filters
 from rag.settings import Settings
-from rag.store.bm25 import LexicalIndex
+from rag.store.bm25 import LexicalIndex, TermCounts
 from rag.store.catalog import Catalog
 from rag.store.embeddings import Embedder
 from rag.store.vectors import VectorStore
@@ -37,18 +36,42 @@ def index_text(chunk: Chunk) -> str:
 
 @dataclass
 class Snapshot:
+    """One generation's chunks (in the lexical index's position order) and BM25 index."""
+
     generation: int
     chunks: list[Chunk]
     lexical: LexicalIndex
-    terms: list[frozenset[str]] = field(default_factory=list)
     position: dict[str, int] = field(default_factory=dict)
-    document_frequency: Counter[str] = field(default_factory=Counter)
     names: dict[str, frozenset[str]] = field(default_factory=dict)
+    _columns: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.position = {chunk.chunk_id: index for index, chunk in enumerate(self.chunks)}
-        for chunk_terms in self.terms:
-            self.document_frequency.update(chunk_terms)
+        self.document_frequency = TermCounts(self.lexical)
+
+    def changed(self, generation: int, documents: set[str], chunks: list[Chunk],
+                terms: list[list[str]]) -> Snapshot:
+        """The next generation from this one: `documents` now have `chunks` (none if
+        removed). Costs the changed chunks plus a pass over the chunk list, not a reload."""
+        kept: list[Chunk] = []
+        removed: list[int] = []
+        for index, chunk in enumerate(self.chunks):
+            if chunk.document in documents:
+                removed.append(index)
+            else:
+                kept.append(chunk)
+        names = {document: terms_ for document, terms_ in self.names.items()
+                 if document not in documents} if self.names else {}
+        lexical = self.lexical.changed(removed, terms)
+        snapshot = Snapshot(generation, kept + chunks, lexical, names=names)
+        if names:
+            snapshot._add_names(chunks)
+        return snapshot
+
+    def with_lexical(self, lexical: LexicalIndex) -> Snapshot:
+        """The same chunks with an equivalent index (a merged one: same positions)."""
+        return Snapshot(self.generation, self.chunks, lexical, names=self.names,
+                        _columns=self._columns)
 
     def documents_named_by(self, query_terms: frozenset[str]) -> set[str]:
         """Documents whose title or region uses a query term that few documents' names use."""
@@ -63,28 +86,44 @@ class Snapshot:
 
     def _document_names(self) -> dict[str, frozenset[str]]:
         if not self.names:
-            for chunk in self.chunks:
-                if chunk.document not in self.names:
-                    self.names[chunk.document] = name_terms(f"{chunk.title} {chunk.region}")
+            self._add_names(self.chunks)
         return self.names
+
+    def _add_names(self, chunks: list[Chunk]) -> None:
+        for chunk in chunks:
+            if chunk.document not in self.names:
+                self.names[chunk.document] = name_terms(f"{chunk.title} {chunk.region}")
 
     def near_spellings(self, term: str) -> list[tuple[str, ...]]:
         """Indexed terms one typo away from `term` (for "läkartd", "ungdomsmotagning")."""
         if len(term) < 5:
             return []
         return [(candidate,) for candidate in self.document_frequency
-                if candidate[:1] == term[:1] and within_one_edit(term, candidate)]
+                if candidate[:1] == term[:1] and within_one_edit(term, candidate)
+                and candidate in self.document_frequency]
 
     def idf(self, term: str) -> float:
         """BM25-style idf; a term no chunk contains gets the highest idf."""
         total = max(len(self.chunks), 1)
-        frequency = self.document_frequency.get(term, 0)
+        frequency = self.lexical.document_frequency(term)
         return math.log(1 + (total - frequency + 0.5) / (frequency + 0.5))
 
     def mask(self, filters: Filters) -> np.ndarray | None:
         if filters.is_empty:
             return None
-        return np.array([filters.matches(chunk) for chunk in self.chunks], dtype=np.float32)
+        mask = np.ones(len(self.chunks), dtype=bool)
+        for name, wanted in (("region", filters.region), ("doc_type", filters.doc_type),
+                             ("document", filters.document)):
+            if wanted:
+                mask &= self._column(name) == wanted
+        return mask.astype(np.float32)
+
+    def _column(self, name: str) -> np.ndarray:
+        """One metadata field of every chunk, as an array (built on the first filter)."""
+        if name not in self._columns:
+            self._columns[name] = np.array([getattr(chunk, name) for chunk in self.chunks],
+                                           dtype=object)
+        return self._columns[name]
 
 
 class Store:
@@ -110,12 +149,39 @@ class Store:
         with self._lock:
             self._reload_vectors_if_stale(generation)
             if self._snapshot is None or self._snapshot.generation != generation:
-                generation, chunks, terms = self.catalog.snapshot()
-                lexical = LexicalIndex.load_or_build(self.settings.data_dir / "bm25",
-                                                     generation, terms)
-                self._snapshot = Snapshot(generation, chunks, lexical,
-                                          [frozenset(chunk_terms) for chunk_terms in terms])
+                self._snapshot = self._next_snapshot(self._snapshot)
+                if self._snapshot.lexical.needs_merge():
+                    self._merge_in_background(self._snapshot)
             return self._snapshot
+
+    def _next_snapshot(self, current: Snapshot | None) -> Snapshot:
+        """The catalog's generation now: from `current` plus the documents changed since,
+        when the catalog's change log covers them; else read in full."""
+        if current is not None:
+            delta = self.catalog.changes_since(current.generation)
+            if delta is not None:
+                return current.changed(*delta)
+        chunks: list[Chunk] = []
+        segment_terms: list[list[str]] = []
+
+        def take(batch: list[Chunk], terms: list[list[str]]) -> None:
+            chunks.extend(batch)
+            segment_terms.extend(terms)
+
+        generation = self.catalog.read_snapshot(take)
+        lexical = LexicalIndex.build(segment_terms)
+        return Snapshot(generation, chunks, lexical)
+
+    def _merge_in_background(self, snapshot: Snapshot) -> None:
+        """Write the index's segments into one, off the query path; the snapshot is swapped
+        for its merged twin only if it is still the current one."""
+        def merge() -> None:
+            merged = snapshot.with_lexical(snapshot.lexical.merged())
+            with self._lock:
+                if self._snapshot is snapshot:
+                    self._snapshot = merged
+
+        threading.Thread(target=merge, name="bm25-merge", daemon=True).start()
 
     def _reload_vectors_if_stale(self, generation: int) -> None:
         """Embedded Chroma: load the vectors another process wrote (caller holds the lock)."""
