@@ -102,10 +102,10 @@ def cpu_name() -> str:
     return f"{model} ({', '.join(shown) or 'no AVX2'}; {os.cpu_count()} logical CPUs)"
 
 
-def recorded_choice(folder: Path = ENGINE_DIR) -> Choice | None:
+def recorded_choice(folder: Path | None = None) -> Choice | None:
     """The choice measured on this CPU with these engines, if there is one."""
     try:
-        raw = json.loads((folder / CHOICE_FILE).read_text())
+        raw = json.loads(((folder or ENGINE_DIR) / CHOICE_FILE).read_text())
         figures = [Figures(**entry) for entry in raw.pop("figures", [])]
         choice = Choice(**raw, figures=figures)
     except (OSError, ValueError, TypeError):
@@ -204,7 +204,7 @@ def lowest_cosine(result: dict[str, Any], reference: dict[str, Any]) -> float:
 
 
 def choose(texts: list[str], threads: int = 0, passes: int = 2,
-           candidates: tuple[str, ...] = CANDIDATES, folder: Path = ENGINE_DIR,
+           candidates: tuple[str, ...] = CANDIDATES, folder: Path | None = None,
            log: Any = print) -> Choice:
     """Measure every candidate against the wheel on `texts`, record and return the choice."""
     threads = threads or os.cpu_count() or 1
@@ -234,6 +234,7 @@ def choose(texts: list[str], threads: int = 0, passes: int = 2,
     quickest = min(eligible, key=lambda entry: entry.query_ms or float("inf"))
     choice = Choice(fastest.engine, quickest.engine, quickest.query_threads, choice_key(),
                     cpu_name(), threads, time.strftime("%Y-%m-%d %H:%M:%S"), figures)
+    folder = folder or ENGINE_DIR
     folder.mkdir(parents=True, exist_ok=True)
     staging = folder / f".{CHOICE_FILE}.{os.getpid()}"
     staging.write_text(json.dumps(asdict(choice), indent=2, ensure_ascii=False))

@@ -42,22 +42,9 @@ class Segment:
 
     @classmethod
     def build(cls, terms: Iterable[list[str]]) -> Segment:
-        vocabulary: dict[str, int] = {}
-        columns: list[int] = []
-        pointers = [0]
-        for chunk_terms in terms:
-            # An empty term list is "" (as bm25s indexes it): length 1, never queried.
-            columns.extend(vocabulary.setdefault(term, len(vocabulary))
-                           for term in chunk_terms or [""])
-            pointers.append(len(columns))
-        rows = len(pointers) - 1
-        counts = sp.csr_matrix((np.ones(len(columns), dtype=np.float32),
-                                np.asarray(columns, dtype=np.int32),
-                                np.asarray(pointers, dtype=np.int64)),
-                               shape=(rows, max(len(vocabulary), 1)))
-        counts.sum_duplicates()
-        lengths = np.diff(np.asarray(pointers)).astype(np.float32)
-        return cls(vocabulary, counts.tocsc(), lengths)
+        builder = SegmentBuilder()
+        builder.add(terms)
+        return builder.finish()
 
     @classmethod
     def concatenate(cls, parts: list[tuple[Segment, npt.NDArray[np.bool_]]]) -> Segment:
@@ -77,6 +64,33 @@ class Segment:
         matrix = sp.vstack(remapped, format="csc") if remapped else sp.csc_matrix((0, width))
         return cls(vocabulary, matrix.astype(np.float32),
                    np.concatenate(lengths) if lengths else np.zeros(0, np.float32))
+
+
+class SegmentBuilder:
+    """A segment built from batches of chunks' terms; holds only term ids, not the strings
+    (260 000 chunks' term lists as strings would be gigabytes)."""
+
+    def __init__(self) -> None:
+        self.vocabulary: dict[str, int] = {}
+        self._columns: list[npt.NDArray[np.int32]] = []
+        self._lengths: list[int] = []
+
+    def add(self, terms: Iterable[list[str]]) -> None:
+        vocabulary = self.vocabulary
+        for chunk_terms in terms:
+            # An empty term list is "" (as bm25s indexes it): length 1, never queried.
+            ids = [vocabulary.setdefault(term, len(vocabulary)) for term in chunk_terms or [""]]
+            self._columns.append(np.asarray(ids, dtype=np.int32))
+            self._lengths.append(len(ids))
+
+    def finish(self) -> Segment:
+        lengths = np.asarray(self._lengths, dtype=np.int64)
+        pointers = np.concatenate([[0], np.cumsum(lengths)])
+        columns = np.concatenate(self._columns) if self._columns else np.zeros(0, np.int32)
+        counts = sp.csr_matrix((np.ones(len(columns), dtype=np.float32), columns, pointers),
+                               shape=(len(lengths), max(len(self.vocabulary), 1)))
+        counts.sum_duplicates()
+        return Segment(self.vocabulary, counts.tocsc(), lengths.astype(np.float32))
 
 
 @dataclass
@@ -106,7 +120,10 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, terms: Iterable[list[str]]) -> LexicalIndex:
-        segment = Segment.build(terms)
+        return cls.of(Segment.build(terms))
+
+    @classmethod
+    def of(cls, segment: Segment) -> LexicalIndex:
         return cls([segment], [np.ones(segment.rows, dtype=bool)])
 
     # --- changes ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import numpy as np
 
 from rag.models import Chunk, DocumentInfo, DocumentMeta, Filters
 from rag.settings import Settings
-from rag.store.bm25 import LexicalIndex, TermCounts
+from rag.store.bm25 import LexicalIndex, SegmentBuilder, TermCounts
 from rag.store.catalog import Catalog
 from rag.store.embeddings import Embedder
 from rag.store.vectors import VectorStore
@@ -162,15 +162,14 @@ class Store:
             if delta is not None:
                 return current.changed(*delta)
         chunks: list[Chunk] = []
-        segment_terms: list[list[str]] = []
+        segment = SegmentBuilder()
 
         def take(batch: list[Chunk], terms: list[list[str]]) -> None:
             chunks.extend(batch)
-            segment_terms.extend(terms)
+            segment.add(terms)
 
         generation = self.catalog.read_snapshot(take)
-        lexical = LexicalIndex.build(segment_terms)
-        return Snapshot(generation, chunks, lexical)
+        return Snapshot(generation, chunks, LexicalIndex.of(segment.finish()))
 
     def _merge_in_background(self, snapshot: Snapshot) -> None:
         """Write the index's segments into one, off the query path; the snapshot is swapped
