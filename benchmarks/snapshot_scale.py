@@ -26,7 +26,6 @@ from ingest.pipeline import parse_document
 from rag.answer.extractive import build_answer
 from rag.models import Chunk, SearchHit
 from rag.settings import Settings
-from rag.store.bm25 import LexicalIndex
 from rag.store.store import Snapshot, index_text
 from rag.text.language import detect_language
 from rag.text.lexical import analyze, analyze_query
@@ -47,7 +46,7 @@ def measure(scale: int, queries: int) -> None:
     terms = [analyze(index_text(chunk)) for chunk in corpus]
     chunks = copies(corpus, scale)
     started = time.perf_counter()
-    snapshot = Snapshot(1, chunks, LexicalIndex.build(terms * scale))
+    snapshot = Snapshot.build(1, chunks, terms * scale)
     build_s = time.perf_counter() - started
     changed = [chunk.model_copy(update={"text": chunk.text + " Tillägg.",
                                         "chunk_id": chunk.chunk_id + "-ny"})
@@ -65,10 +64,10 @@ def measure(scale: int, queries: int) -> None:
     for question in eval_questions(queries):
         language = detect_language(question)
         started = time.perf_counter()
-        scores = snapshot.lexical.scores(analyze_query(question, language))
-        top = scores.argsort()[::-1][:30]
-        hits = [SearchHit(chunk=snapshot.chunks[index], score=float(scores[index]))
-                for index in top if scores[index] > 0]
+        top = snapshot.lexical.top(analyze_query(question, language), 30)
+        hits = [SearchHit(chunk=snapshot.chunks[index], score=score) for index, score in top]
+        assert all(snapshot.position[hit.chunk.chunk_id] == index
+                   for hit, (index, _) in zip(hits, top, strict=True))
         search_ms.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
         build_answer(question, language, hits, snapshot, min_evidence=settings.min_evidence,

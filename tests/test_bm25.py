@@ -109,3 +109,12 @@ def test_the_next_snapshot_reads_only_the_changed_document(tmp_path: Path,
         assert by_id[chunk.chunk_id] == pytest.approx(score, rel=1e-6)
     assert after.document_frequency.get("hembesök") == 1
     assert index_text(after.chunks[after.position[chunk.chunk_id]]) == index_text(chunk)
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_top_is_what_a_stable_sort_of_every_score_gives(query: list[str]) -> None:
+    index = LexicalIndex.build(TERMS * 40)  # many exact ties
+    scores = index.scores(query)
+    expected = [(int(i), float(scores[i])) for i in np.argsort(-scores, kind="stable")[:10]
+                if scores[i] > 0]
+    assert index.top(query, 10) == expected

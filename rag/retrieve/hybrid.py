@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
@@ -44,9 +43,7 @@ class HybridSearcher:
     def _bm25(self, snapshot: Snapshot, query: str, depth: int,
               filters: Filters) -> list[tuple[int, float]]:
         terms = analyze_query(query, detect_language(query))
-        scores = snapshot.lexical.scores(terms, snapshot.mask(filters))
-        top = np.argsort(-scores, kind="stable")[:depth]
-        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+        return snapshot.lexical.top(terms, depth, snapshot.mask(filters))
 
     def _dense(self, snapshot: Snapshot, query: str, depth: int,
                filters: Filters) -> list[tuple[int, float]]:

@@ -35,15 +35,16 @@ class Segment:
     vocabulary: dict[str, int]
     frequencies: sp.csc_matrix  # [rows, terms] term counts, float32
     lengths: npt.NDArray[np.float32]  # terms per row (an empty chunk counts 1)
+    ids: dict[str, int] = field(default_factory=dict)  # chunk id -> row, when known
 
     @property
     def rows(self) -> int:
         return int(self.lengths.shape[0])
 
     @classmethod
-    def build(cls, terms: Iterable[list[str]]) -> Segment:
+    def build(cls, terms: Iterable[list[str]], ids: Iterable[str] = ()) -> Segment:
         builder = SegmentBuilder()
-        builder.add(terms)
+        builder.add(terms, ids)
         return builder.finish()
 
     @classmethod
@@ -51,7 +52,13 @@ class Segment:
         """The live rows of several segments, in order, as one segment."""
         vocabulary: dict[str, int] = {}
         blocks, lengths = [], []
+        ids: dict[str, int] = {}
+        offset = 0
         for segment, live in parts:
+            new_row = np.cumsum(live) - 1 + offset
+            ids.update((chunk_id, int(new_row[row])) for chunk_id, row in segment.ids.items()
+                       if live[row])
+            offset += int(live.sum())
             names = sorted(segment.vocabulary, key=segment.vocabulary.__getitem__)
             mapping = np.asarray([vocabulary.setdefault(name, len(vocabulary))
                                   for name in names], dtype=np.int32)
@@ -63,7 +70,7 @@ class Segment:
                                   shape=(rows.shape[0], width)) for rows, mapping in blocks]
         matrix = sp.vstack(remapped, format="csc") if remapped else sp.csc_matrix((0, width))
         return cls(vocabulary, matrix.astype(np.float32),
-                   np.concatenate(lengths) if lengths else np.zeros(0, np.float32))
+                   np.concatenate(lengths) if lengths else np.zeros(0, np.float32), ids)
 
 
 class SegmentBuilder:
@@ -74,14 +81,20 @@ class SegmentBuilder:
         self.vocabulary: dict[str, int] = {}
         self._columns: list[npt.NDArray[np.int32]] = []
         self._lengths: list[int] = []
+        self._ids: dict[str, int] = {}
 
-    def add(self, terms: Iterable[list[str]]) -> None:
+    def add(self, terms: Iterable[list[str]], ids: Iterable[str] = ()) -> None:
+        """Rows for chunks' `terms`; `ids` (the chunks' ids, in the same order) lets the
+        index answer where a chunk is."""
+        first = len(self._lengths)
+        self._ids.update((chunk_id, first + row) for row, chunk_id in enumerate(ids))
         vocabulary = self.vocabulary
         for chunk_terms in terms:
             # An empty term list is "" (as bm25s indexes it): length 1, never queried.
-            ids = [vocabulary.setdefault(term, len(vocabulary)) for term in chunk_terms or [""]]
-            self._columns.append(np.asarray(ids, dtype=np.int32))
-            self._lengths.append(len(ids))
+            term_ids = [vocabulary.setdefault(term, len(vocabulary))
+                        for term in chunk_terms or [""]]
+            self._columns.append(np.asarray(term_ids, dtype=np.int32))
+            self._lengths.append(len(term_ids))
 
     def finish(self) -> Segment:
         lengths = np.asarray(self._lengths, dtype=np.int64)
@@ -90,7 +103,7 @@ class SegmentBuilder:
         counts = sp.csr_matrix((np.ones(len(columns), dtype=np.float32), columns, pointers),
                                shape=(len(lengths), max(len(self.vocabulary), 1)))
         counts.sum_duplicates()
-        return Segment(self.vocabulary, counts.tocsc(), lengths.astype(np.float32))
+        return Segment(self.vocabulary, counts.tocsc(), lengths.astype(np.float32), self._ids)
 
 
 @dataclass
@@ -103,6 +116,8 @@ class LexicalIndex:
     _frequency: dict[str, int] = field(default_factory=dict)
     _average_length: float = 1.0
     _vocabulary: frozenset[str] | None = None
+    _norms: list[npt.NDArray[np.float64]] = field(default_factory=list)
+    _dead: list[bool] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._offsets, self._positions, offset = [], [], 0
@@ -117,6 +132,10 @@ class LexicalIndex:
             offset += count
         self.size = offset
         self._average_length = total_length / offset if offset else 1.0
+        # Lucene's length normalisation per row, for these live statistics.
+        self._norms = [K1 * ((1 - B) + B * segment.lengths.astype(np.float64)
+                             / self._average_length) for segment in self.segments]
+        self._dead = [not bool(live.all()) for live in self.live]
 
     @classmethod
     def build(cls, terms: Iterable[list[str]]) -> LexicalIndex:
@@ -128,7 +147,8 @@ class LexicalIndex:
 
     # --- changes ---------------------------------------------------------------------------
 
-    def changed(self, removed: Iterable[int], added: list[list[str]]) -> LexicalIndex:
+    def changed(self, removed: Iterable[int], added: list[list[str]],
+                added_ids: Iterable[str] = ()) -> LexicalIndex:
         """This index without the chunks at positions `removed` and with `added` appended
         (positions then follow the order of the live rows, as the snapshot's list does)."""
         live = [mask.copy() for mask in self.live]
@@ -142,7 +162,7 @@ class LexicalIndex:
         segments = list(self.segments)
         if added:
             total = sum(segment.rows for segment in segments) + len(added)
-            fresh = Segment.build(added)
+            fresh = Segment.build(added, added_ids)
             if segments and segments[-1].rows < SMALL_SEGMENT * total and len(segments) > 1:
                 fresh = Segment.concatenate([(segments.pop(), live.pop()),
                                              (fresh, np.ones(fresh.rows, dtype=bool))])
@@ -161,6 +181,29 @@ class LexicalIndex:
         return LexicalIndex([segment], [np.ones(segment.rows, dtype=bool)])
 
     # --- reading ---------------------------------------------------------------------------
+
+    def position_of(self, chunk_id: str) -> int | None:
+        """Where a live chunk is (the newest segment first: a chunk id that was replaced
+        and added again is dead in the older one)."""
+        for segment, positions in zip(reversed(self.segments), reversed(self._positions),
+                                      strict=True):
+            row = segment.ids.get(chunk_id)
+            if row is not None and positions[row] >= 0:
+                return int(positions[row])
+        return None
+
+    def top(self, query_terms: list[str], depth: int,
+            mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The `depth` best positions with a positive score, best first, ties by position
+        (what a stable argsort of all scores gives, without sorting them all)."""
+        scores = self.scores(query_terms, mask)
+        if scores.size > 4 * depth:
+            threshold = np.partition(scores, scores.size - depth)[scores.size - depth]
+            candidates = np.flatnonzero(scores >= max(threshold, np.float32(1e-30)))
+        else:
+            candidates = np.flatnonzero(scores > 0)
+        order = candidates[np.lexsort((candidates, -scores[candidates]))][:depth]
+        return [(int(index), float(scores[index])) for index in order if scores[index] > 0]
 
     def document_frequency(self, term: str) -> int:
         """Live chunks that contain `term`."""
@@ -194,7 +237,8 @@ class LexicalIndex:
             if not frequency:
                 continue
             idf = np.float32(math.log(1 + (count - frequency + 0.5) / (frequency + 0.5)))
-            for segment, positions in zip(self.segments, self._positions, strict=True):
+            for segment, positions, norms, dead in zip(self.segments, self._positions,
+                                                       self._norms, self._dead, strict=True):
                 column = segment.vocabulary.get(term)
                 if column is None:
                     continue
@@ -202,10 +246,11 @@ class LexicalIndex:
                 span = slice(matrix.indptr[column], matrix.indptr[column + 1])
                 rows, tf = matrix.indices[span], matrix.data[span].astype(np.float64)
                 where = positions[rows]
-                kept = where >= 0
-                tf, lengths = tf[kept], segment.lengths[rows[kept]].astype(np.float64)
-                norm = K1 * ((1 - B) + B * lengths / self._average_length)
-                scores[where[kept]] += (np.float64(idf) * (tf / (norm + tf))).astype(np.float32)
+                if dead:
+                    kept = where >= 0
+                    rows, tf, where = rows[kept], tf[kept], where[kept]
+                # float64 terms, float32 postings: bm25s's arithmetic, so its rankings
+                scores[where] += (np.float64(idf) * (tf / (norms[rows] + tf))).astype(np.float32)
         return scores * mask if mask is not None else scores
 
 

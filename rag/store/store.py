@@ -9,18 +9,20 @@ on the next write.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from rag.models import Chunk, DocumentInfo, DocumentMeta, Filters
 from rag.settings import Settings
-from rag.store.bm25 import LexicalIndex, SegmentBuilder, TermCounts
+from rag.store.bm25 import LexicalIndex, Segment, SegmentBuilder, TermCounts
 from rag.store.catalog import Catalog
 from rag.store.embeddings import Embedder
 from rag.store.vectors import VectorStore
@@ -29,49 +31,104 @@ from rag.text.lexical import analyze, name_terms, within_one_edit
 REINDEX_BATCH = 500
 
 
+def document_ranges(chunks: list[Chunk]) -> dict[str, tuple[int, int]]:
+    """Each document's [start, end) in a chunk list that keeps a document's chunks together."""
+    ranges: dict[str, tuple[int, int]] = {}
+    for position, chunk in enumerate(chunks):
+        start = ranges.get(chunk.document, (position, position))[0]
+        ranges[chunk.document] = (start, position + 1)
+    return ranges
+
+
 def index_text(chunk: Chunk) -> str:
     """What BM25 and the embedder see: the passage with its title and section for context."""
     return f"{chunk.title}. {chunk.section_label}.\n{chunk.text}"
 
 
+class ChunkPositions(Mapping[str, int]):
+    """chunk id -> position in the snapshot, answered by the lexical index's segments (which
+    know their chunks' ids), so a change does not rebuild a dict of every chunk."""
+
+    def __init__(self, lexical: LexicalIndex) -> None:
+        self._lexical = lexical
+
+    def __getitem__(self, chunk_id: str) -> int:
+        position = self._lexical.position_of(chunk_id)
+        if position is None:
+            raise KeyError(chunk_id)
+        return position
+
+    def __contains__(self, chunk_id: object) -> bool:
+        return isinstance(chunk_id, str) and self._lexical.position_of(chunk_id) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        seen: set[str] = set()
+        for segment in reversed(self._lexical.segments):
+            for chunk_id in segment.ids:
+                if chunk_id not in seen and chunk_id in self:
+                    seen.add(chunk_id)
+                    yield chunk_id
+
+    def __len__(self) -> int:
+        return self._lexical.size
+
+
 @dataclass
 class Snapshot:
-    """One generation's chunks (in the lexical index's position order) and BM25 index."""
+    """One generation's chunks and BM25 index. The chunks are in the index's position order,
+    each document's chunks next to each other (`ranges`), so a change is list slicing."""
 
     generation: int
     chunks: list[Chunk]
     lexical: LexicalIndex
-    position: dict[str, int] = field(default_factory=dict)
+    ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
     names: dict[str, frozenset[str]] = field(default_factory=dict)
     _columns: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.position = {chunk.chunk_id: index for index, chunk in enumerate(self.chunks)}
+        if not self.ranges:
+            self.ranges = document_ranges(self.chunks)
+        self.position = ChunkPositions(self.lexical)
         self.document_frequency = TermCounts(self.lexical)
+
+    @classmethod
+    def build(cls, generation: int, chunks: list[Chunk], terms: list[list[str]]) -> Snapshot:
+        segment = Segment.build(terms, (chunk.chunk_id for chunk in chunks))
+        return cls(generation, chunks, LexicalIndex.of(segment))
 
     def changed(self, generation: int, documents: set[str], chunks: list[Chunk],
                 terms: list[list[str]]) -> Snapshot:
         """The next generation from this one: `documents` now have `chunks` (none if
-        removed). Costs the changed chunks plus a pass over the chunk list, not a reload."""
-        kept: list[Chunk] = []
-        removed: list[int] = []
-        for index, chunk in enumerate(self.chunks):
-            if chunk.document in documents:
-                removed.append(index)
-            else:
-                kept.append(chunk)
+        removed). Costs the changed chunks and a pass over the documents, not a reload."""
+        gone = sorted(self.ranges[document] for document in documents
+                      if document in self.ranges)
+        pieces, previous, ranges = [], 0, {}
+        starts = [start for start, _ in gone]
+        removed_before = np.cumsum([0] + [end - start for start, end in gone])
+        for start, end in gone:
+            pieces.append(self.chunks[previous:start])
+            previous = end
+        pieces.append(self.chunks[previous:])
+        for document, (start, end) in self.ranges.items():
+            if document not in documents:
+                shift = int(removed_before[bisect.bisect_right(starts, start)])
+                ranges[document] = (start - shift, end - shift)
+        kept = list(itertools.chain.from_iterable(pieces))
+        for document, (start, end) in document_ranges(chunks).items():
+            ranges[document] = (start + len(kept), end + len(kept))
+        removed = itertools.chain.from_iterable(range(start, end) for start, end in gone)
+        lexical = self.lexical.changed(removed, terms, (chunk.chunk_id for chunk in chunks))
         names = {document: terms_ for document, terms_ in self.names.items()
                  if document not in documents} if self.names else {}
-        lexical = self.lexical.changed(removed, terms)
-        snapshot = Snapshot(generation, kept + chunks, lexical, names=names)
+        snapshot = Snapshot(generation, kept + chunks, lexical, ranges, names)
         if names:
             snapshot._add_names(chunks)
         return snapshot
 
     def with_lexical(self, lexical: LexicalIndex) -> Snapshot:
         """The same chunks with an equivalent index (a merged one: same positions)."""
-        return Snapshot(self.generation, self.chunks, lexical, names=self.names,
-                        _columns=self._columns)
+        return Snapshot(self.generation, self.chunks, lexical, self.ranges, self.names,
+                        self._columns)
 
     def documents_named_by(self, query_terms: frozenset[str]) -> set[str]:
         """Documents whose title or region uses a query term that few documents' names use."""
@@ -166,7 +223,7 @@ class Store:
 
         def take(batch: list[Chunk], terms: list[list[str]]) -> None:
             chunks.extend(batch)
-            segment.add(terms)
+            segment.add(terms, (chunk.chunk_id for chunk in batch))
 
         generation = self.catalog.read_snapshot(take)
         return Snapshot(generation, chunks, LexicalIndex.of(segment.finish()))
