@@ -55,8 +55,9 @@ def engines(work: Path, cpu: str, device: str) -> dict[str, tuple[str, dict[str,
     return found
 
 
-def measure(cpu: str, rounds: int, device: str, threads_list: list[int]) -> None:
-    texts = sample_texts(32)
+def measure(cpu: str, rounds: int, device: str, threads_list: list[int],
+            passages: int = 16) -> None:
+    texts = sample_texts(passages)
     work = Path(tempfile.mkdtemp(prefix="styrdok-e5-bench-"))
     try:
         table = engines(work, cpu, device)
@@ -78,7 +79,7 @@ def measure(cpu: str, rounds: int, device: str, threads_list: list[int]) -> None
                         best[key] = result
             print(f"round {round_number + 1}/{rounds} done, load average "
                   f"{os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
-        print_table(best, table, threads_list, cpu, texts, rounds)
+            print_table(best, table, threads_list, cpu, texts, round_number + 1)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -88,8 +89,9 @@ def print_table(best: dict[tuple[str, int], dict[str, Any]],
                 cpu: str, texts: list[str], rounds: int) -> None:
     print(f"\nCPU: {cpu_name()}" + (" — AVX2 path (x86-64-v3 build, ATEN_CPU_CAPABILITY=avx2)"
                                   if cpu == "avx2" else ""))
-    print(f"{len(texts)} corpus passages (≈ 900 chars), batch 8; queries: 5 short questions; "
-          f"best of {rounds} rounds x 2 passes; load average now {os.getloadavg()[0]:.1f}\n")
+    print(f"{len(texts)} corpus passages (≤ 900 chars + title), batch 8; queries: 5 "
+          f"short questions; best of {rounds} rounds x 2 passes; load average now "
+          f"{os.getloadavg()[0]:.1f}\n")
     print("| engine | threads | chunks/s | × wheel | query ms | × wheel (speed) | "
           "lowest cosine to wheel |")
     print("|---|---|---|---|---|---|---|")
@@ -116,9 +118,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument("--passages", type=int, default=16)
     options = parser.parse_args(argv)
     measure(options.cpu, options.rounds, options.device,
-            [int(value) for value in options.threads.split(",")])
+            [int(value) for value in options.threads.split(",")], options.passages)
     return 0
 
 

