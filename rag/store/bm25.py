@@ -28,6 +28,7 @@ K1, B = 1.2, 0.75
 SMALL_SEGMENT = 0.05  # a segment below this share of all rows takes in the next change
 MERGE_DEAD_SHARE = 0.2
 MERGE_SEGMENTS = 6
+CACHED_POSTINGS = 8_000_000  # scored postings kept per index (≈ 100 MB): common terms recur
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,9 @@ class LexicalIndex:
     _vocabulary: frozenset[str] | None = None
     _norms: list[npt.NDArray[np.float64]] = field(default_factory=list)
     _dead: list[bool] = field(default_factory=list)
+    _scored: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]] = \
+        field(default_factory=dict)
+    _scored_size: int = 0
 
     def __post_init__(self) -> None:
         self._offsets, self._positions, offset = [], [], 0
@@ -231,12 +235,21 @@ class LexicalIndex:
 
     def scores(self, query_terms: list[str], mask: np.ndarray | None = None) -> np.ndarray:
         scores = np.zeros(self.size, dtype=np.float32)
-        count = self.size
         for term in query_terms:
-            frequency = self.document_frequency(term) if term else 0
-            if not frequency:
-                continue
-            idf = np.float32(math.log(1 + (count - frequency + 0.5) / (frequency + 0.5)))
+            positions, values = self._term_scores(term)
+            scores[positions] += values
+        return scores * mask if mask is not None else scores
+
+    def _term_scores(self, term: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """Every live chunk's score for one term (positions, float32 scores), cached."""
+        cached = self._scored.get(term)
+        if cached is not None:
+            return cached
+        frequency = self.document_frequency(term) if term else 0
+        where_parts: list[npt.NDArray[np.int64]] = []
+        value_parts: list[npt.NDArray[np.float32]] = []
+        if frequency:
+            idf = np.float32(math.log(1 + (self.size - frequency + 0.5) / (frequency + 0.5)))
             for segment, positions, norms, dead in zip(self.segments, self._positions,
                                                        self._norms, self._dead, strict=True):
                 column = segment.vocabulary.get(term)
@@ -250,8 +263,15 @@ class LexicalIndex:
                     kept = where >= 0
                     rows, tf, where = rows[kept], tf[kept], where[kept]
                 # float64 terms, float32 postings: bm25s's arithmetic, so its rankings
-                scores[where] += (np.float64(idf) * (tf / (norms[rows] + tf))).astype(np.float32)
-        return scores * mask if mask is not None else scores
+                where_parts.append(where)
+                value_parts.append(
+                    (np.float64(idf) * (tf / (norms[rows] + tf))).astype(np.float32))
+        result = (np.concatenate(where_parts) if where_parts else np.zeros(0, np.int64),
+                  np.concatenate(value_parts) if value_parts else np.zeros(0, np.float32))
+        if self._scored_size + result[0].size <= CACHED_POSTINGS:
+            self._scored[term] = result
+            self._scored_size += result[0].size
+        return result
 
 
 class TermCounts(Mapping[str, int]):
