@@ -241,7 +241,7 @@ def compare(question: str,
                 "regions the question names, else all.")] = None,
             output: Annotated[str, typer.Option(
                 "--format", help="md (a Markdown table, default) or csv.")] = "md",
-            as_json: JsonOption = False) -> None:
+            as_json: JsonOption = False, as_of: AsOfOption = None) -> None:
     """The same question per region, each cell cited from that region's documents alone."""
     from rag.answer.compare_table import to_csv, to_markdown
 
@@ -250,7 +250,7 @@ def compare(question: str,
         raise typer.Exit(2)
     wanted = [name for value in regions or [] for name in value.split(",") if name.strip()]
     try:
-        comparison = _service().compare(question, wanted or None)
+        comparison = _service().compare(question, wanted or None, _as_of(as_of))
     except ValueError as error:
         typer.echo(f"Ogiltig jämförelse: {error}", err=True)
         raise typer.Exit(2) from error

@@ -67,9 +67,11 @@ class Assistant:
             return routed
         return run(self.chain, question, dated)
 
-    def compare(self, question: str, regions: list[str] | None = None) -> Comparison:
+    def compare(self, question: str, regions: list[str] | None = None,
+                as_of: date | None = None) -> Comparison:
         """The question answered from each region's documents alone: `regions` as given
-        (typed names are matched to the corpus's), else those the question names, else all.
+        (typed names are matched to the corpus's), else those the question names, else all;
+        each row as of `as_of` (default: a date the question names, or today).
         Raises ValueError for a bad question or a region the documents do not have."""
         question = self._checked(question)
         known = self.regions()
@@ -83,7 +85,8 @@ class Assistant:
         else:
             chosen = request.regions if request else [region.name for region in known]
         return compare_regions(self._answer_one, question, asked, chosen,
-                               self._coverage(asked), request.notice if request else None)
+                               self._coverage(asked), request.notice if request else None,
+                               _dated(None, as_of))
 
     def regions(self) -> list[Region]:
         """The corpus's regions (from its documents' metadata), computed once a generation."""

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -194,7 +195,23 @@ def test_api_compare_bad_input(base_url: str) -> None:
     assert blank.status_code == 422
     extra = httpx.post(f"{base_url}/api/compare", json={"question": "x", "as_of": "2020"},
                        timeout=60)
-    assert extra.status_code == 422  # as_of is not accepted until editions exist
+    assert extra.status_code == 422  # a date is YYYY-MM-DD
+
+
+def test_every_row_is_answered_as_of_the_date_asked(service: Styrdok,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[Filters] = []
+    answer_one = service._answer_one
+
+    def recording(question: str, filters: Filters) -> Answer:
+        seen.append(filters)
+        return answer_one(question, filters)
+
+    monkeypatch.setattr(service, "_answer_one", recording)
+    comparison = service.compare(BMM_QUESTION, as_of=date(2025, 6, 1))
+    assert len(seen) == len(comparison.rows) >= 2
+    assert {filters.as_of for filters in seen} == {date(2025, 6, 1)}
+    assert {filters.region for filters in seen} == {row.region for row in comparison.rows}
 
 
 def test_api_ask_carries_the_table_when_routed(base_url: str) -> None:

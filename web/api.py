@@ -6,7 +6,6 @@ limit comes from the settings), and FastAPI must see real classes, not names, in
 
 import json
 import logging
-import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -15,7 +14,7 @@ from typing import Annotated, Any, Literal, Self
 
 from fastapi import Depends, FastAPI, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse, StreamingResponse
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field
 
 from ingest.service import Styrdok
 from rag.answer.changes import DocumentChanges, UnknownEdition
@@ -25,6 +24,7 @@ from rag.service import INVISIBLE_CATEGORIES
 from rag.store.editions import EditionInfo
 from web.auth import require_read_key, require_write_key
 from web.compare_api import add_compare_route
+from web.dates import IsoDate
 from web.documents import MEDIA_TYPES, original_file
 from web.errors import ApiError, ErrorBody, ErrorDetail, error_responses, install_error_handlers
 from web.feedback import FeedbackStore, Rating
@@ -47,19 +47,6 @@ def _invisible_class() -> str:
     return "".join(f"\\u{low:04x}" + (f"-\\u{high:04x}" if high > low else "")
                    for low, high in ranges)
 
-
-def _iso_date(value: Any) -> Any:
-    """Dates only as YYYY-MM-DD (pydantic would also read a number as a Unix timestamp)."""
-    if isinstance(value, date) or value is None:
-        return value
-    if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
-        raise ValueError("a date as YYYY-MM-DD")
-    return value
-
-
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-IsoDate = Annotated[date, BeforeValidator(_iso_date),
-                    WithJsonSchema({"type": "string", "format": "date"})]
 
 # At least one character a person can see.
 NON_BLANK = f"[^{_invisible_class()}]"

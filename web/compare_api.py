@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ingest.service import Styrdok
 from rag.answer.compare_table import to_csv, to_markdown
 from rag.models import Comparison
+from web.dates import IsoDate
 from web.errors import ApiError, error_responses
 
 Format = Literal["json", "csv", "md"]
@@ -46,6 +47,8 @@ def add_compare_route(api: FastAPI, service: Styrdok, question_field: Any,
         question: str = question_field
         regions: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
             None, max_length=MAX_REGIONS, description="Only these regions, in this order.")
+        as_of: IsoDate | None = Field(None, description="Compare the rules in force on this "
+                                      "day (YYYY-MM-DD; default: today).")
 
     responses: dict[int | str, dict[str, Any]] = {
         200: {"description": "The comparison (JSON), or its table as CSV or Markdown.",
@@ -62,7 +65,7 @@ def add_compare_route(api: FastAPI, service: Styrdok, question_field: Any,
         accept: Annotated[str | None, Header()] = None,
     ) -> Comparison | Response:
         try:
-            comparison = service.compare(request.question, request.regions)
+            comparison = service.compare(request.question, request.regions, request.as_of)
         except ValueError as error:
             raise ApiError(422, "invalid_request", str(error)) from error
         kind = chosen_format(format, accept)
