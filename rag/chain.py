@@ -50,12 +50,25 @@ def build_draft_chain(searcher: HybridSearcher,
         return {**inputs, "language": detect_language(inputs["question"]), "hits": hits,
                 "timings_ms": {"retrieve": _ms(started)}}
 
+    years: dict[int, dict[str, int | None]] = {}
+
+    def document_years(generation: int) -> dict[str, int | None]:
+        if generation not in years:
+            years.clear()
+            years[generation] = {info.document: info.year
+                                 for info in searcher.store.documents()}
+        return years[generation]
+
     def answer(retrieved: _Retrieved) -> Draft:
         started = time.perf_counter()
+        snapshot = searcher.store.snapshot()
         result = build_answer(retrieved["question"], retrieved["language"], retrieved["hits"],
-                              searcher.store.snapshot(), min_evidence=settings.min_evidence,
+                              snapshot, min_evidence=settings.min_evidence,
                               max_chars=settings.answer_max_chars,
-                              citations_k=settings.citations_k)
+                              citations_k=settings.citations_k,
+                              query_vector=searcher.query_vector(retrieved["question"]),
+                              sentence_index=searcher.store.sentence_index(snapshot),
+                              document_years=document_years(snapshot.generation))
         result.timings_ms = {**retrieved["timings_ms"], "answer": _ms(started)}
         return {**retrieved, "extractive": result}
 

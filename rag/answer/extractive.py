@@ -9,30 +9,40 @@ answer is then a refusal with the nearest passages.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 
-from prompts import load_prompt
+import numpy as np
+
+from prompts import load_prompt, render
+from rag.answer.answerability import FEATURES, load_model
+from rag.answer.conflicts import find_conflict
+from rag.answer.constraints import (
+    Constraint,
+    corpus_regions,
+    find_constraints,
+    region_in_corpus,
+)
+from rag.answer.evidence import (
+    CANDIDATE_PASSAGES,
+    Evidence,
+    EvidenceScorer,
+    ScoredSentence,
+    score_sentences,
+)
 from rag.models import Answer, Chunk, Citation, SearchHit
+from rag.store.sentence_index import SentenceIndex
 from rag.store.store import Snapshot
 from rag.text.language import Language
-from rag.text.lexical import EN_TO_SV, analyze, query_words, specificity, typo_alternatives
 from rag.text.sentences import ITEM_PREFIX, split_sentences
 
-CANDIDATE_PASSAGES = 8
-UNKNOWN_TOPIC_EVIDENCE = 0.6
-# Inflected verbs ("stämmas", "genomfördes") are how a question is phrased, not its topic.
-VERB_ENDINGS = ("as", "ats", "ades", "ade", "des", "dde", "tts")
+# A refusal names what is missing only when the nearest sentence is about the question.
+NEAR_MISS_DENSE = 0.82
 CONTINUATION = ("Maximalt", "Minst", "Högst", "Dock", "Denna", "Detta", "Dessa", "Det ",
                 "Undantag", "Om ", "Vid ", "Däremot", "Kallelser", "Samma")
 QUANTITY_QUESTION = re.compile(
     r"\b(hur (mycket|många|länge|ofta|stor|mån)|när|vilken? (ålder|åldrar|tid|datum|år)|"
     r"vilka åldrar|inom hur|belopp|procent|andel|how (much|many|long|often)|when|what age|"
     r"which ages|what share|percentage)\b", re.IGNORECASE)
-NUMBER = re.compile(r"\d")
-MONEY_QUESTION = re.compile(r"\b(kostar|kosta|kostnad\w*|pris\w*|\w*avgift\w*|kronor|kr|belopp|"
-                            r"cost\w*|price\w*|fee|fees|charge\w*)\b", re.IGNORECASE)
-MONEY = re.compile(r"\d[\d\s]*(kr\b|kronor|tkr|miljoner|miljarder|:-)", re.IGNORECASE)
 # What kind of text answers the question; a sentence without it is a weaker answer.
 ANSWER_TYPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     (re.compile(r"\b(\w*tid|timm\w*|timme|hours?|time|hur länge|how long)\b", re.I),
@@ -49,124 +59,90 @@ ANSWER_TYPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
 
 
 @dataclass
-class ScoredSentence:
-    text: str
-    hit_index: int
-    position: int
-    coverage: float
-    score: float
-    terms: frozenset[str] = frozenset()
+class Assessment:
+    """What the answer decision rests on: the evidence and its features."""
+
+    evidence: Evidence
+    features: dict[str, float]
+    best: ScoredSentence | None
+    unknown_region: Constraint | None = None
 
 
-class EvidenceScorer:
-    """Idf- and specificity-weighted share of the question's content words a text covers."""
-
-    def __init__(self, question: str, language: Language, snapshot: Snapshot) -> None:
-        self.words: list[list[tuple[str, ...]]] = []
-        self._weights: list[float] = []
-        self.unknown: list[str] = []  # specific words the documents never use, in any form
-        for surface, alternatives in query_words(question, language):
-            if all(snapshot.document_frequency.get(alt[0], 0) == 0 for alt in alternatives):
-                alternatives = alternatives + snapshot.near_spellings(alternatives[0][0])
-                if language == "sv":
-                    alternatives += typo_alternatives(surface)
-                known = [alt for alt in alternatives
-                         if alt[0] in snapshot.document_frequency or (
-                             len(alt) > 1 and part_share(alt[1:], snapshot.document_frequency)
-                             >= 0.6)]
-                forms = [surface, *(EN_TO_SV.get(surface, ()) if language == "en" else ())]
-                if not known and not surface.endswith(VERB_ENDINGS) and \
-                        max(specificity(form) for form in forms[1:] or forms) >= 0.9:
-                    self.unknown.append(surface)
-            idf = max(snapshot.idf(alt[0]) for alt in alternatives[:1])
-            weight = max(idf, 0.5) * specificity(surface, language)
-            if language == "en" and len(alternatives) == 1 and \
-                    snapshot.document_frequency.get(alternatives[0][0], 0) == 0:
-                weight *= 0.3  # an English word we cannot translate is not evidence of absence
-            self.words.append(alternatives)
-            self._weights.append(weight)
-        self.total = sum(self._weights) or 1.0
-
-    def coverage(self, terms: frozenset[str] | set[str]) -> float:
-        covered = 0.0
-        for weight, alternatives in zip(self._weights, self.words, strict=True):
-            covered += weight * max(_match(alternative, terms) for alternative in alternatives)
-        return covered / self.total
+def assess(question: str, language: Language, hits: list[SearchHit], snapshot: Snapshot, *,
+           query_vector: np.ndarray | None = None, sentence_index: SentenceIndex | None = None,
+           document_years: dict[str, int | None] | None = None) -> Assessment:
+    scorer = EvidenceScorer(question, language, snapshot)
+    constraints = find_constraints(question)
+    regions = corpus_regions(snapshot.chunks)
+    unknown_region = next((c for c in constraints if c.kind == "region"
+                           and not region_in_corpus(c, regions)), None)
+    candidates = hits[:CANDIDATE_PASSAGES]
+    sentences = score_sentences(question, candidates, scorer, constraints, snapshot,
+                                query_vector, sentence_index, document_years or {})
+    evidence = Evidence(sentences, scorer, constraints,
+                        max((s.dense for s in sentences), default=0.0))
+    best = sentences[0] if sentences else None
+    met = [s for s in sentences if not s.unmet]
+    if best is not None and best.unmet and met and met[0].score >= 0.5 * best.score:
+        best = met[0]  # the best sentence that meets every constraint, if it is close
+    features = _features(evidence, best, language)
+    return Assessment(evidence, features, best, unknown_region)
 
 
-def _match(alternative: tuple[str, ...], terms: frozenset[str] | set[str]) -> float:
-    whole, *parts = alternative
-    if whole in terms:
-        return 1.0
-    if len(whole) >= 6 and any(term.startswith(whole) for term in terms):
-        return 0.9  # Snowball leaves some inflections longer: "färdplanena" -> "färdplanen"
-    if not parts:
-        return 0.0
-    share = part_share(tuple(parts), terms)
-    # All parts present ("cell" + "provtagning") is nearly the word itself; the specific
-    # part alone ("läkar" of "läkartid") is good evidence, a generic one ("ordet" of
-    # "lösenordet") is weak.
-    return 0.8 if share == 1.0 else 0.7 * share
-
-
-def part_share(parts: tuple[str, ...], terms: frozenset[str] | set[str] | Counter[str]) -> float:
-    """Specificity-weighted share of a compound's parts found in `terms`."""
-    weights = [specificity(part) for part in parts]
-    found = sum(weight for part, weight in zip(parts, weights, strict=True) if part in terms)
-    return found / (sum(weights) or 1.0)
+def _features(evidence: Evidence, best: ScoredSentence | None,
+              language: Language) -> dict[str, float]:
+    if best is None:
+        return {name: 0.0 for name in FEATURES}
+    kinds = [c for c in evidence.constraints if c.kind == "quantity"]
+    return {
+        "lexical": best.coverage,
+        "dense": best.dense,
+        "dense_max": evidence.dense_max,
+        "unknown": evidence.scorer.unknown_share(),
+        "missing": best.missing_share,
+        "unmet": float(len(best.unmet)),
+        "kind_ok": (0.0 if not kinds else (1.0 if not any(c.kind == "quantity"
+                                                         for c in best.unmet) else -1.0)),
+        "rank": 1.0 / (1 + best.hit_index),
+        "english": 1.0 if language == "en" else 0.0,
+    }
 
 
 def build_answer(question: str, language: Language, hits: list[SearchHit], snapshot: Snapshot,
-                 *, min_evidence: float, max_chars: int, citations_k: int) -> Answer:
-    scorer = EvidenceScorer(question, language, snapshot)
-    candidates = hits[:CANDIDATE_PASSAGES]
-    sentences = _score_sentences(question, candidates, scorer)
-    best = max((sentence.coverage for sentence in sentences), default=0.0)
-    # A specific word the documents never use ("mammografi", "lösenordet") needs
-    # strong evidence from the rest of the question.
-    needed = max(min_evidence, UNKNOWN_TOPIC_EVIDENCE) if scorer.unknown else min_evidence
-    if not scorer.words or best < needed:
+                 *, min_evidence: float, max_chars: int, citations_k: int,
+                 query_vector: np.ndarray | None = None,
+                 sentence_index: SentenceIndex | None = None,
+                 document_years: dict[str, int | None] | None = None) -> Answer:
+    """The answer, or an honest refusal that shows what the documents say instead.
+
+    `min_evidence` is kept for the settings' sake; the decision is the fitted model's.
+    """
+    del min_evidence
+    assessment = assess(question, language, hits, snapshot, query_vector=query_vector,
+                        sentence_index=sentence_index, document_years=document_years)
+    evidence, best = assessment.evidence, assessment.best
+    if assessment.unknown_region is not None:
+        return unknown_region_refusal(question, language, hits, snapshot, citations_k,
+                                      assessment.unknown_region)
+    if best is None or not evidence.scorer.items:
         return refusal(question, language, hits, citations_k)
-    chosen = _choose(sentences, candidates, max_chars, scorer)
-    return _compose(question, language, chosen, candidates, citations_k)
-
-
-def _score_sentences(question: str, hits: list[SearchHit],
-                     scorer: EvidenceScorer) -> list[ScoredSentence]:
-    wants_number = bool(QUANTITY_QUESTION.search(question))
-    wants_money = bool(MONEY_QUESTION.search(question))
-    expected_types = [(asks, answers) for asks, answers in ANSWER_TYPES if asks.search(question)]
-    scored: list[ScoredSentence] = []
-    for hit_index, hit in enumerate(hits):
-        heading = frozenset(analyze(hit.chunk.section_label))
-        previous: frozenset[str] = frozenset()
-        lead_in: frozenset[str] = frozenset()
-        for position, sentence in enumerate(split_sentences(hit.chunk.text)):
-            terms = frozenset(analyze(sentence))
-            if sentence.startswith(ITEM_PREFIX):
-                # A list item means nothing without its lead-in ("… inom tre dagar:").
-                terms = terms | lead_in
-                context = heading
-            else:
-                context = heading | previous
-                lead_in = terms
-            previous = terms
-            # Words of the heading and the sentence before count half: "BMM" in the
-            # heading supports a sentence that only says "läkarinsats".
-            own = scorer.coverage(terms)
-            coverage = max(own, 0.5 * own + 0.5 * scorer.coverage(terms | context))
-            if wants_money and not MONEY.search(sentence):
-                coverage *= 0.5  # a price question is not answered without an amount
-            score = coverage * (1.0 - 0.04 * hit_index)
-            if wants_number and not NUMBER.search(sentence):
-                score *= 0.65  # "hur många", "när": the answer is a number or a date
-            for _asks, answers in expected_types:
-                if not answers.search(sentence):
-                    score *= 0.6
-            if len(sentence) < 25 and not sentence.startswith(ITEM_PREFIX):
-                score -= 0.2  # fragments ("Mål:") are rarely the answer; list items may be
-            scored.append(ScoredSentence(sentence, hit_index, position, coverage, score, terms))
-    return sorted(scored, key=lambda sentence: -sentence.score)
+    if best.unmet:
+        return near_miss(question, language, hits, best, citations_k,
+                         best.unmet[0].label(language))
+    if not load_model().answerable(assessment.features):
+        if best.missing and evidence.dense_max >= NEAR_MISS_DENSE:
+            return near_miss(question, language, hits, best, citations_k, best.missing[0])
+        return refusal(question, language, hits, citations_k)
+    usable = [s for s in evidence.sentences if not s.unmet]
+    ordered = [best, *(s for s in usable if s is not best)]
+    chosen = _choose(ordered, hits[:CANDIDATE_PASSAGES], max_chars, evidence.scorer)
+    conflict = find_conflict(best, usable, hits)
+    if conflict is not None and all(c.text != conflict.text for c in chosen):
+        chosen = sorted([*chosen, conflict][:4], key=lambda s: (s.hit_index, s.position))
+    result = _compose(question, language, chosen, hits[:CANDIDATE_PASSAGES], citations_k)
+    if conflict is not None:
+        result.answer = f"{result.answer}\n{load_prompt(f'conflict_{language}')}"
+    return result
 
 
 def _choose(sentences: list[ScoredSentence], hits: list[SearchHit],
@@ -291,6 +267,30 @@ def refusal(question: str, language: Language, hits: list[SearchHit],
                for n, hit in enumerate(hits[:citations_k], start=1)]
     return Answer(question=question, answer=load_prompt(f"refusal_{language}"), refused=True,
                   language=language, nearest=nearest)
+
+
+def near_miss(question: str, language: Language, hits: list[SearchHit], best: ScoredSentence,
+              citations_k: int, missing: str) -> Answer:
+    """The documents answer a neighbouring question: say what is missing, show what is there,
+    and refuse (the passage is the nearest, never a citation)."""
+    hit = hits[best.hit_index]
+    lead = render(f"near_miss_{language}", missing=missing)
+    others = [h for n, h in enumerate(hits[:citations_k]) if n != best.hit_index]
+    nearest = [citation(1, hit, best.text)] + [
+        citation(n, other, preview(other.chunk))
+        for n, other in enumerate(others[:max(0, citations_k - 1)], start=2)]
+    return Answer(question=question, answer=f"{lead} {best.text} [1]", refused=True,
+                  language=language, nearest=nearest)
+
+
+def unknown_region_refusal(question: str, language: Language, hits: list[SearchHit],
+                           snapshot: Snapshot, citations_k: int, asked: Constraint) -> Answer:
+    regions = ", ".join(corpus_regions(snapshot.chunks))
+    text = render(f"unknown_region_{language}", asked=asked.value, regions=regions)
+    nearest = [citation(n, hit, preview(hit.chunk))
+               for n, hit in enumerate(hits[:citations_k], start=1)]
+    return Answer(question=question, answer=text, refused=True, language=language,
+                  nearest=nearest)
 
 
 def citation(n: int, hit: SearchHit, quote: str) -> Citation:

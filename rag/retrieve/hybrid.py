@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Literal
 
 import numpy as np
@@ -20,12 +22,30 @@ Mode = Literal["hybrid", "bm25", "dense"]
 BM25_WEIGHT = 1.0
 DENSE_WEIGHT = 1.0
 NAMED_DOCUMENT_BOOST = 1.25
+# Query vectors kept for the answer step (it compares the same question with sentences).
+QUERY_VECTOR_CACHE = 256
 
 
 class HybridSearcher:
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._vectors_lock = threading.Lock()
+
+    def query_vector(self, query: str) -> np.ndarray:
+        """The e5 query vector of a text, embedded once however often it is asked for."""
+        with self._vectors_lock:
+            cached = self._vectors.get(query)
+            if cached is not None:
+                self._vectors.move_to_end(query)
+                return cached
+        vector = np.asarray(self.store.embedder.embed_query(query), dtype=np.float32)
+        with self._vectors_lock:
+            self._vectors[query] = vector
+            while len(self._vectors) > QUERY_VECTOR_CACHE:
+                self._vectors.popitem(last=False)
+        return vector
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None,
                mode: Mode = "hybrid") -> list[SearchHit]:
@@ -43,14 +63,14 @@ class HybridSearcher:
 
     def _bm25(self, snapshot: Snapshot, query: str, depth: int,
               filters: Filters) -> list[tuple[int, float]]:
-        terms = analyze_query(query, detect_language(query))
+        terms = analyze_query(query, detect_language(query), snapshot.vocabulary)
         scores = snapshot.lexical.scores(terms, snapshot.mask(filters))
         top = np.argsort(-scores, kind="stable")[:depth]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
     def _dense(self, snapshot: Snapshot, query: str, depth: int,
                filters: Filters) -> list[tuple[int, float]]:
-        vector = self.store.embedder.embed_query(query)
+        vector = self.query_vector(query)
         found = self.store.vectors.query(vector, depth, filters)
         # Only chunks in this snapshot count: stray vectors from an unfinished write are ignored.
         return [(snapshot.position[chunk_id], similarity) for chunk_id, similarity in found

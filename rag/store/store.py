@@ -25,9 +25,17 @@ from rag.store.bm25 import LexicalIndex
 from rag.store.catalog import Catalog
 from rag.store.embeddings import Embedder
 from rag.store.vectors import VectorStore
+from rag.store.sentence_index import SentenceIndex, cache_sentence_vectors
+from rag.text.fold import fold
+from rag.text.instructions import addresses_reader
 from rag.text.lexical import analyze, name_terms, within_one_edit
+from rag.text.sentences import split_sentences
+from rag.text.vocabulary import Vocabulary
 
 REINDEX_BATCH = 500
+# Index terms are folded (å/ä/ö -> a/o); the BM25 folder is versioned so an index saved from
+# unfolded terms by an older version is never loaded.
+ANALYSIS_VERSION = "folded-v1"
 
 
 def index_text(chunk: Chunk) -> str:
@@ -44,6 +52,18 @@ class Snapshot:
     position: dict[str, int] = field(default_factory=dict)
     document_frequency: Counter[str] = field(default_factory=Counter)
     names: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Built on first use by the answerer (see `Store.sentence_index`, `vocabulary`).
+    sentences: SentenceIndex | None = None
+    _vocabulary: Vocabulary | None = None
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The corpus's words: restoring marks, correcting typos, learned abbreviations."""
+        if self._vocabulary is None:
+            self._vocabulary = Vocabulary.from_texts(
+                text for chunk in self.chunks
+                for text in (chunk.text, chunk.title, chunk.heading, chunk.region))
+        return self._vocabulary
 
     def __post_init__(self) -> None:
         self.position = {chunk.chunk_id: index for index, chunk in enumerate(self.chunks)}
@@ -87,6 +107,13 @@ class Snapshot:
         return np.array([filters.matches(chunk) for chunk in self.chunks], dtype=np.float32)
 
 
+def flag_instructions(chunks: list[Chunk]) -> None:
+    """Note the sentences that address a reader or an AI, for the owner (never evidence)."""
+    for chunk in chunks:
+        chunk.instructions = [sentence for sentence in split_sentences(chunk.text)
+                              if addresses_reader(sentence)]
+
+
 class Store:
     def __init__(self, settings: Settings, embedder: Embedder) -> None:
         self.settings = settings
@@ -110,9 +137,11 @@ class Store:
         with self._lock:
             self._reload_vectors_if_stale(generation)
             if self._snapshot is None or self._snapshot.generation != generation:
-                generation, chunks, terms = self.catalog.snapshot()
-                lexical = LexicalIndex.load_or_build(self.settings.data_dir / "bm25",
-                                                     generation, terms)
+                generation, chunks, stored = self.catalog.snapshot()
+                # Terms stored before folding existed fold to exactly what analysis gives now.
+                terms = [[fold(term) for term in chunk_terms] for chunk_terms in stored]
+                lexical = LexicalIndex.load_or_build(
+                    self.settings.data_dir / "bm25" / ANALYSIS_VERSION, generation, terms)
                 self._snapshot = Snapshot(generation, chunks, lexical,
                                           [frozenset(chunk_terms) for chunk_terms in terms])
             return self._snapshot
@@ -122,6 +151,15 @@ class Store:
         if self.vectors.embedded and self._vectors_generation != generation:
             self.vectors.reopen()
             self._vectors_generation = generation
+
+    def sentence_index(self, snapshot: Snapshot) -> SentenceIndex:
+        """The snapshot's sentence vectors (from the embedding cache; built once)."""
+        if snapshot.sentences is None:
+            with self._lock:
+                if snapshot.sentences is None:
+                    snapshot.sentences = SentenceIndex.build(self.catalog, self.embedder,
+                                                             snapshot.chunks)
+        return snapshot.sentences
 
     def documents(self) -> list[DocumentInfo]:
         return self.catalog.documents()
@@ -146,6 +184,8 @@ class Store:
     def write_document(self, meta: DocumentMeta, path: str, file_hash: str,
                        chunks: list[Chunk], vectors: np.ndarray) -> None:
         old_ids = set(self.catalog.document_chunk_ids(meta.document))
+        flag_instructions(chunks)
+        cache_sentence_vectors(self.catalog, self.embedder, chunks)
         self.vectors.upsert(chunks, vectors)
         terms = [analyze(index_text(chunk)) for chunk in chunks]
         self._note_own_write(self.catalog.replace_document(meta, path, file_hash, chunks, terms))

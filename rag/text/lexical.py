@@ -15,12 +15,17 @@ from functools import lru_cache
 import Stemmer
 from wordfreq import zipf_frequency
 
+from rag.text.fold import fold
+from rag.text.vocabulary import Normalized, Vocabulary, within_one_edit
+
 TOKEN = re.compile(r"[0-9]+(?:[.,:][0-9]+)*|[^\W\d_]+", re.UNICODE)
 MIN_COMPOUND = 8
 # Longer "words" are blobs (base64, ids); real compounds in the corpus stop near 40 letters.
 MAX_COMPOUND = 48
 MIN_PART = 4
 MIN_ZIPF = 2.3
+# A question longer than this many words is cut: its cost must stay linear and small.
+MAX_QUERY_WORDS = 60
 LINKING = ("s", "e", "a", "u", "o", "")
 
 # Snowball's Swedish stop list, plus question words that carry no content.
@@ -40,30 +45,29 @@ any all each per list name give tell me please according under over between whos
 where also only just more most other such same so not no yes
 """.split())
 
-# Staff abbreviations and their spelled-out forms; a query with either side gets both.
+# Staff abbreviations the documents use without ever defining them. Abbreviations a document
+# defines ("barnmorskemottagning (BMM)") are learned from it (`Vocabulary.abbreviations`);
+# these few are everyday care-centre shorthand no steering document spells out.
 ABBREVIATIONS: dict[str, tuple[str, ...]] = {
-    "bmm": ("barnmorskemottagning", "mödrahälsovård"),
-    "bvc": ("barnhälsovård", "barnavårdscentral"),
+    "vc": ("vårdcentral",),
     "bhv": ("barnhälsovård",),
     "mhv": ("mödrahälsovård",),
-    "umm": ("ungdomsmottagning",),
-    "säbo": ("särskilt boende", "särskilda boenden"),
-    "sip": ("samordnad individuell plan",),
-    "mbt": ("medicinskt bedömningsteam",),
-    "ivo": ("inspektionen för vård och omsorg",),
-    "skl": ("sveriges kommuner och landsting",),
-    "skr": ("sveriges kommuner och regioner",),
-    "vgr": ("västra götalandsregionen",),
-    "vc": ("vårdcentral",),
-    "st": ("specialiseringstjänstgöring",),
-    "at": ("allmäntjänstgöring",),
     "mla": ("medicinskt ledningsansvarig",),
     "rehab": ("rehabilitering",),
     "pat": ("patient", "patienter"),
-    "prim": ("primärvård",),
-    "jo": ("jourområde",),
     "dnr": ("diarienummer",),
 }
+
+
+def abbreviations(vocabulary: Vocabulary | None) -> dict[str, tuple[str, ...]]:
+    """The hand-kept abbreviations plus those the documents define."""
+    if vocabulary is None or not vocabulary.abbreviations:
+        return ABBREVIATIONS
+    merged = dict(vocabulary.abbreviations)
+    for key, forms in ABBREVIATIONS.items():
+        merged[key] = tuple(dict.fromkeys((*merged.get(key, ()), *forms)))
+    return merged
+
 
 _stemmer = Stemmer.Stemmer("swedish")
 
@@ -80,30 +84,58 @@ def analyze(text: str) -> list[str]:
     return terms
 
 
-def analyze_query(text: str, language: str = "sv") -> list[str]:
-    """Terms for a query: like `analyze`, plus abbreviation expansions in both directions
-    (and Swedish equivalents of English words when the question is in English)."""
-    lowered = " ".join(words(text))
+def analyze_query(text: str, language: str = "sv",
+                  vocabulary: Vocabulary | None = None) -> list[str]:
+    """Terms for a query: like `analyze` on the words in the documents' spelling (marks
+    restored, typos corrected), plus abbreviation expansions in both directions (and Swedish
+    equivalents of English words when the question is in English)."""
+    normalized = [normalize_word(word, vocabulary) for word in words(text)[:MAX_QUERY_WORDS]]
+    lowered = " ".join(item.word for item in normalized)
     expansions: list[str] = []
     if language == "en":
         for word in lowered.split():
             expansions.extend(EN_TO_SV.get(word, ()))
-    for abbreviation, spelled in ABBREVIATIONS.items():
-        if re.search(rf"\b{abbreviation}\b", lowered):
+    for abbreviation, spelled in abbreviations(vocabulary).items():
+        if re.search(rf"\b{re.escape(abbreviation)}\b", lowered):
             expansions.extend(spelled)
         elif any(_mentions(lowered, form) for form in spelled):
             expansions.append(abbreviation)
-    return analyze(" ".join([text, *expansions]))
+    terms: list[str] = []
+    for item in normalized:
+        terms.extend(normalized_terms(item))
+    return terms + analyze(" ".join(expansions))
+
+
+def normalize_word(word: str, vocabulary: Vocabulary | None) -> Normalized:
+    """The documents' spelling of a query word; failing that, a general-Swedish typo fix."""
+    if vocabulary is None:
+        return Normalized(word, "as-typed")
+    item = vocabulary.normalize(word)
+    if item.how == "unknown":
+        corrected = correct_typo(word)
+        if corrected:
+            fixed = vocabulary.normalize(corrected)
+            return Normalized(fixed.word, "typo", fixed.parts)
+    return item
+
+
+def normalized_terms(item: Normalized) -> tuple[str, ...]:
+    """Index terms of a normalised query word (a compound of corpus words brings its parts)."""
+    terms = _word_terms(item.word)
+    if item.parts:
+        extra = tuple(fold(_stem(part)) for part in item.parts)
+        terms = tuple(dict.fromkeys((*terms, *extra)))
+    return terms
 
 
 def content_terms(text: str) -> set[str]:
     """Stems of the content words only (no compound parts): used to measure coverage."""
-    return {_stem(word) for word in words(text) if _is_content(word)}
+    return {fold(_stem(word)) for word in words(text) if _is_content(word)}
 
 
 def _mentions(lowered_text: str, form: str) -> bool:
-    stem = _stem(form.split()[0])
-    return any(word.startswith(stem) for word in lowered_text.split())
+    stem = fold(_stem(form.split()[0]))
+    return len(stem) >= 4 and any(fold(word).startswith(stem) for word in lowered_text.split())
 
 
 @lru_cache(maxsize=200_000)
@@ -117,13 +149,14 @@ def _word_terms(word: str) -> tuple[str, ...]:
         # Every tail of the compound ("provtagning" in "cellprovtagning") is a word too.
         for start in range(1, len(parts) - 1):
             terms.append(_stem("".join(parts[start:])))
-    return tuple(dict.fromkeys(terms))
+    # Folded after stemming and splitting (both need the marks): "läkartid" -> "lakartid".
+    return tuple(dict.fromkeys(fold(term) for term in terms))
 
 
 def _is_content(word: str) -> bool:
     if word in STOP_WORDS:
         return False
-    return word.isdigit() or len(word) > 1 or word in ABBREVIATIONS
+    return word.isdigit() or len(word) > 1
 
 
 def _stem(word: str) -> str:
@@ -248,22 +281,26 @@ def typo_alternatives(word: str) -> list[tuple[str, ...]]:
     return [terms] if terms else []
 
 
-def query_words(text: str, language: str = "sv") -> list[tuple[str, list[tuple[str, ...]]]]:
-    """The query's content words, each as alternative term tuples (whole-word stem first,
-    then compound parts). Abbreviations and English words bring their Swedish forms along
-    as further alternatives."""
+def query_words(text: str, language: str = "sv", vocabulary: Vocabulary | None = None
+                ) -> list[tuple[str, list[tuple[str, ...]]]]:
+    """The query's content words in the documents' spelling, each as alternative term tuples
+    (whole-word stem first, then compound parts). Abbreviations and English words bring their
+    Swedish forms along as further alternatives."""
+    known = abbreviations(vocabulary)
     result: list[tuple[str, list[tuple[str, ...]]]] = []
-    for word in words(text):
-        if not _is_content(word):
+    for typed in words(text)[:MAX_QUERY_WORDS]:
+        if not _is_content(typed):
             continue
-        alternatives = [_word_terms(word)]
-        for form in ABBREVIATIONS.get(word, ()):
+        item = normalize_word(typed, vocabulary)
+        word = item.word
+        alternatives = [normalized_terms(item)]
+        for form in known.get(word, ()):
             alternatives.extend(_phrase_terms(form))
-        for abbreviation, spelled in ABBREVIATIONS.items():
-            if any(" " not in form and _stem(word) == _stem(form) for form in spelled):
+        for abbreviation, spelled in known.items():
+            if any(" " not in form and fold(_stem(word)) == fold(_stem(form)) for form in spelled):
                 alternatives.append(_word_terms(abbreviation))
         if language == "en":
-            for form in EN_TO_SV.get(word, ()):
+            for form in EN_TO_SV.get(typed, ()):
                 alternatives.extend(_phrase_terms(form))
         kept = [alternative for alternative in alternatives if alternative]
         if kept:
@@ -284,22 +321,6 @@ def specificity(word: str, language: str = "sv") -> float:
     """
     zipf = zipf_frequency(word, language)
     return min(1.2, max(0.25, (6.5 - zipf) / 3.0))
-
-
-def within_one_edit(a: str, b: str) -> bool:
-    """Damerau-Levenshtein distance <= 1 (a typo: one letter dropped, added, changed, swapped)."""
-    if abs(len(a) - len(b)) > 1 or a == b:
-        return a == b
-    if len(a) > len(b):
-        a, b = b, a
-    for i in range(len(a)):
-        if a[i] != b[i]:
-            if len(a) == len(b):
-                return a[i + 1:] == b[i + 1:] or (
-                    a[i + 1:i + 2] == b[i:i + 1] and a[i:i + 1] == b[i + 1:i + 2]
-                    and a[i + 2:] == b[i + 2:])
-            return a[i:] == b[i + 1:]
-    return True
 
 
 _ALPHABET = "abcdefghijklmnopqrstuvwxyzåäöé"
@@ -326,5 +347,6 @@ def correct_typo(word: str) -> str | None:
 
 def name_terms(text: str) -> frozenset[str]:
     """Stems of the specific whole words in a name ("färdplan", "ivo", "värmland")."""
-    return frozenset(_stem(word) for word in words(text)
-                     if _is_content(word) and (word in ABBREVIATIONS or specificity(word) >= 0.9))
+    return frozenset(fold(_stem(word)) for word in words(text)
+                     if _is_content(word) and (word in ABBREVIATIONS or specificity(word) >= 0.9
+                                               or (word.isupper() and len(word) >= 2)))
