@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
@@ -165,15 +165,22 @@ def format_answer(answer: Answer) -> str:
 
 
 @app.command("eval")
-def evaluate(cases: Annotated[Path, typer.Option(help="Case file or folder.")] = Path(
-                 "evals/cases"),
+def evaluate(cases: Annotated[str, typer.Option(
+                 help="'legacy' (evals/cases/*.yaml), 'v2' (evals/cases/v2/, judged by the "
+                 "test-split gate) or a case file or folder.")] = "legacy",
              report: Annotated[Path, typer.Option(help="Report folder.")] = Path("reports/eval"),
              baseline: Annotated[bool, typer.Option(
-                 help="Also run the plain LangChain baseline.")] = False) -> None:
+                 help="Also run the plain LangChain baseline.")] = False,
+             split: Annotated[str, typer.Option(
+                 help="dev, test or all (cases are split by fact).")] = "all") -> None:
     """Run the evaluation suite; exits non-zero below the thresholds."""
     from evals.runner import cli_main
+    from evals.split import SplitChoice
 
-    raise typer.Exit(cli_main(_settings(), cases, report, baseline))
+    if split not in ("dev", "test", "all"):
+        raise typer.BadParameter("--split must be dev, test or all")
+    raise typer.Exit(cli_main(_settings(), cases, report, baseline,
+                              split=cast("SplitChoice", split)))
 
 
 @app.command()
