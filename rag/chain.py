@@ -68,7 +68,8 @@ def build_draft_chain(searcher: HybridSearcher,
                               citations_k=settings.citations_k,
                               query_vector=searcher.query_vector(retrieved["question"]),
                               sentence_index=searcher.store.sentence_index(snapshot),
-                              document_years=document_years(snapshot.generation))
+                              document_years=document_years(snapshot.generation),
+                              embed=searcher.query_vector)
         result.timings_ms = {**retrieved["timings_ms"], "answer": _ms(started)}
         return {**retrieved, "extractive": result}
 

@@ -98,6 +98,16 @@ class Answer(BaseModel):
     fallback: Literal["extractive"] | None = None
     notice: str | None = None
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    interpreted_as: str | None = Field(
+        None, description="A follow-up question as it was answered, rewritten from the "
+        "conversation ('Och för BVC?' -> 'Hur mycket läkartid ska BVC ha?').")
+
+
+class HistoryTurn(BaseModel):
+    """An earlier question of the conversation and the answer it got."""
+
+    question: str = Field(max_length=2000)
+    answer: str = Field("", max_length=20000)
 
 
 class DocumentInfo(BaseModel):

@@ -11,9 +11,11 @@ from collections.abc import Iterator
 from langchain_core.language_models import BaseChatModel
 from tqdm import tqdm
 
+from prompts import load_prompt
+from rag.answer.followup import Resolution, Turn, resolve
 from rag.chain import build_chain, build_draft_chain, run, run_stream
 from rag.generate.llm import chat_model
-from rag.models import Answer, DocumentInfo, Filters, SearchHit
+from rag.models import Answer, DocumentInfo, Filters, HistoryTurn, SearchHit
 from rag.retrieve.hybrid import HybridSearcher, Mode
 from rag.settings import Settings
 from rag.store.embeddings import Embedder, build_embedder
@@ -35,11 +37,41 @@ class Assistant:
         self._draft_chain = build_draft_chain(self.searcher, self.settings)
         self._write_lock = threading.Lock()  # one ingest/remove at a time per process
 
-    def ask(self, question: str, filters: Filters | None = None) -> Answer:
-        """The final answer: generated and verified with a model configured, else extractive."""
-        return run(self.chain, self._checked(question), filters or Filters())
+    def ask(self, question: str, filters: Filters | None = None,
+            history: list[HistoryTurn] | None = None) -> Answer:
+        """The final answer: generated and verified with a model configured, else extractive.
 
-    def ask_stream(self, question: str, filters: Filters | None = None) -> Iterator[str | Answer]:
+        `history`: the conversation's earlier turns, oldest first. A follow-up ("Och för
+        BVC?") is answered as the previous question with the constraint it names replaced;
+        one that cannot be understood is asked back.
+        """
+        question = self._checked(question)
+        resolution = self.resolve(question, history)
+        if resolution.clarify:
+            return self._clarify(question)
+        answer = run(self.chain, resolution.question, filters or Filters())
+        return self._as_asked(answer, question, resolution)
+
+    def resolve(self, question: str, history: list[HistoryTurn] | None) -> Resolution:
+        turns = [Turn(turn.question, turn.answer) for turn in history or []]
+        return resolve(question, turns, self.searcher.query_vector)
+
+    def _clarify(self, question: str) -> Answer:
+        from rag.text.language import detect_language
+
+        language = detect_language(question)
+        return Answer(question=question, answer=load_prompt(f"clarify_{language}"),
+                      refused=True, language=language)
+
+    @staticmethod
+    def _as_asked(answer: Answer, question: str, resolution: Resolution) -> Answer:
+        if resolution.rewritten:
+            answer.interpreted_as = resolution.question
+            answer.question = question
+        return answer
+
+    def ask_stream(self, question: str, filters: Filters | None = None,
+                   history: list[HistoryTurn] | None = None) -> Iterator[str | Answer]:
         """The answer's text as the model writes it, then the final `Answer` (always last).
 
         Streamed text is provisional: the final `Answer` is what to show, and it may be the
@@ -47,8 +79,13 @@ class Assistant:
         Raises ValueError for an empty or too long question before anything is yielded.
         """
         question = self._checked(question)
-        return run_stream(self._draft_chain, self.settings, self.model, question,
-                          filters or Filters())
+        resolution = self.resolve(question, history)
+        if resolution.clarify:
+            return iter([self._clarify(question)])
+        stream = run_stream(self._draft_chain, self.settings, self.model, resolution.question,
+                            filters or Filters())
+        return (self._as_asked(item, question, resolution) if isinstance(item, Answer)
+                else item for item in stream)
 
     def _checked(self, question: str) -> str:
         question = without_control_characters(question).strip()
@@ -65,6 +102,15 @@ class Assistant:
 
     def documents(self) -> list[DocumentInfo]:
         return self.store.documents()
+
+    def flagged_sentences(self) -> dict[str, list[tuple[str, str]]]:
+        """Per document, (section, sentence) of every sentence that addresses a reader or an
+        AI: shown to the owner, never used as evidence."""
+        flagged: dict[str, list[tuple[str, str]]] = {}
+        for chunk in self.store.snapshot().chunks:
+            for sentence in chunk.instructions:
+                flagged.setdefault(chunk.document, []).append((chunk.section_label, sentence))
+        return flagged
 
     def reindex(self, progress: bool = False) -> tuple[int, int]:
         """Vectors for every catalog chunk, from the embedding cache where it has them, then

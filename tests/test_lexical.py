@@ -6,15 +6,18 @@ import numpy as np
 import pytest
 
 from rag.store.bm25 import LexicalIndex
+from rag.text.fold import fold
 from rag.text.lexical import (
     STOP_WORDS,
     analyze,
     analyze_query,
     correct_typo,
     query_words,
+    restore_marks,
     split_compound,
     within_one_edit,
 )
+from rag.text.vocabulary import Vocabulary
 
 PASSAGES = [
     "Vårdcentralen ska ha öppet vardagar mellan klockan 8 och 17.",
@@ -25,9 +28,20 @@ PASSAGES = [
 ]
 
 
-def ranking(query: str, passages: list[str] = PASSAGES) -> list[int]:
+# How documents define their abbreviations; the analyzer learns them from text like this.
+DEFINITIONS = [
+    "Barnhälsovård (BVC) och barnmorskemottagning (BMM) är tilläggsuppdrag.",
+    "Ungdomsmottagning (UMM) för unga vuxna.",
+    "Vårdcentralen ska ha ett medicinskt bedömningsteam (MBT).",
+    "Läkare på särskilt boende för äldre (SÄBO) ska avsätta tid.",
+]
+VOCABULARY = Vocabulary.from_texts([*PASSAGES, *DEFINITIONS])
+
+
+def ranking(query: str, passages: list[str] = PASSAGES,
+            vocabulary: Vocabulary | None = VOCABULARY) -> list[int]:
     index = LexicalIndex.build([analyze(passage) for passage in passages])
-    scores = index.scores(analyze_query(query))
+    scores = index.scores(analyze_query(query, "sv", vocabulary))
     return [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] > 0]
 
 
@@ -77,12 +91,61 @@ def test_bm25_finds_the_compound_for_a_different_part() -> None:
 ])
 def test_abbreviation_and_spelled_out_form_meet_in_both_directions(abbreviation: str,
                                                                    spelled: str) -> None:
-    assert set(analyze_query(abbreviation)) & set(analyze(spelled))
-    assert set(analyze_query(spelled)) & set(analyze(abbreviation))
+    assert set(analyze_query(abbreviation, "sv", VOCABULARY)) & set(analyze(spelled))
+    assert set(analyze_query(spelled, "sv", VOCABULARY)) & set(analyze(abbreviation))
+
+
+def test_abbreviations_are_learned_from_the_documents_definitions() -> None:
+    learned = Vocabulary.from_texts(DEFINITIONS).abbreviations
+    assert learned["bmm"] == ("barnmorskemottagning",)
+    assert "barnhälsovård" in learned["bvc"]
+    assert learned["mbt"] == ("medicinskt bedömningsteam",)
+    assert learned["säbo"] == ("särskilt boende för äldre",)
+    # Without the definitions there is nothing to learn: no hand list stands in for them.
+    assert "bmm" not in Vocabulary.from_texts(PASSAGES).abbreviations
+
+
+def test_folding_makes_marks_optional_on_both_sides() -> None:
+    assert fold("Läkartid på vårdcentralen") == "lakartid pa vardcentralen"
+    assert set(analyze("läkartid")) == set(analyze_query("lakartid", "sv", VOCABULARY))
+
+
+@pytest.mark.parametrize(("typed", "meant", "how"), [
+    ("vardcentralen", "vårdcentralen", "restored"),  # marks left out
+    ("labbett", "labbet", "typo"),  # one letter too many, against the corpus's own words
+    ("barnmorskemotagningen", "barnmorskemottagningen", "typo"),  # a letter dropped
+    ("gynekologisk", "gynekologisk", "as-typed"),
+    ("cellprovtagningn", "cellprovstagning", "unknown"),  # two edits: left alone
+])
+def test_query_words_are_mapped_to_the_corpus_spelling(typed: str, meant: str,
+                                                       how: str) -> None:
+    vocabulary = Vocabulary.from_texts([*PASSAGES, "barnmorskemottagningen"])
+    normalized = vocabulary.normalize(typed)
+    assert normalized.how == how
+    if how != "unknown":
+        assert normalized.word == meant
+
+
+def test_a_compound_of_corpus_words_typed_without_marks_brings_its_parts() -> None:
+    vocabulary = Vocabulary.from_texts(["Läkare ska finnas.", "Tre timmar per vecka."])
+    normalized = vocabulary.normalize("lakartimmar")
+    assert normalized.how == "compound"
+    assert normalized.parts == ("läkar", "timmar")
+
+
+def test_general_swedish_marks_are_restored_when_the_corpus_lacks_the_word() -> None:
+    assert restore_marks("forsvann") == "försvann"
+    assert restore_marks("patient") is None  # a word as typed is left alone
+
+
+def test_a_typo_corrected_word_counts_as_covered() -> None:
+    found = dict(query_words("läkarinsatts på barnmorskemottagningen", "sv", VOCABULARY))
+    assert "läkarinsats" in found  # corrected against the corpus, then matched as itself
 
 
 def test_säbo_finds_särskilt_boende_passage() -> None:
     assert ranking("SÄBO")[0] == 4
+    assert ranking("sabo")[0] == 4  # typed without the mark
 
 
 def test_bmm_query_finds_barnmorskemottagning_passage() -> None:

@@ -16,7 +16,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ingest.service import Styrdok
-from rag.models import Answer, Filters, SearchHit
+from rag.models import Answer, Filters, HistoryTurn, SearchHit
 from rag.retrieve.hybrid import Mode
 from rag.service import INVISIBLE_CATEGORIES
 from web.auth import require_read_key, require_write_key
@@ -208,6 +208,9 @@ def create_api(service: Styrdok, feedback: FeedbackStore) -> FastAPI:
 
         question: str = question_field
         filters: Filters | None = None
+        history: list[HistoryTurn] | None = Field(
+            None, max_length=20, description="Earlier turns of the conversation, oldest "
+            "first: a follow-up ('Och för BVC?') is answered from the previous question.")
 
     @api.get("/health", response_model=Health, tags=["status"])
     def health() -> Health:
@@ -232,8 +235,9 @@ def create_api(service: Styrdok, feedback: FeedbackStore) -> FastAPI:
         # question of nothing but astral-plane format characters.
         try:
             if not stream:
-                return service.ask(request.question, request.filters)
-            events = answer_events(service.ask_stream(request.question, request.filters))
+                return service.ask(request.question, request.filters, request.history)
+            events = answer_events(service.ask_stream(request.question, request.filters,
+                                                      request.history))
         except ValueError as error:
             raise ApiError(422, "invalid_request", f"question: {error}") from error
         return StreamingResponse(events, media_type=EVENT_STREAM,

@@ -14,8 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 
 COEFFICIENTS = Path(__file__).with_name("answerability.json")
-FEATURES = ("lexical", "dense", "dense_max", "unknown", "missing", "unmet", "kind_ok",
-            "rank", "english")
+FEATURES = ("lexical", "dense", "dense_max", "unknown", "unknown_word", "missing", "own_missing", "unmet",
+            "kind_ok", "rank", "english", "unknown_delta")
 
 
 @dataclass(frozen=True)

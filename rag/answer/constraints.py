@@ -67,8 +67,8 @@ QUANTITIES: dict[str, tuple[re.Pattern[str], re.Pattern[str], str, str]] = {
                    re.I),
         "ett belopp i kronor", "an amount in kronor"),
     "percent": (
-        re.compile(r"\b(procent\w*|andel\w*|hur stor del|percent\w*|share|proportion)\b|%",
-                   re.I),
+        re.compile(r"(?<!övervägande )(?<!största )(?<!most of )\b(procent\w*|andel\w*|"
+                   r"hur stor del|percent\w*|share|proportion)\b|%", re.I),
         re.compile(rf"{_N}(%|procent)", re.I), "en andel i procent", "a percentage"),
     "age": (
         re.compile(r"\b(ålder\w*|åldrar\w*|hur gamla?|age[sd]?|how old)\b", re.I),
@@ -103,7 +103,8 @@ def find_constraints(question: str) -> list[Constraint]:
     for year in sorted(years):
         found.append(Constraint("year", year, f"år {year}", f"the year {year}"))
     for month, names in MONTHS.items():
-        if any(re.search(rf"\b{name}\b", folded) for name in names):
+        if any(re.search(rf"\b{name}\b", folded) for name in names if name != "may") or \
+                (re.search(r"\bin may\b|\bmay \d|\d may\b", folded) and month == "maj"):
             found.append(Constraint("month", month, month, month))
     for number in NUMBER_TOKEN.findall(question):
         if number not in years:

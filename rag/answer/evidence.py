@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
+from wordfreq import zipf_frequency
 
 from rag.answer.constraints import ANY_NUMBER, Constraint, satisfied
 from rag.models import SearchHit
@@ -39,6 +40,8 @@ DENSE_FLOOR = 0.75
 DENSE_SPAN = 0.17
 # A question word at least this specific (wordfreq-based) is a topic word: it must be found.
 TOPIC_SPECIFICITY = 0.9
+REAL_WORD_ZIPF = 2.0
+DENSE_WEIGHT = float(__import__("os").environ.get("STYRDOK_DENSE_WEIGHT", "0.6"))
 
 
 @dataclass
@@ -53,6 +56,7 @@ class ScoredSentence:
     unmet: tuple[Constraint, ...] = ()
     missing: tuple[str, ...] = ()  # topic words found neither here nor in the passage
     missing_share: float = 0.0
+    own_missing_share: float = 0.0  # the same, in the sentence alone (no heading, no title)
 
 
 @dataclass
@@ -100,6 +104,12 @@ class EvidenceScorer:
         return sum(item.weight for item in self.items
                    if item.topic and not item.known) / self.total
 
+    def unknown_word_share(self) -> float:
+        """The share of unknown topic words that are real Swedish words (wordfreq), not
+        typos or staff shorthand: "mammografi" the documents lack, unlike "dgr" or "ssk"."""
+        return sum(item.weight for item in self.items if item.topic and not item.known
+                   and zipf_frequency(item.surface, "sv") >= REAL_WORD_ZIPF) / self.total
+
     def coverage(self, terms: frozenset[str] | set[str]) -> float:
         covered = 0.0
         for item in self.items:
@@ -110,7 +120,7 @@ class EvidenceScorer:
     def missing(self, terms: frozenset[str] | set[str]) -> tuple[tuple[str, ...], float]:
         """Known topic words of the question the terms lack, and their weight share."""
         absent = [item for item in self.items if item.topic and item.known and
-                  max(_match(alternative, terms) for alternative in item.alternatives) < 0.7]
+                  not any(_present(alternative, terms) for alternative in item.alternatives)]
         return (tuple(item.surface for item in absent),
                 sum(item.weight for item in absent) / self.total)
 
@@ -127,6 +137,15 @@ def _match(alternative: tuple[str, ...], terms: frozenset[str] | set[str]) -> fl
     # All parts present ("cell" + "provtagning") is nearly the word itself; the specific
     # part alone ("läkar" of "läkartid") is good evidence, a generic one weak.
     return 0.8 if share == 1.0 else 0.7 * share
+
+
+def _present(alternative: tuple[str, ...], terms: frozenset[str] | set[str]) -> bool:
+    """The word, or for a compound its modifier ("läkar" of "läkartid": who, not what kind;
+    the kind of quantity is checked as a constraint of its own)."""
+    if _match(alternative, terms) >= 0.7:
+        return True
+    modifiers = alternative[1:-1]
+    return bool(modifiers) and all(part in terms for part in modifiers)
 
 
 def part_share(parts: tuple[str, ...], terms: frozenset[str] | set[str] | Counter[str]) -> float:
@@ -170,7 +189,8 @@ def score_sentences(question: str, hits: list[SearchHit], scorer: EvidenceScorer
         lead_in: frozenset[str] = frozenset()
         lead_text = ""
         flagged = set(chunk.instructions)
-        for position, sentence in enumerate(split_sentences(chunk.text)):
+        chunk_sentences = split_sentences(chunk.text)
+        for position, sentence in enumerate(chunk_sentences):
             terms = frozenset(analyze(sentence))
             if sentence.startswith(ITEM_PREFIX):
                 # A list item means nothing without its lead-in ("… inom tre dagar:").
@@ -181,7 +201,8 @@ def score_sentences(question: str, hits: list[SearchHit], scorer: EvidenceScorer
                 context = heading | previous
                 lead_in = terms
                 lead_text = sentence
-                checked_text = sentence
+                items = _items_after(chunk_sentences, position)
+                checked_text = f"{sentence} {items}" if items else sentence
             previous = terms
             if sentence in flagged or addresses_reader(sentence):
                 continue  # an order to the reader is never evidence
@@ -192,8 +213,9 @@ def score_sentences(question: str, hits: list[SearchHit], scorer: EvidenceScorer
             unmet = tuple(c for c in constraints
                           if not satisfied(c, checked_text, chunk, document_years))
             missing, missing_share = scorer.missing(terms | context | document)
-            base = 0.5 * coverage + 0.5 * dense_scaled(dense) if similarities is not None \
-                else coverage
+            own_missing = scorer.missing(terms)[1]
+            base = (1 - DENSE_WEIGHT) * coverage + DENSE_WEIGHT * dense_scaled(dense) \
+                if similarities is not None else coverage
             score = base * (1.0 - 0.03 * hit_index)
             if wants_number and not ANY_NUMBER.search(checked_text):
                 score *= 0.7  # "hur många", "när": the answer is a number or a date
@@ -204,8 +226,18 @@ def score_sentences(question: str, hits: list[SearchHit], scorer: EvidenceScorer
             if len(sentence) < 25 and not sentence.startswith(ITEM_PREFIX):
                 score -= 0.2  # fragments ("Mål:") are rarely the answer; list items may be
             scored.append(ScoredSentence(sentence, hit_index, position, coverage, score, terms,
-                                         dense, unmet, missing, missing_share))
+                                         dense, unmet, missing, missing_share, own_missing))
     return sorted(scored, key=lambda sentence: -sentence.score)
+
+
+def _items_after(sentences: list[str], position: int) -> str:
+    """The list items a lead-in sentence introduces (its answer may be in them)."""
+    items: list[str] = []
+    for following in sentences[position + 1:]:
+        if not following.startswith(ITEM_PREFIX):
+            break
+        items.append(following)
+    return " ".join(items)
 
 
 def _similarities(snapshot: Snapshot, sentence_index: SentenceIndex | None,

@@ -9,6 +9,7 @@ answer is then a refusal with the nearest passages.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,7 +71,8 @@ class Assessment:
 
 def assess(question: str, language: Language, hits: list[SearchHit], snapshot: Snapshot, *,
            query_vector: np.ndarray | None = None, sentence_index: SentenceIndex | None = None,
-           document_years: dict[str, int | None] | None = None) -> Assessment:
+           document_years: dict[str, int | None] | None = None,
+           embed: Callable[[str], np.ndarray] | None = None) -> Assessment:
     scorer = EvidenceScorer(question, language, snapshot)
     constraints = find_constraints(question)
     regions = corpus_regions(snapshot.chunks)
@@ -86,7 +88,35 @@ def assess(question: str, language: Language, hits: list[SearchHit], snapshot: S
     if best is not None and best.unmet and met and met[0].score >= 0.5 * best.score:
         best = met[0]  # the best sentence that meets every constraint, if it is close
     features = _features(evidence, best, language)
+    features["unknown_delta"] = _unknown_delta(question, scorer, best, hits, snapshot,
+                                               sentence_index, query_vector, embed)
     return Assessment(evidence, features, best, unknown_region)
+
+
+def _unknown_delta(question: str, scorer: EvidenceScorer, best: ScoredSentence | None,
+                   hits: list[SearchHit], snapshot: Snapshot,
+                   sentence_index: SentenceIndex | None, query_vector: np.ndarray | None,
+                   embed: Callable[[str], np.ndarray] | None) -> float:
+    """What the words the documents never use add to the match, in the e5 space: the best
+    sentence's cosine with the question minus its cosine with the question without them.
+    A synonym ("doktor" for "läkare") adds (> 0); a topic the documents lack
+    ("mammografi") pulls away (< 0). One extra query embedding, only when needed."""
+    unknown = scorer.unknown
+    if not unknown or best is None or embed is None or sentence_index is None or \
+            query_vector is None:
+        return 0.0
+    pattern = re.compile(r"\b(" + "|".join(re.escape(word) for word in unknown) + r")\b",
+                         re.IGNORECASE)
+    reduced = " ".join(pattern.sub(" ", question).split())
+    chunk_id = hits[best.hit_index].chunk.chunk_id
+    if not reduced or chunk_id not in snapshot.position:
+        return 0.0
+    position = snapshot.position[chunk_id]
+    with_words = sentence_index.similarities(position, query_vector)
+    without = sentence_index.similarities(position, embed(reduced))
+    if best.position >= len(with_words):
+        return 0.0
+    return float(with_words[best.position] - without[best.position])
 
 
 def _features(evidence: Evidence, best: ScoredSentence | None,
@@ -99,7 +129,9 @@ def _features(evidence: Evidence, best: ScoredSentence | None,
         "dense": best.dense,
         "dense_max": evidence.dense_max,
         "unknown": evidence.scorer.unknown_share(),
+        "unknown_word": evidence.scorer.unknown_word_share() if language == "sv" else 0.0,
         "missing": best.missing_share,
+        "own_missing": best.own_missing_share,
         "unmet": float(len(best.unmet)),
         "kind_ok": (0.0 if not kinds else (1.0 if not any(c.kind == "quantity"
                                                          for c in best.unmet) else -1.0)),
@@ -112,14 +144,16 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
                  *, min_evidence: float, max_chars: int, citations_k: int,
                  query_vector: np.ndarray | None = None,
                  sentence_index: SentenceIndex | None = None,
-                 document_years: dict[str, int | None] | None = None) -> Answer:
+                 document_years: dict[str, int | None] | None = None,
+                 embed: Callable[[str], np.ndarray] | None = None) -> Answer:
     """The answer, or an honest refusal that shows what the documents say instead.
 
     `min_evidence` is kept for the settings' sake; the decision is the fitted model's.
     """
     del min_evidence
     assessment = assess(question, language, hits, snapshot, query_vector=query_vector,
-                        sentence_index=sentence_index, document_years=document_years)
+                        sentence_index=sentence_index, document_years=document_years,
+                        embed=embed)
     evidence, best = assessment.evidence, assessment.best
     if assessment.unknown_region is not None:
         return unknown_region_refusal(question, language, hits, snapshot, citations_k,

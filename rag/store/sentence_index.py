@@ -94,4 +94,5 @@ class SentenceIndex:
         start = self.offsets[chunk_position]
         block = self.matrix[self.rows[start:start + self.counts[chunk_position]]]
         unit = query / max(float(np.linalg.norm(query)), 1e-12)
-        return block @ unit.astype(np.float32)
+        similarities: np.ndarray = block @ unit.astype(np.float32)
+        return similarities

@@ -24,8 +24,8 @@ from rag.settings import Settings
 from rag.store.bm25 import LexicalIndex
 from rag.store.catalog import Catalog
 from rag.store.embeddings import Embedder
-from rag.store.vectors import VectorStore
 from rag.store.sentence_index import SentenceIndex, cache_sentence_vectors
+from rag.store.vectors import VectorStore
 from rag.text.fold import fold
 from rag.text.instructions import addresses_reader
 from rag.text.lexical import analyze, name_terms, within_one_edit

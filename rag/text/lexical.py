@@ -15,8 +15,9 @@ from functools import lru_cache
 import Stemmer
 from wordfreq import zipf_frequency
 
-from rag.text.fold import fold
-from rag.text.vocabulary import Normalized, Vocabulary, within_one_edit
+from rag.text.fold import fold, has_marks
+from rag.text.vocabulary import Normalized, Vocabulary
+from rag.text.vocabulary import within_one_edit as within_one_edit
 
 TOKEN = re.compile(r"[0-9]+(?:[.,:][0-9]+)*|[^\W\d_]+", re.UNICODE)
 MIN_COMPOUND = 8
@@ -44,6 +45,10 @@ was were been up out into from at as about than then there their they them we ou
 any all each per list name give tell me please according under over between whose whom why
 where also only just more most other such same so not no yes
 """.split())
+
+# Stop words typed without their marks ("ar", "pa", "nar", "for"); a word typed with marks
+# ("år") is judged by its own spelling.
+_FOLDED_STOP_WORDS = frozenset(fold(word) for word in STOP_WORDS) - STOP_WORDS - {"ar"} | {"ar"}
 
 # Staff abbreviations the documents use without ever defining them. Abbreviations a document
 # defines ("barnmorskemottagning (BMM)") are learned from it (`Vocabulary.abbreviations`);
@@ -112,11 +117,39 @@ def normalize_word(word: str, vocabulary: Vocabulary | None) -> Normalized:
         return Normalized(word, "as-typed")
     item = vocabulary.normalize(word)
     if item.how == "unknown":
-        corrected = correct_typo(word)
+        restored = restore_marks(word)
+        if restored:
+            fixed = vocabulary.normalize(restored)
+            return Normalized(fixed.word, "restored", fixed.parts)
+        corrected = correct_typo(word) if len(word) <= MAX_TYPO_LENGTH else None
         if corrected:
             fixed = vocabulary.normalize(corrected)
             return Normalized(fixed.word, "typo", fixed.parts)
     return item
+
+
+_MARKED = {"a": ("a", "å", "ä"), "o": ("o", "ö"), "e": ("e", "é")}
+# At most this many spellings are tried when restoring marks (3 a's and 2 o's: 108).
+MAX_MARK_VARIANTS = 128
+MAX_TYPO_LENGTH = 30
+
+
+@lru_cache(maxsize=20_000)
+def restore_marks(word: str) -> str | None:
+    """The general-Swedish spelling of a word typed without å/ä/ö ("forsvann" ->
+    "försvann"), when one is clearly a word and the typed form is not."""
+    if has_marks(word) or not word.isalpha() or len(word) > MAX_TYPO_LENGTH:
+        return None
+    variants = [""]
+    for char in word:
+        options = _MARKED.get(char, (char,))
+        variants = [prefix + option for prefix in variants for option in options]
+        if len(variants) > MAX_MARK_VARIANTS:
+            return None
+    own = zipf_frequency(word, "sv")
+    best = max(variants, key=lambda variant: zipf_frequency(variant, "sv"))
+    best_zipf = zipf_frequency(best, "sv")
+    return best if best != word and best_zipf >= 2.0 and best_zipf >= own + 1.0 else None
 
 
 def normalized_terms(item: Normalized) -> tuple[str, ...]:
@@ -154,7 +187,7 @@ def _word_terms(word: str) -> tuple[str, ...]:
 
 
 def _is_content(word: str) -> bool:
-    if word in STOP_WORDS:
+    if word in STOP_WORDS or word in _FOLDED_STOP_WORDS:
         return False
     return word.isdigit() or len(word) > 1
 

@@ -102,7 +102,7 @@ class Vocabulary:
             return Normalized(corrected, "typo")
         parts = self._compound(folded)
         if parts:
-            return Normalized("".join(parts), "compound", parts)
+            return Normalized(word, "compound", parts)
         return Normalized(word, "unknown")
 
     def _one_edit(self, folded: str) -> str | None:
