@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 COEFFICIENTS = Path(__file__).with_name("answerability.json")
-FEATURES = ("lexical", "dense", "dense_max", "unknown", "unknown_word", "missing", "own_missing", "unmet",
+FEATURES = ("lexical", "dense", "dense_max", "unknown", "unknown_word", "missing", "unmet",
             "kind_ok", "rank", "english", "unknown_delta")
 
 

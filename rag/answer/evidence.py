@@ -41,6 +41,7 @@ DENSE_SPAN = 0.17
 # A question word at least this specific (wordfreq-based) is a topic word: it must be found.
 TOPIC_SPECIFICITY = 0.9
 REAL_WORD_ZIPF = 2.0
+REAL_WORD_LENGTH = 5  # shorter unknown "words" are mostly shorthand ("ssk", "dsk") or typos
 DENSE_WEIGHT = float(__import__("os").environ.get("STYRDOK_DENSE_WEIGHT", "0.6"))
 
 
@@ -108,6 +109,7 @@ class EvidenceScorer:
         """The share of unknown topic words that are real Swedish words (wordfreq), not
         typos or staff shorthand: "mammografi" the documents lack, unlike "dgr" or "ssk"."""
         return sum(item.weight for item in self.items if item.topic and not item.known
+                   and len(item.surface) >= REAL_WORD_LENGTH
                    and zipf_frequency(item.surface, "sv") >= REAL_WORD_ZIPF) / self.total
 
     def coverage(self, terms: frozenset[str] | set[str]) -> float:

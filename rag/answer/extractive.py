@@ -38,6 +38,8 @@ from rag.text.sentences import ITEM_PREFIX, split_sentences
 
 # A refusal names what is missing only when the nearest sentence is about the question.
 NEAR_MISS_DENSE = 0.82
+# Below this lexical coverage a missing topic word is not made up for by the rest.
+LACKING_TOPIC_COVERAGE = 0.6
 CONTINUATION = ("Maximalt", "Minst", "Högst", "Dock", "Denna", "Detta", "Dessa", "Det ",
                 "Undantag", "Om ", "Vid ", "Däremot", "Kallelser", "Samma")
 QUANTITY_QUESTION = re.compile(
@@ -119,6 +121,16 @@ def _unknown_delta(question: str, scorer: EvidenceScorer, best: ScoredSentence |
     return float(with_words[best.position] - without[best.position])
 
 
+def lacks_topic(assessment: Assessment, language: Language) -> bool:
+    """The question's topic is a real Swedish word the documents never use in any form
+    ("mammografi", "parkering"), the rest of the question covers little of the sentence, and
+    in the e5 space the word pulls the question away from it (a synonym would pull toward
+    it). Then the nearest sentence answers something else: refuse."""
+    features = assessment.features
+    return language == "sv" and features.get("unknown_word", 0.0) > 0 and \
+        features["lexical"] < LACKING_TOPIC_COVERAGE and features.get("unknown_delta", 0.0) < 0
+
+
 def _features(evidence: Evidence, best: ScoredSentence | None,
               language: Language) -> dict[str, float]:
     if best is None:
@@ -163,7 +175,7 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
     if best.unmet:
         return near_miss(question, language, hits, best, citations_k,
                          best.unmet[0].label(language))
-    if not load_model().answerable(assessment.features):
+    if lacks_topic(assessment, language) or not load_model().answerable(assessment.features):
         if best.missing and evidence.dense_max >= NEAR_MISS_DENSE:
             return near_miss(question, language, hits, best, citations_k, best.missing[0])
         return refusal(question, language, hits, citations_k)

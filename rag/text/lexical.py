@@ -94,7 +94,9 @@ def analyze_query(text: str, language: str = "sv",
     """Terms for a query: like `analyze` on the words in the documents' spelling (marks
     restored, typos corrected), plus abbreviation expansions in both directions (and Swedish
     equivalents of English words when the question is in English)."""
-    normalized = [normalize_word(word, vocabulary) for word in words(text)[:MAX_QUERY_WORDS]]
+    # English words are not respelled against Swedish documents ("visit" is not "visst").
+    known = vocabulary if language == "sv" else None
+    normalized = [normalize_word(word, known) for word in words(text)[:MAX_QUERY_WORDS]]
     lowered = " ".join(item.word for item in normalized)
     expansions: list[str] = []
     if language == "en":
@@ -324,7 +326,7 @@ def query_words(text: str, language: str = "sv", vocabulary: Vocabulary | None =
     for typed in words(text)[:MAX_QUERY_WORDS]:
         if not _is_content(typed):
             continue
-        item = normalize_word(typed, vocabulary)
+        item = normalize_word(typed, vocabulary if language == "sv" else None)
         word = item.word
         alternatives = [normalized_terms(item)]
         for form in known.get(word, ()):
