@@ -28,6 +28,11 @@ def document_text(path: Path) -> str:
     return normalize(text)
 
 
+def raw_text(path: Path) -> str:
+    """The file as it is, whitespace collapsed: a phrase found here spans no link or tag."""
+    return normalize(path.read_text(encoding="utf-8"))
+
+
 def find_document(document: str, corpora: list[Path]) -> Path | None:
     for folder in corpora:
         for suffix in (".txt", ".md"):
@@ -37,10 +42,21 @@ def find_document(document: str, corpora: list[Path]) -> Path | None:
     return None
 
 
-def problems(case: Case, text: str) -> list[str]:
+def problems(case: Case, text: str, raw: str | None = None) -> list[str]:
+    """What is wrong with an answerable case against its document's text.
+
+    With `raw` (a Markdown file as it is) every phrase must also occur there, so that it does
+    not straddle a link or markup and holds however a reader renders the Markdown.
+    """
     source = case.expect.source
     if source is None or source.contains is None:
         return []
+    if raw is not None:
+        spanning = [p for p in [source.contains, *case.expect.facts]
+                    if compile_pattern(p).search(text) and not compile_pattern(p).search(raw)]
+        if spanning:
+            return [f"phrase {p!r} straddles a link or markup in the Markdown"
+                    for p in spanning]
     spots = [match.start() for match in compile_pattern(source.contains).finditer(text)]
     if not spots:
         return [f"source phrase {source.contains!r} not in the document"]
@@ -61,19 +77,21 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, action="append",
                         default=[Path("corpus"), Path("/work/shared/corpus-national")])
     args = parser.parse_args()
-    texts: dict[str, str] = {}
+    texts: dict[str, tuple[str, str | None]] = {}
     bad = 0
     for case in load_cases(args.cases):
         if not case.answerable:
             continue
         if case.document not in texts:
             path = find_document(case.document, args.corpus)
-            texts[case.document] = document_text(path) if path else ""
-        if not texts[case.document]:
+            texts[case.document] = ((document_text(path), raw_text(path) if path.suffix == ".md"
+                                     else None) if path else ("", None))
+        text, raw = texts[case.document]
+        if not text:
             print(f"{case.id}: document {case.document} not found", file=sys.stderr)
             bad += 1
             continue
-        for problem in problems(case, texts[case.document]):
+        for problem in problems(case, text, raw):
             print(f"{case.id}: {problem}", file=sys.stderr)
             bad += 1
     return 1 if bad else 0
