@@ -114,7 +114,8 @@ def test_ask_returns_the_answer_contract_with_citations(api: Api) -> None:
 def test_ask_refuses_with_nearest_passages(api: Api) -> None:
     body = api.http.post("/ask", json={"question": UNANSWERABLE_QUESTION}).json()
     assert body["refused"] is True
-    assert body["answer"].startswith("Det framgår inte av dokumenten")
+    # A price question: the documents give no amount, and the answer says so.
+    assert body["answer"].startswith(("Det framgår inte av dokumenten", "Dokumenten anger inte"))
     assert body["citations"] == []
     assert body["nearest"] and body["nearest"][0]["document"] == SMALL_DOC_ID
 

@@ -40,6 +40,10 @@ from rag.text.sentences import ITEM_PREFIX, split_sentences
 NEAR_MISS_DENSE = 0.82
 # Below this lexical coverage a missing topic word is not made up for by the rest.
 LACKING_TOPIC_COVERAGE = 0.6
+# A floor under the fitted model: a sentence sharing almost no words and little meaning with
+# the question is never an answer (no answerable dev question falls below both).
+FLOOR_COVERAGE = 0.25
+FLOOR_DENSE = 0.80
 CONTINUATION = ("Maximalt", "Minst", "Högst", "Dock", "Denna", "Detta", "Dessa", "Det ",
                 "Undantag", "Om ", "Vid ", "Däremot", "Kallelser", "Samma")
 QUANTITY_QUESTION = re.compile(
@@ -127,6 +131,8 @@ def lacks_topic(assessment: Assessment, language: Language) -> bool:
     in the e5 space the word pulls the question away from it (a synonym would pull toward
     it). Then the nearest sentence answers something else: refuse."""
     features = assessment.features
+    if features["lexical"] < FLOOR_COVERAGE and features["dense"] < FLOOR_DENSE:
+        return True  # neither the words nor the meaning of the question are in the sentence
     return language == "sv" and features.get("unknown_word", 0.0) > 0 and \
         features["lexical"] < LACKING_TOPIC_COVERAGE and features.get("unknown_delta", 0.0) < 0
 
