@@ -66,7 +66,8 @@ def build_draft_chain(searcher: HybridSearcher,
                               snapshot, min_evidence=settings.min_evidence,
                               max_chars=settings.answer_max_chars,
                               citations_k=settings.citations_k,
-                              query_vector=searcher.query_vector(retrieved["question"]),
+                              query_vector=searcher.query_vector(
+                                  searcher.dense_text(retrieved["question"], snapshot)),
                               sentence_index=searcher.store.sentence_index(snapshot),
                               document_years=document_years(snapshot.generation),
                               embed=searcher.query_vector)

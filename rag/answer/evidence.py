@@ -58,6 +58,7 @@ class ScoredSentence:
     missing: tuple[str, ...] = ()  # topic words found neither here nor in the passage
     missing_share: float = 0.0
     own_missing_share: float = 0.0  # the same, in the sentence alone (no heading, no title)
+    passage_missing: tuple[str, ...] = ()  # topic words found nowhere in the passage either
 
 
 @dataclass
@@ -187,6 +188,8 @@ def score_sentences(question: str, hits: list[SearchHit], scorer: EvidenceScorer
         document = name_terms(f"{chunk.title} {chunk.region}") | frozenset(
             fold(word) for word in analyze(chunk.title))
         similarities = _similarities(snapshot, sentence_index, query_vector, chunk.chunk_id)
+        passage = snapshot.terms[snapshot.position[chunk.chunk_id]] \
+            if chunk.chunk_id in snapshot.position and snapshot.terms else frozenset()
         previous: frozenset[str] = frozenset()
         lead_in: frozenset[str] = frozenset()
         lead_text = ""
@@ -216,6 +219,8 @@ def score_sentences(question: str, hits: list[SearchHit], scorer: EvidenceScorer
                           if not satisfied(c, checked_text, chunk, document_years))
             missing, missing_share = scorer.missing(terms | context | document)
             own_missing = scorer.missing(terms)[1]
+            passage_missing = scorer.missing(terms | context | document | passage)[0] \
+                if missing else ()
             base = (1 - DENSE_WEIGHT) * coverage + DENSE_WEIGHT * dense_scaled(dense) \
                 if similarities is not None else coverage
             score = base * (1.0 - 0.03 * hit_index)
@@ -228,7 +233,8 @@ def score_sentences(question: str, hits: list[SearchHit], scorer: EvidenceScorer
             if len(sentence) < 25 and not sentence.startswith(ITEM_PREFIX):
                 score -= 0.2  # fragments ("Mål:") are rarely the answer; list items may be
             scored.append(ScoredSentence(sentence, hit_index, position, coverage, score, terms,
-                                         dense, unmet, missing, missing_share, own_missing))
+                                         dense, unmet, missing, missing_share, own_missing,
+                                         passage_missing))
     return sorted(scored, key=lambda sentence: -sentence.score)
 
 

@@ -182,8 +182,9 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
         return near_miss(question, language, hits, best, citations_k,
                          best.unmet[0].label(language))
     if lacks_topic(assessment, language) or not load_model().answerable(assessment.features):
-        if best.missing and evidence.dense_max >= NEAR_MISS_DENSE:
-            return near_miss(question, language, hits, best, citations_k, best.missing[0])
+        if best.passage_missing and evidence.dense_max >= NEAR_MISS_DENSE:
+            return near_miss(question, language, hits, best, citations_k,
+                             best.passage_missing[0])
         return refusal(question, language, hits, citations_k)
     usable = [s for s in evidence.sentences if not s.unmet]
     ordered = [best, *(s for s in usable if s is not best)]

@@ -16,7 +16,7 @@ from rag.models import Filters, SearchHit
 from rag.settings import Settings
 from rag.store.store import Snapshot, Store
 from rag.text.language import detect_language
-from rag.text.lexical import analyze_query, name_terms
+from rag.text.lexical import analyze_query, name_terms, respelled
 
 Mode = Literal["hybrid", "bm25", "dense"]
 BM25_WEIGHT = 1.0
@@ -32,6 +32,13 @@ class HybridSearcher:
         self.settings = settings
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vectors_lock = threading.Lock()
+
+    def dense_text(self, query: str, snapshot: Snapshot | None = None) -> str:
+        """What the e5 model embeds for a question: a Swedish one in the documents' spelling."""
+        if detect_language(query) != "sv":
+            return query
+        snapshot = snapshot or self.store.snapshot()
+        return respelled(query, snapshot.vocabulary) if snapshot.chunks else query
 
     def query_vector(self, query: str) -> np.ndarray:
         """The e5 query vector of a text, embedded once however often it is asked for."""
@@ -70,7 +77,7 @@ class HybridSearcher:
 
     def _dense(self, snapshot: Snapshot, query: str, depth: int,
                filters: Filters) -> list[tuple[int, float]]:
-        vector = self.query_vector(query)
+        vector = self.query_vector(self.dense_text(query, snapshot))
         found = self.store.vectors.query(vector, depth, filters)
         # Only chunks in this snapshot count: stray vectors from an unfinished write are ignored.
         return [(snapshot.position[chunk_id], similarity) for chunk_id, similarity in found

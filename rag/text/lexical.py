@@ -27,6 +27,7 @@ MIN_PART = 4
 MIN_ZIPF = 2.3
 # A question longer than this many words is cut: its cost must stay linear and small.
 MAX_QUERY_WORDS = 60
+MAX_RESPELLED_CHARS = 600
 LINKING = ("s", "e", "a", "u", "o", "")
 
 # Snowball's Swedish stop list, plus question words that carry no content.
@@ -111,6 +112,22 @@ def analyze_query(text: str, language: str = "sv",
     for item in normalized:
         terms.extend(normalized_terms(item))
     return terms + analyze(" ".join(expansions))
+
+
+_TYPED_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+def respelled(text: str, vocabulary: Vocabulary) -> str:
+    """The question with each word in the documents' spelling where one is known (marks
+    restored, one typo corrected): what the e5 model should see ("hur manga pa sabo" ->
+    "hur många på säbo")."""
+    def fix(match: re.Match[str]) -> str:
+        typed = match.group(0)
+        item = normalize_word(typed.lower(), vocabulary)
+        if item.how not in ("restored", "typo") or item.parts:
+            return typed
+        return item.word.upper() if typed.isupper() else item.word
+    return _TYPED_WORD.sub(fix, text[:MAX_RESPELLED_CHARS]) + text[MAX_RESPELLED_CHARS:]
 
 
 def normalize_word(word: str, vocabulary: Vocabulary | None) -> Normalized:
