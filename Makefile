@@ -47,6 +47,7 @@ unit: install chromium
 eval: install
 	$(BIN)/styrdok ingest --quiet corpus
 	$(BIN)/styrdok eval
+	$(BIN)/styrdok eval --compare
 
 # The split eval (evals/cases/v2/): dev and test side by side, gated on the test split.
 # Not blocking yet; the lead engineer moves it into `test` once the answering method meets it.

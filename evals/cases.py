@@ -8,6 +8,7 @@ whose whitespace (including no-break spaces) is collapsed to single spaces.
 from __future__ import annotations
 
 import re
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -107,6 +108,7 @@ class Case(BaseModel):
     group: Group | None = Field(default=None, description="Phrasing group; derived from kind, "
                                 "language and tags when missing (legacy cases).")
     note: str = Field(default="", description="Near-miss: which constraint was changed.")
+    as_of: date | None = Field(None, description="Ask as of this date (default: today).")
     file: str = Field(default="", exclude=True, description="Case file (set by the loader).")
 
     @model_validator(mode="after")

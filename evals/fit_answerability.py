@@ -51,9 +51,9 @@ def case_features(cases: list[Case], settings: Settings) -> tuple[np.ndarray, np
             continue
         hits = service.search(case.question, k=10)
         assessment = assess(case.question, detect_language(case.question), hits, snapshot,
-                            query_vector=service.searcher.query_vector(service.searcher.dense_text(case.question)),
+                            query_vector=service.retriever.searcher.query_vector(service.retriever.searcher.dense_text(case.question)),
                             sentence_index=sentence_index, document_years=years,
-                            embed=service.searcher.query_vector)
+                            embed=service.retriever.searcher.query_vector)
         if assessment.unknown_region is not None or assessment.best is None or \
                 assessment.best.unmet:
             continue

@@ -10,13 +10,18 @@ from typing import Any
 import gradio as gr
 
 from ingest.service import Styrdok
+from rag.answer.compare import comparison_answer
 from rag.models import Answer, Filters
 from rag.service import without_control_characters
+from rag.text.language import detect_language
 from web.auth import check_write_key
+from web.compare_ui import comparison_html
 from web.errors import ApiError
 from web.feedback import FeedbackStore, Rating
 from web.render import chat_message, markdown_text, notice_html, sources_html
-from web.uploads import remove_document, safe_filename, store_upload, upload_metadata
+from web.ui_guard import is_client_upload
+from web.uploads import on_existing, remove_document, safe_filename, store_upload, upload_metadata
+from web.versions_ui import parse_as_of
 
 log = logging.getLogger(__name__)
 ALL = "__alla__"
@@ -40,6 +45,14 @@ def _owner_error(error: ApiError, max_mb: int) -> str:
             return f"Filen är större än {max_mb} MB."
         case 415:
             return "Filtypen stöds inte. Ladda upp PDF, DOCX, TXT eller MD."
+        case 409 if error.code == "document_exists":
+            return ("Det finns redan ett dokument med samma namn. Kryssa i "
+                    "”Ersätt befintligt dokument” för att ersätta det.")
+        case 409:
+            return ("Filen skulle ersätta ett dokument som kom från en annan fil. "
+                    "Byt namn på filen.")
+        case 429:
+            return "För många uppladdningar. Försök igen senare."
         case _:
             return f"Filen kunde inte läsas in: {error.message}"
 
@@ -52,9 +65,11 @@ class Actions:
     # --- asking ------------------------------------------------------------------------
 
     def ask(self, question: str, history: list[Message] | None, region: str | None,
-            doc_type: str | None) -> Iterator[tuple[Any, ...]]:
+            doc_type: str | None, compare: bool = False,
+            as_of: Any = None) -> Iterator[tuple[Any, ...]]:
         """Outputs as the answer grows: streamed model text first (when a model is
-        configured), then the final answer with its source cards."""
+        configured), then the final answer with its source cards (with `compare`, or when
+        the question asks for several regions, the per-region table)."""
         history = list(history or [])
         question = without_control_characters(question or "").strip()
         limit = self.service.settings.max_question_chars
@@ -66,11 +81,15 @@ class Actions:
                                   question)
             return
         asked = [*history, {"role": "user", "content": markdown_text(question)}]
-        filters = Filters(region=_choice(region), doc_type=_choice(doc_type))
+        filters = Filters(region=_choice(region), doc_type=_choice(doc_type),
+                          as_of=parse_as_of(as_of))
         answer: Answer | None = None
         streamed = ""
         try:
-            for item in self.service.ask_stream(question, filters):
+            items = [comparison_answer(self.service.compare(question),
+                                       detect_language(question))] if compare else \
+                self.service.ask_stream(question, filters)
+            for item in items:
                 if isinstance(item, Answer):
                     answer = item
                 else:
@@ -84,7 +103,9 @@ class Actions:
                                   question)
             return
         history = [*asked, {"role": "assistant", "content": chat_message(answer)}]
-        yield (history, sources_html(answer, self._passages(answer)), answer.model_dump(),
+        shown = comparison_html(answer.comparison) if answer.comparison else \
+            sources_html(answer, self._passages(answer))
+        yield (history, shown, answer.model_dump(),
                "", "", "", gr.Group(visible=True))
 
     @staticmethod
@@ -118,7 +139,7 @@ class Actions:
         sources = answer.nearest if answer.refused else answer.citations
         self.feedback.add(question=answer.question, answer=answer.answer, rating=rating,
                           comment=(comment or "")[:2000], channel="ui",
-                          citations=[source.model_dump() for source in sources])
+                          citations=[source.model_dump(mode="json") for source in sources])
         return notice_html("Tack! Din återkoppling är sparad för dokumentägarna.", "ok"), ""
 
     # --- documents ---------------------------------------------------------------------
@@ -138,17 +159,24 @@ class Actions:
         )
 
     def upload(self, path: str | None, key: str | None, title: str | None,
-               region: str | None, doc_type: str | None) -> tuple[str, Any]:
+               region: str | None, doc_type: str | None, replace: bool = False,
+               edition: str | None = None, valid_from: Any = None) -> tuple[str, Any]:
         settings = self.service.settings
         if not path:
             return notice_html("Välj en fil först.", "error"), gr.File()
         try:
             check_write_key(settings, key)
+            # Only a file a client uploaded to Gradio's folder, never a path someone named.
+            if not is_client_upload(path):
+                return notice_html("Filen kunde inte läsas in: ladda upp den igen.",
+                                   "error"), gr.File()
             name = safe_filename(Path(path).name)
             meta = upload_metadata(name, title=title or "", region=region or "",
-                                   doc_type=doc_type or "")
+                                   doc_type=doc_type or "", edition=edition or "",
+                                   valid_from=parse_as_of(valid_from))
             with open(path, "rb") as data:
-                result = store_upload(self.service, name, data, meta)
+                result = store_upload(self.service, Path(path).name, data, meta,
+                                      on_existing=on_existing(replace, meta))
         except ApiError as error:
             return notice_html(_owner_error(error, settings.max_upload_mb), "error"), gr.File()
         verb = {"added": "Inläst", "updated": "Uppdaterat", "unchanged": "Oförändrat"}

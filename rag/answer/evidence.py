@@ -40,6 +40,7 @@ DENSE_FLOOR = 0.75
 DENSE_SPAN = 0.17
 # A question word at least this specific (wordfreq-based) is a topic word: it must be found.
 TOPIC_SPECIFICITY = 0.9
+TYPO_WORDS_PER_QUESTION = 8
 REAL_WORD_ZIPF = 2.0
 REAL_WORD_LENGTH = 5  # shorter unknown "words" are mostly shorthand ("ssk", "dsk") or typos
 DENSE_WEIGHT = float(__import__("os").environ.get("STYRDOK_DENSE_WEIGHT", "0.6"))
@@ -76,10 +77,12 @@ class EvidenceScorer:
     def __init__(self, question: str, language: Language, snapshot: Snapshot) -> None:
         self.items: list[QuestionWord] = []
         frequency = snapshot.document_frequency
+        corrections = TYPO_WORDS_PER_QUESTION  # each costs a lexicon scan: bounded
         for surface, alternatives in query_words(question, language, snapshot.vocabulary):
             known = any(frequency.get(alt[0], 0) > 0 for alt in alternatives)
             if not known:
-                if language == "sv":
+                if language == "sv" and corrections > 0:
+                    corrections -= 1
                     alternatives = alternatives + typo_alternatives(surface)
                 known = any(alt[0] in frequency or (
                     len(alt) > 1 and part_share(alt[1:], frequency) >= 0.6)

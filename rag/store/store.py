@@ -28,11 +28,12 @@ from rag.store.sentence_index import SentenceIndex, cache_sentence_vectors
 from rag.store.vectors import VectorStore
 from rag.text.fold import fold
 from rag.text.instructions import addresses_reader
-from rag.text.lexical import analyze, name_terms, within_one_edit
+from rag.text.lexical import MAX_TYPO_CHARS, analyze, name_terms, within_one_edit
 from rag.text.sentences import split_sentences
 from rag.text.vocabulary import Vocabulary
 
 REINDEX_BATCH = 500
+EMBED_CACHE_BATCHES = 4  # embedder batches per cached batch while ingesting one document
 # Index terms are folded (å/ä/ö -> a/o); the BM25 folder is versioned so an index saved from
 # unfolded terms by an older version is never loaded.
 ANALYSIS_VERSION = "folded-v1"
@@ -40,7 +41,8 @@ ANALYSIS_VERSION = "folded-v1"
 
 def index_text(chunk: Chunk) -> str:
     """What BM25 and the embedder see: the passage with its title and section for context."""
-    return f"{chunk.title}. {chunk.section_label}.\n{chunk.text}"
+    title = f"{chunk.title} ({chunk.short_title})" if chunk.short_title else chunk.title
+    return f"{title}. {chunk.section_label}.\n{chunk.text}"
 
 
 @dataclass
@@ -90,7 +92,7 @@ class Snapshot:
 
     def near_spellings(self, term: str) -> list[tuple[str, ...]]:
         """Indexed terms one typo away from `term` (for "läkartd", "ungdomsmotagning")."""
-        if len(term) < 5:
+        if not 5 <= len(term) <= MAX_TYPO_CHARS:
             return []
         return [(candidate,) for candidate in self.document_frequency
                 if candidate[:1] == term[:1] and within_one_edit(term, candidate)]
@@ -125,6 +127,9 @@ class Store:
         self.vectors = VectorStore(settings, embedder)
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self.vectors.close()
 
     # --- reading -----------------------------------------------------------------------
 
@@ -172,9 +177,12 @@ class Store:
         hashes = [hashlib.sha256(text.encode()).hexdigest() for text in texts]
         cached = self.catalog.cached_vectors(self.embedder.name, hashes)
         missing = [i for i, text_hash in enumerate(hashes) if text_hash not in cached]
-        if missing:
-            fresh = self.embedder.embed_passages([texts[i] for i in missing])
-            new = {hashes[i]: fresh[row] for row, i in enumerate(missing)}
+        # Cached batch by batch, so a process killed mid-document keeps what it embedded.
+        batch = max(1, self.settings.embed_batch_size) * EMBED_CACHE_BATCHES
+        for start in range(0, len(missing), batch):
+            part = missing[start:start + batch]
+            fresh = self.embedder.embed_passages([texts[i] for i in part])
+            new = {hashes[i]: fresh[row] for row, i in enumerate(part)}
             self.catalog.cache_vectors(self.embedder.name, new)
             cached.update(new)
         vectors = np.vstack([cached[text_hash] for text_hash in hashes]) if chunks else \
@@ -183,7 +191,7 @@ class Store:
 
     def write_document(self, meta: DocumentMeta, path: str, file_hash: str,
                        chunks: list[Chunk], vectors: np.ndarray) -> None:
-        old_ids = set(self.catalog.document_chunk_ids(meta.document))
+        old_ids = set(self.catalog.document_chunk_ids(meta.document, meta.edition))
         flag_instructions(chunks)
         cache_sentence_vectors(self.catalog, self.embedder, chunks)
         self.vectors.upsert(chunks, vectors)
@@ -193,9 +201,11 @@ class Store:
         if stale:
             self.vectors.delete(stale)
 
-    def remove_document(self, document: str) -> bool:
-        ids = self.catalog.document_chunk_ids(document)
-        generation = self.catalog.remove_document(document)
+    def remove_document(self, document: str, edition: str | None = None) -> bool:
+        """Remove a document, or only one of its editions (an explicit act: a new edition
+        never removes the old one)."""
+        ids = self.catalog.document_chunk_ids(document, edition)
+        generation = self.catalog.remove_document(document, edition)
         if generation is not None:
             self._note_own_write(generation)
         if ids:

@@ -25,10 +25,14 @@ MIN_COMPOUND = 8
 MAX_COMPOUND = 48
 MIN_PART = 4
 MIN_ZIPF = 2.3
-# A question longer than this many words is cut: its cost must stay linear and small.
-MAX_QUERY_WORDS = 60
+# Only this much of a question is respelled for the e5 model (the rest is kept as typed).
 MAX_RESPELLED_CHARS = 600
 LINKING = ("s", "e", "a", "u", "o", "")
+# Bounds on one question's analysis, so its cost grows linearly with a small constant: at
+# most this many distinct content words are weighed, and only words up to this long are
+# typo-corrected (a typo candidate set is ~60 x the word's length).
+MAX_QUERY_WORDS = 32
+MAX_TYPO_CHARS = 32
 
 # Snowball's Swedish stop list, plus question words that carry no content.
 STOP_WORDS = frozenset("""
@@ -150,7 +154,7 @@ def normalize_word(word: str, vocabulary: Vocabulary | None) -> Normalized:
 _MARKED = {"a": ("a", "å", "ä"), "o": ("o", "ö"), "e": ("e", "é")}
 # At most this many spellings are tried when restoring marks (3 a's and 2 o's: 108).
 MAX_MARK_VARIANTS = 128
-MAX_TYPO_LENGTH = 30
+MAX_TYPO_LENGTH = MAX_TYPO_CHARS
 
 
 @lru_cache(maxsize=20_000)
@@ -337,12 +341,17 @@ def query_words(text: str, language: str = "sv", vocabulary: Vocabulary | None =
                 ) -> list[tuple[str, list[tuple[str, ...]]]]:
     """The query's content words in the documents' spelling, each as alternative term tuples
     (whole-word stem first, then compound parts). Abbreviations and English words bring their
-    Swedish forms along as further alternatives."""
+    Swedish forms along as further alternatives. A repeated word counts once; past
+    MAX_QUERY_WORDS words the rest are not weighed."""
     known = abbreviations(vocabulary)
     result: list[tuple[str, list[tuple[str, ...]]]] = []
-    for typed in words(text)[:MAX_QUERY_WORDS]:
-        if not _is_content(typed):
+    seen: set[str] = set()
+    for typed in words(text):
+        if not _is_content(typed) or typed in seen:
             continue
+        if len(seen) >= MAX_QUERY_WORDS:
+            break
+        seen.add(typed)
         item = normalize_word(typed, vocabulary if language == "sv" else None)
         word = item.word
         alternatives = [normalized_terms(item)]
@@ -382,7 +391,7 @@ _ALPHABET = "abcdefghijklmnopqrstuvwxyzåäöé"
 def correct_typo(word: str) -> str | None:
     """The most frequent Swedish word one edit away ("läkartd" -> "läkartid"), if clearly
     more common than the word itself; None when nothing qualifies."""
-    if len(word) < 5 or not word.isalpha():
+    if not 5 <= len(word) <= MAX_TYPO_CHARS or not word.isalpha():
         return None
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
     candidates = {left + right[1:] for left, right in splits if right}
