@@ -403,7 +403,9 @@ def _cached_vectors(catalog: Path) -> int:
         return 0
     with closing(sqlite3.connect(catalog, timeout=30)) as db:
         try:
-            return int(db.execute("SELECT count(*) FROM embedding_cache").fetchone()[0])
+            # Passage vectors only: sentence vectors are cached under "<embedder>/sentences".
+            return int(db.execute("SELECT count(*) FROM embedding_cache "
+                                  "WHERE embedder NOT LIKE '%/sentences'").fetchone()[0])
         except sqlite3.OperationalError:
             return 0  # the schema is not there yet
 

@@ -55,9 +55,7 @@ WordVectors = Callable[[str], np.ndarray]
 
 def is_follow_up(question: str) -> bool:
     words = WORD.findall(question)
-    if CONTINUATION.match(question):
-        return len(words) <= MAX_FOLLOW_UP_WORDS + 2
-    return len(words) <= 3 and not QUESTION_START.match(question)
+    return bool(CONTINUATION.match(question)) and len(words) <= MAX_FOLLOW_UP_WORDS + 2
 
 
 def new_words(question: str) -> list[str]:

@@ -39,6 +39,12 @@ def sentence_texts(chunk: Chunk) -> list[str]:
     return texts
 
 
+def cache_name(embedder: Embedder) -> str:
+    """Sentence vectors live in the embedding cache under their own name, apart from the
+    passages' (whose count tracks ingest progress)."""
+    return f"{embedder.name}/sentences"
+
+
 def text_hash(text: str) -> str:
     return hashlib.sha256(f"sentence|{text}".encode()).hexdigest()
 
@@ -47,11 +53,11 @@ def cache_sentence_vectors(catalog: Catalog, embedder: Embedder, chunks: list[Ch
     """Embed the sentences of `chunks` the cache lacks; returns how many were embedded."""
     texts = list(dict.fromkeys(text for chunk in chunks for text in sentence_texts(chunk)))
     hashes = [text_hash(text) for text in texts]
-    cached = catalog.cached_vectors(embedder.name, hashes)
+    cached = catalog.cached_vectors(cache_name(embedder), hashes)
     missing = [i for i, key in enumerate(hashes) if key not in cached]
     if missing:
         fresh = embedder.embed_passages([texts[i] for i in missing])
-        catalog.cache_vectors(embedder.name,
+        catalog.cache_vectors(cache_name(embedder),
                               {hashes[i]: fresh[row] for row, i in enumerate(missing)})
     return len(missing)
 
@@ -71,7 +77,7 @@ class SentenceIndex:
         per_chunk = [sentence_texts(chunk) for chunk in chunks]
         unique = list(dict.fromkeys(text for texts in per_chunk for text in texts))
         hashes = [text_hash(text) for text in unique]
-        cached = catalog.cached_vectors(embedder.name, hashes)
+        cached = catalog.cached_vectors(cache_name(embedder), hashes)
         row_of = {text: row for row, text in enumerate(unique)}
         matrix = np.zeros((len(unique), embedder.dim), dtype=np.float32)
         for row, key in enumerate(hashes):
