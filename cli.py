@@ -293,7 +293,7 @@ def evaluate(cases: Annotated[str, typer.Option(
     if compare_cases:
         from evals.compare import compare_cli_main
 
-        compare_dir = None if cases in ("legacy", "evals/cases") else Path(cases)
+        compare_dir = None if cases == "legacy" else Path(cases)
         raise typer.Exit(compare_cli_main(_service(), compare_dir, report))
     from evals.runner import cli_main
     from evals.split import SplitChoice

@@ -9,7 +9,7 @@ checked per sentence; instruction-like sentences are never candidates.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Container
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -79,7 +79,7 @@ class EvidenceScorer:
         frequency = snapshot.document_frequency
         corrections = TYPO_WORDS_PER_QUESTION  # each costs a lexicon scan: bounded
         for surface, alternatives in query_words(question, language, snapshot.vocabulary):
-            known = any(frequency.get(alt[0], 0) > 0 for alt in alternatives)
+            known = any((frequency.get(alt[0], 0) or 0) > 0 for alt in alternatives)
             if not known:
                 if language == "sv" and corrections > 0:
                     corrections -= 1
@@ -154,7 +154,7 @@ def _present(alternative: tuple[str, ...], terms: frozenset[str] | set[str]) -> 
     return bool(modifiers) and all(part in terms for part in modifiers)
 
 
-def part_share(parts: tuple[str, ...], terms: frozenset[str] | set[str] | Counter[str]) -> float:
+def part_share(parts: tuple[str, ...], terms: Container[str]) -> float:
     """Specificity-weighted share of a compound's parts found in `terms`."""
     weights = [specificity(part) for part in parts]
     found = sum(weight for part, weight in zip(parts, weights, strict=True) if part in terms)
@@ -191,8 +191,7 @@ def score_sentences(question: str, hits: list[SearchHit], scorer: EvidenceScorer
         document = name_terms(f"{chunk.title} {chunk.region}") | frozenset(
             fold(word) for word in analyze(chunk.title))
         similarities = _similarities(snapshot, sentence_index, query_vector, chunk.chunk_id)
-        passage = snapshot.terms[snapshot.position[chunk.chunk_id]] \
-            if chunk.chunk_id in snapshot.position and snapshot.terms else frozenset()
+        passage = frozenset(analyze(chunk.text))
         previous: frozenset[str] = frozenset()
         lead_in: frozenset[str] = frozenset()
         lead_text = ""

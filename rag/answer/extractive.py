@@ -158,6 +158,8 @@ def _features(evidence: Evidence, best: ScoredSentence | None,
     }
 
 
+
+
 def build_answer(question: str, language: Language, hits: list[SearchHit], snapshot: Snapshot,
                  *, min_evidence: float, max_chars: int, citations_k: int,
                  query_vector: np.ndarray | None = None,
