@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(20, ge=1, description="Largest document accepted, by upload "
                                "and by ingest (MB).")
 
+    feedback_retention_days: int = Field(180, ge=1, description="Days the owners' log keeps "
+                                         "refused questions and staff ratings.")
+
     # Optional LLM
     llm_provider: LLMProvider = "none"
     llm_base_url: str | None = None
@@ -79,3 +82,7 @@ class Settings(BaseSettings):
     @property
     def feedback_path(self) -> Path:
         return self.data_dir / "feedback.sqlite3"
+
+    @property
+    def owner_cases_path(self) -> Path:
+        return self.data_dir / "owner_cases.yaml"

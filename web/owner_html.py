@@ -1,0 +1,74 @@
+"""The owners' overview as escaped HTML: counts per week, per document and per topic, and
+one card per refused question or down-voted answer."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from web.owner_view import KIND_LABEL, Group, OwnerItem, OwnerOverview
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def when(timestamp: str) -> str:
+    return timestamp.replace("T", " ")[:16]
+
+
+def _group_table(caption: str, groups: list[Group], first: str) -> str:
+    if not groups:
+        return ""
+    rows = "".join(
+        f"<tr><td>{_e(g.name)}</td><td>{g.count}</td><td>{g.refused}</td><td>{g.down}</td>"
+        f"<td>{_e(when(g.latest))}</td></tr>" for g in groups[:15])
+    return (f'<div class="sd-table-wrap"><table class="sd-owner-table"><caption>{_e(caption)}'
+            f'</caption><thead><tr><th scope="col">{_e(first)}</th><th scope="col">Totalt</th>'
+            '<th scope="col">Avböjda</th><th scope="col">Nedröstade</th>'
+            f'<th scope="col">Senast</th></tr></thead><tbody>{rows}</tbody></table></div>')
+
+
+def overview_html(view: OwnerOverview) -> str:
+    if not view.items:
+        return ('<p class="sd-empty">Inga avböjda frågor eller nedröstade svar under '
+                "lagringstiden.</p>")
+    weeks = "".join(f"<tr><td>{_e(week)}</td><td>{refused}</td><td>{down}</td></tr>"
+                    for week, refused, down in view.by_week[:12])
+    parts = [
+        '<div class="sd-table-wrap"><table class="sd-owner-table"><caption>Per vecka, '
+        'senaste först</caption><thead><tr><th scope="col">Vecka</th><th scope="col">'
+        'Avböjda</th><th scope="col">Nedröstade</th></tr></thead>'
+        f"<tbody>{weeks}</tbody></table></div>",
+        _group_table("Per dokument (det som låg närmast eller citerades)", view.by_document,
+                     "Dokument"),
+        _group_table("Per ämne (liknande frågor)", view.by_topic, "Ämne (vanligaste frågan)"),
+    ]
+    return f'<div class="sd-owner-overview">{"".join(parts)}</div>'
+
+
+def item_html(item: OwnerItem | dict[str, Any]) -> str:
+    """One card: what was asked, when, with which filters, what came closest."""
+    item = item if isinstance(item, OwnerItem) else OwnerItem.model_validate(item)
+    filters = " · ".join(str(value) for value in item.filters.values())
+    sections: dict[str, list[str]] = {}
+    for passage in item.passages[:3]:
+        found = sections.setdefault(str(passage.get("title", "")), [])
+        if passage.get("section"):
+            found.append(str(passage["section"]))
+    places = "; ".join(f"{title} ({', '.join(found)})" if found else title
+                       for title, found in sections.items() if title)
+    label = "Närmast" if item.kind == "refused" else "Citerade"
+    lines = [f'<p class="sd-item-head"><span class="sd-kind sd-kind-{item.kind}">'
+             f"{_e(KIND_LABEL[item.kind])}</span> <span class=\"sd-meta\">"
+             f"{_e(when(item.created_at))}</span></p>",
+             f'<p class="sd-item-question">{_e(item.question)}</p>']
+    if item.comment:
+        lines.append(f'<p class="sd-item-comment">Kommentar: {_e(item.comment)}</p>')
+    if filters:
+        lines.append(f'<p class="sd-meta">Avgränsat till: {_e(filters)}</p>')
+    if places:
+        lines.append(f'<p class="sd-meta">{label}: {_e(places)}</p>')
+    if item.topic_name and item.topic_name != item.question:
+        lines.append(f'<p class="sd-meta">Ämne: {_e(item.topic_name)}</p>')
+    return f'<div class="sd-item" data-key="{_e(item.key)}">{"".join(lines)}</div>'
