@@ -59,7 +59,8 @@ class FeedbackRecord(BaseModel):
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    # Milliseconds: the owners' list is ordered by time across two tables.
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def cutoff_iso(retention_days: int) -> str:

@@ -180,6 +180,6 @@ def documents_table(docs: list[DocumentInfo]) -> str:
         rows.append("<tr>" + "".join(
             f'<td data-label="{label}">{html.escape(value) or "–"}</td>'
             for label, value in zip(headers, cells, strict=True)) + "</tr>")
-    return ('<div class="sd-table-wrap"><table class="sd-doc-table">'
+    return ('<div class="sd-table-wrap"><table class="sd-doc-table sd-stack">'
             "<caption>Inlästa dokument</caption>"
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")

@@ -72,13 +72,13 @@ UI_CSS = """
   .tab-container button { padding-left: .4rem !important; padding-right: .4rem !important;
     font-size: .95rem !important; }
   .sd-card { padding: .4rem .5rem; }
-  .sd-doc-table thead { position: absolute; width: 1px; height: 1px; overflow: hidden;
+  .sd-stack thead { position: absolute; width: 1px; height: 1px; overflow: hidden;
     clip: rect(0 0 0 0); }
-  .sd-doc-table, .sd-doc-table tbody, .sd-doc-table tr, .sd-doc-table td { display: block;
+  .sd-stack, .sd-stack tbody, .sd-stack tr, .sd-stack td { display: block;
     width: 100%; box-sizing: border-box; }
-  .sd-doc-table tr { border: 1px solid var(--border-color-primary); border-radius: 8px;
+  .sd-stack tr { border: 1px solid var(--border-color-primary); border-radius: 8px;
     margin-bottom: .5rem; padding: .25rem 0; }
-  .sd-doc-table td { border: none; padding: .15rem .6rem; }
-  .sd-doc-table td::before { content: attr(data-label) ": "; font-weight: 600; }
+  .sd-stack td { border: none !important; padding: .15rem .6rem; }
+  .sd-stack td::before { content: attr(data-label) ": "; font-weight: 600; }
 }
 """

@@ -223,7 +223,7 @@ def _feedback_tab(actions: Actions) -> tuple[gr.Textbox, gr.Textbox]:
     def _items(rows: list[dict[str, Any]]) -> None:
         for row in rows[:MAX_ITEMS_SHOWN]:
             with gr.Row(elem_classes=["sd-item-row"]):
-                gr.HTML(item_html(row), min_width=200)
+                gr.HTML(item_html(row), min_width=300)
                 make = gr.Button("Gör till testfall", size="sm", min_width=140, scale=0,
                                  elem_id=f"sd-make-case-{row['key']}",
                                  elem_classes=["sd-make-case"])
