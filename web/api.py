@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Annotated, Any, Literal, Self
 
-from fastapi import Depends, FastAPI, File, Form, Query, UploadFile
+from fastapi import Depends, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -171,6 +171,16 @@ class FeedbackList(BaseModel):
 CSV_DOC = {"text/csv": {"schema": {"type": "string"}}}
 
 
+def only_query(*names: str) -> Any:
+    """A dependency refusing query parameters other than `names` (a typo must not silently
+    return everything)."""
+    def check(request: Request) -> None:
+        unknown = sorted(set(request.query_params) - set(names))
+        if unknown:
+            raise ApiError(422, "invalid_request", f"unknown query parameter: {unknown[0]}")
+    return Depends(check)
+
+
 def sse(event: str, data: str) -> str:
     """One server-sent event; `data` is single-line JSON."""
     return f"event: {event}\ndata: {data}\n\n"
@@ -309,7 +319,8 @@ def create_api(service: Styrdok, feedback: FeedbackStore, gaps: GapLog | None = 
                            answer_id=body.answer_id)
         return FeedbackOut(id=row)
 
-    @api.get("/feedback", response_model=FeedbackList, dependencies=write, tags=["owners"],
+    @api.get("/feedback", response_model=FeedbackList,
+             dependencies=[*write, only_query("rating", "limit")], tags=["owners"],
              description="Staff ratings (one row per answer), newest first. Owner key "
              "required.", responses=error_responses(401, 403, 422))
     def get_feedback(
@@ -320,7 +331,8 @@ def create_api(service: Styrdok, feedback: FeedbackStore, gaps: GapLog | None = 
         return FeedbackList(count=len(rows), retention_days=settings.feedback_retention_days,
                             feedback=rows)
 
-    @api.get("/gaps", response_model=OwnerOverview, dependencies=write, tags=["owners"],
+    @api.get("/gaps", response_model=OwnerOverview,
+             dependencies=[*write, only_query("limit", "format")], tags=["owners"],
              description="Refused questions and down-voted answers, newest first, grouped by "
              "document and by topic (e5 clusters) and counted per ISO week; `format=csv` "
              "gives the items as CSV. Owner key required.",
