@@ -176,6 +176,10 @@ def test_the_page_is_swedish(page: Page, browser: Browser, ui: tuple[str, Styrdo
         expect(english.locator('#sd-chat button[aria-label="Kopiera meddelandet"]').first
                ).to_be_attached()
         assert english.locator('[aria-label="Copy message"], [title="Copy message"]').count() == 0
+        labels = english.evaluate("[...document.querySelectorAll('[aria-label]')]"
+                                  ".map(e => e.getAttribute('aria-label'))")
+        assert "Samtal" in labels and f"Din fråga: {BMM_QUESTION}" in labels
+        assert not [label for label in labels if "message" in label or "chatbot" in label]
     finally:
         english.context.close()
 

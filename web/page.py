@@ -35,6 +35,33 @@ SWEDISH = gr.I18n(sv={
     "upload_text.click_to_upload": "Klicka för att ladda upp",
     "upload_text.drop_file": "Släpp filen här",
 })
+# Screen-reader labels Gradio writes in English whatever the language, put into Swedish as
+# they appear (and a chat message's label without the Markdown escapes Styrdok adds).
+SWEDISH_LABELS_JS = """() => {
+  document.documentElement.lang = 'sv';
+  const fixed = {'chatbot conversation': 'Samtal', 'More tabs': 'Fler flikar',
+    'File upload': 'Filuppladdning', 'Click to upload or drop files':
+    'Klicka för att ladda upp eller släpp filer här'};
+  const prefixes = [["user's message: ", 'Din fråga: '], ["bot's message: ", 'Svar: ']];
+  const unescape = (text) => text.replace(/\\\\([!-\\/:-@\\[-`{-~])/g, '$1');
+  const fix = (element) => {
+    const label = element.getAttribute('aria-label');
+    if (!label) { return; }
+    let next = fixed[label] || label;
+    for (const [english, swedish] of prefixes) {
+      if (next.startsWith(english)) { next = swedish + unescape(next.slice(english.length)); }
+    }
+    if (next !== label) { element.setAttribute('aria-label', next); }
+  };
+  const sweep = (root) => { if (root.querySelectorAll) {
+    if (root.hasAttribute && root.hasAttribute('aria-label')) { fix(root); }
+    root.querySelectorAll('[aria-label]').forEach(fix); } };
+  sweep(document.body);
+  new MutationObserver((changes) => { for (const change of changes) {
+    if (change.type === 'attributes') { fix(change.target); }
+    change.addedNodes.forEach(sweep); } }).observe(document.body,
+    {subtree: true, childList: true, attributes: true, attributeFilter: ['aria-label']});
+}"""
 PAGE_PATHS = frozenset({"/", ""})
 PIN_SWEDISH = (
     "<script>(function(){try{var p=Object.getPrototypeOf(navigator);"

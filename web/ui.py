@@ -17,7 +17,7 @@ from ingest.service import Styrdok
 from web.feedback import FeedbackStore
 from web.gaps import GapLog
 from web.owner_html import item_html
-from web.page import SWEDISH, browser_secret, swedish_page
+from web.page import SWEDISH, SWEDISH_LABELS_JS, browser_secret, swedish_page
 from web.styles import UI_CSS
 from web.ui_actions import ALL, FILTER_LABEL, Actions, empty_conversation, filter_panel_label
 
@@ -275,5 +275,5 @@ def mount_ui(app: FastAPI, service: Styrdok, feedback: FeedbackStore,
         server_port=settings.port, footer_links=[], run_history=False,
         max_file_size=f"{settings.max_upload_mb}mb", show_error=False, ssr_mode=False,
         mcp_server=False, css=UI_CSS, i18n=SWEDISH,
-        js="() => { document.documentElement.lang = 'sv'; }")
+        js=SWEDISH_LABELS_JS)
     return swedish_page(mounted)
