@@ -57,7 +57,7 @@ def item_html(item: OwnerItem | dict[str, Any]) -> str:
     sections: dict[str, list[str]] = {}
     for passage in item.passages[:3]:
         found = sections.setdefault(str(passage.get("title", "")), [])
-        if passage.get("section"):
+        if passage.get("section") and str(passage["section"]) not in found:
             found.append(str(passage["section"]))
     places = "; ".join(f"{title} ({', '.join(found)})" if found else title
                        for title, found in sections.items() if title)

@@ -18,13 +18,15 @@ ANSWER_CHARS = 220
 
 
 def in_scope(cases: list[Case], documents: set[str]) -> list[Case]:
-    """Answerable cases about one of `documents`; refuse cases only from the owners' file
-    (the repository's refuse cases are about the whole corpus, not one owner's documents)."""
+    """The cases about one of `documents` (refuse cases name no document, so none)."""
     return [case for case in cases if case.document in documents]
 
 
-def owner_cases_for(service: Styrdok, own: list[Case], documents: set[str],
-                    include_repository: bool) -> list[Case]:
+def owner_cases_for(own: list[Case], documents: set[str], include_repository: bool
+                    ) -> list[Case]:
+    """The owners' cases about `documents` plus all their refuse cases, and optionally the
+    repository's cases about `documents` (its refuse cases are about the whole corpus, not
+    one owner's documents, so they are left out)."""
     chosen = [case for case in own if not case.answerable or case.document in documents]
     if include_repository:
         known = {case.id for case in chosen}

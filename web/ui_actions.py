@@ -375,7 +375,7 @@ class Actions:
         except CaseFileError as error:
             return notice_html(CLI_ERROR_PREFIX + str(error), "error"), self.latest_report()
         chosen = set(documents or [])
-        cases = owner_cases_for(self.service, own, chosen, include_repository)
+        cases = owner_cases_for(own, chosen, include_repository)
         if not cases:
             return notice_html("Inga testfall för de valda dokumenten. Välj dokument eller "
                                "lägg till egna testfall.", "error"), self.latest_report()
