@@ -98,10 +98,12 @@ def _rating_buttons(rating: str | None) -> tuple[Any, Any]:
 
 
 class Actions:
-    def __init__(self, service: Styrdok, feedback: FeedbackStore, gaps: GapLog) -> None:
+    def __init__(self, service: Styrdok, feedback: FeedbackStore,
+                 gaps: GapLog | None = None) -> None:
+        settings = service.settings
         self.service = service
         self.feedback = feedback
-        self.gaps = gaps
+        self.gaps = gaps or GapLog(settings.feedback_path, settings.feedback_retention_days)
         self.owner_cases = OwnerCases(service.settings.data_dir)
 
     def _key_error(self, key: str | None) -> str | None:
@@ -166,6 +168,7 @@ class Actions:
         sources = answer.nearest if answer.refused else answer.citations
         last = {"answer_id": uuid.uuid4().hex, "question": answer.question,
                 "answer": answer.answer, "refused": answer.refused, "rating": None,
+                "fallback": answer.fallback, "notice": answer.notice,
                 "filters": filters.model_dump(exclude_none=True),
                 "sources": [source.model_dump() for source in sources]}
         turns = [*conversation.get("turns", []),
