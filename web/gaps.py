@@ -149,20 +149,22 @@ def _record_safely(gaps: GapLog, answer: Answer, filters: Filters | None, channe
 
 
 def asked(service: Styrdok, gaps: GapLog, question: str, filters: Filters | None,
-          channel: str) -> Answer:
-    """`service.ask`, with a refusal logged for the owners."""
-    answer = service.ask(question, filters)
+          channel: str, **options: Any) -> Answer:
+    """`service.ask`, with a refusal logged for the owners; `options` go to the service
+    unchanged (e.g. a conversation's `history` once the service takes one)."""
+    answer = service.ask(question, filters, **options)
     _record_safely(gaps, answer, filters, channel)
     return answer
 
 
 def asked_stream(service: Styrdok, gaps: GapLog, question: str, filters: Filters | None,
-                 channel: str) -> Iterator[str | Answer]:
-    """`service.ask_stream`, with the final answer logged when it is a refusal.
+                 channel: str, **options: Any) -> Iterator[str | Answer]:
+    """`service.ask_stream`, with the final answer logged when it is a refusal; `options` go
+    to the service unchanged.
 
     Like the service, raises ValueError for a bad question before anything is yielded.
     """
-    items = service.ask_stream(question, filters)
+    items = service.ask_stream(question, filters, **options)
 
     def logged() -> Iterator[str | Answer]:
         for item in items:

@@ -69,9 +69,11 @@ def answer_stream(service: Styrdok, gaps: GapLog, question: str, filters: Filter
                   history: list[dict[str, str]]) -> Iterator[str | Answer]:
     """The one call from the chat to the service: the answer (streamed), with a refusal
     logged for the owners. `history` holds the conversation's earlier {question, answer}
-    turns for follow-up questions; the service does not take it yet (issue 17's `answer`
-    branch adds `history` to `Assistant.ask_stream`), so it is not passed on. Wiring it is
-    one line: `service.ask_stream(question, filters, history=history)` in `asked_stream`."""
+    turns, oldest first, for follow-up questions. The service on main does not take it yet
+    (issue 17's `answer` branch adds `history: list[HistoryTurn] | None` to
+    `Assistant.ask_stream`), so it is not passed on; once it does, the wiring is this one
+    line: `history=[HistoryTurn(**turn) for turn in history]` as a keyword argument of the
+    call below (`asked_stream` hands keyword arguments to the service unchanged)."""
     del history  # kept ready in the browser; see the docstring
     return asked_stream(service, gaps, question, filters, channel="ui")
 
