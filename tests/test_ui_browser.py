@@ -80,13 +80,13 @@ def test_three_questions_then_the_newest_answer_is_in_view_and_a_reload_keeps_it
     answers = page.locator("#sd-chat .bot-row")
     expect(answers).to_have_count(3)
     assert newest_answer_is_in_view(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "ui-three-questions.png"), full_page=True)
     expect(answers.last.locator(".sd-refusal")).to_contain_text("Det framgår inte av dokumenten")
     # Each answer keeps its own source cards: the first one's still opens on its quote.
     first_card = section_card(answers.first, "1.2.3")
     first_card.locator("summary").click()
     expect(first_card.locator(".sd-passage mark").first).to_contain_text("3 timmar per vecka")
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "ui-three-questions.png"), full_page=True)
 
     page.reload()
     expect(page.locator("#sd-question textarea")).to_be_editable(timeout=30_000)
