@@ -4,6 +4,7 @@ validation messages, the plain-Swedish report, and `styrdok serve --host --port`
 
 from __future__ import annotations
 
+import html
 import os
 import sqlite3
 import subprocess
@@ -215,3 +216,27 @@ def test_serve_takes_host_and_port_and_serves_a_swedish_page(tmp_path: Path) -> 
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_an_uploaded_case_file_is_added_or_refused_with_the_cli_message(tmp_path: Path) -> None:
+    from web_fixtures import API_KEY
+
+    from web.ui_actions import Actions
+
+    service = make_service(tmp_path / "data")
+    actions = Actions(service, FeedbackStore(service.settings.feedback_path))
+    good = tmp_path / "mina.yaml"
+    good.write_text("- id: agare-umm\n  question: Hur länge har UMM öppet?\n  kind: refuse\n"
+                    "  expect: {}\n", encoding="utf-8")
+    status, _editor, _file = actions.upload_cases(str(good), "fel-nyckel")
+    assert "Fel eller saknad ägarnyckel" in status and not actions.cases_text()
+    status, editor, _file = actions.upload_cases(str(good), API_KEY)
+    assert "Tillagda: 1 testfall" in status and "agare-umm" in editor
+    bad = tmp_path / "trasig.yaml"
+    bad.write_text("- id: Stora Bokstäver\n  question: x\n  kind: refuse\n  expect: {}\n",
+                   encoding="utf-8")
+    status, _editor, _file = actions.upload_cases(str(bad), API_KEY)
+    assert "Fel i utvärderingsfallen: owner_cases.yaml: case 'Stora Bokstäver': field 'id'" \
+        in html.unescape(status)
+    assert [case.id for case in load_case_file(service.settings.owner_cases_path)] == [
+        "agare-umm"]
