@@ -46,6 +46,7 @@ unit: install chromium axe
 eval: install
 	$(BIN)/styrdok ingest --quiet corpus
 	$(BIN)/styrdok eval
+	$(BIN)/styrdok eval --compare
 
 test: lint unit eval
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,6 +25,19 @@ RegionOption = Annotated[str | None, typer.Option("--region", help="Only this re
 TypeOption = Annotated[str | None, typer.Option("--type", help="Only this document type.")]
 DocOption = Annotated[str | None, typer.Option("--document", help="Only this document id.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+AsOfOption = Annotated[str | None, typer.Option(
+    "--as-of", help="Answer as of this date (YYYY-MM-DD); default: today, or a date the "
+    "question names.")]
+
+
+def _as_of(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise typer.BadParameter(f"not a date (YYYY-MM-DD): {value}",
+                                 param_hint="--as-of") from error
 
 
 def _settings() -> Settings:
@@ -67,13 +81,51 @@ def reindex(quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> No
 
 
 @app.command()
-def remove(document: Annotated[str, typer.Argument(help="Document id (see `styrdok docs`).")]
+def remove(document: Annotated[str, typer.Argument(help="Document id (see `styrdok docs`).")],
+           edition: Annotated[str | None, typer.Option(
+               "--edition", help="Remove only this edition (see `styrdok editions`).")] = None
            ) -> None:
-    """Remove one document and all its passages."""
-    if not _service().remove(document):
-        typer.echo(f"Okänt dokument: {document}", err=True)
+    """Remove one document and all its passages (or only one of its editions)."""
+    if not _service().remove(document, edition):
+        what = f"{document} (utgåva {edition!r})" if edition is not None else document
+        typer.echo(f"Okänt dokument: {what}", err=True)
         raise typer.Exit(1)
-    typer.echo(f"Borttaget: {document}")
+    typer.echo(f"Borttaget: {document}" + (f", utgåva {edition}" if edition is not None else ""))
+
+
+@app.command()
+def editions(document: Annotated[str | None, typer.Argument(help="Document id.")] = None,
+             as_json: JsonOption = False) -> None:
+    """List editions with giltig från/till (a superseded edition ends where the next begins)."""
+    found = _service().editions(document)
+    if as_json:
+        typer.echo(json.dumps([e.model_dump(mode="json") for e in found], ensure_ascii=False,
+                              indent=2))
+        return
+    for edition in found:
+        span = f"{edition.valid_from or '…'} – {edition.valid_to or '…'}"
+        typer.echo(f"{edition.document}\t{edition.edition or '(första)'}\t{span}\t"
+                   f"{edition.chunks} avsnitt")
+
+
+@app.command()
+def diff(document: Annotated[str, typer.Argument(help="Document id.")],
+         from_edition: Annotated[str | None, typer.Option("--from", help="Older edition.")]
+         = None,
+         to_edition: Annotated[str | None, typer.Option("--to", help="Newer edition.")] = None,
+         on: Annotated[str | None, typer.Option(
+             "--date", help="A statute: only paragraphs changed on this date.")] = None,
+         as_json: JsonOption = False) -> None:
+    """What changed: per section, requirements added, removed and changed (words marked)."""
+    from rag.answer.changes import UnknownEdition
+    from web.changes import changes_text
+
+    try:
+        changes = _service().changes(document, from_edition, to_edition, _as_of(on))
+    except UnknownEdition as error:
+        typer.echo(f"Okänt: {error}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(changes.model_dump_json(indent=2) if as_json else changes_text(changes))
 
 
 @app.command()
@@ -91,12 +143,14 @@ def docs(as_json: JsonOption = False) -> None:
 @app.command()
 def search(query: str, k: Annotated[int, typer.Option(min=1, max=50)] = 5,
            region: RegionOption = None, doc_type: TypeOption = None,
-           document: DocOption = None, as_json: JsonOption = False) -> None:
-    """Ranked passages for a query (hybrid BM25 + dense)."""
+           document: DocOption = None, as_json: JsonOption = False,
+           as_of: AsOfOption = None) -> None:
+    """Ranked passages for a query (hybrid BM25 + dense), in force on the as-of date."""
     hits = _service().search(query, k, Filters(region=region, doc_type=doc_type,
-                                                document=document))
+                                                document=document, as_of=_as_of(as_of)))
     if as_json:
-        typer.echo(json.dumps([hit.model_dump() for hit in hits], ensure_ascii=False, indent=2))
+        typer.echo(json.dumps([hit.model_dump(mode="json") for hit in hits], ensure_ascii=False,
+                              indent=2))
         return
     for rank, hit in enumerate(hits, start=1):
         chunk = hit.chunk
@@ -111,10 +165,11 @@ def ask(question: Annotated[str | None, typer.Argument()] = None,
             "--jsonl", help="File with one question a line; prints one JSON object a line.")
         ] = None,
         region: RegionOption = None, doc_type: TypeOption = None,
-        document: DocOption = None, as_json: JsonOption = False) -> None:
+        document: DocOption = None, as_json: JsonOption = False,
+        as_of: AsOfOption = None) -> None:
     """Answer a question with verbatim, cited requirement text (or refuse)."""
     service = _service()
-    filters = Filters(region=region, doc_type=doc_type, document=document)
+    filters = Filters(region=region, doc_type=doc_type, document=document, as_of=_as_of(as_of))
     if jsonl is not None:
         for line in jsonl.read_text(encoding="utf-8").splitlines():
             if line.strip():
@@ -134,7 +189,7 @@ def ask(question: Annotated[str | None, typer.Argument()] = None,
 
 def _ask_or_error(service: Styrdok, question: str, filters: Filters) -> dict[str, object]:
     try:
-        return dict(service.ask(question, filters).model_dump())
+        return dict(service.ask(question, filters).model_dump(mode="json"))
     except ValueError as error:
         return {"question": question, "error": str(error)}
 
@@ -152,16 +207,51 @@ def _interactive(service: Styrdok, filters: Filters) -> None:
 
 
 def format_answer(answer: Answer) -> str:
+    if answer.comparison is not None:  # routed to compare mode: the table says it all
+        from rag.answer.compare_table import to_markdown
+
+        return to_markdown(answer.comparison).rstrip("\n")
     lines = [answer.answer, ""]
     for citation in answer.citations or answer.nearest:
         where = f"s. {citation.page}" if citation.page else f"rad {citation.lines}"
         section = " ".join(part for part in (citation.section, citation.heading) if part)
         place = f"avsnitt {section}, {where}" if section else where
-        lines.append(f"[{citation.n}] {citation.title} ({citation.region}), {place}")
+        lines.append(f"[{citation.n}] {citation.reference or citation.title} "
+                     f"({citation.region}), {place}"
+                     + (f", utgåva {citation.edition}" if citation.edition else "")
+                     + (f" [{citation.validity}]" if citation.validity else ""))
         lines.append(f"    ”{citation.quote}”")
     if answer.notice:
         lines.append(answer.notice)
     return "\n".join(lines)
+
+
+@app.command()
+def compare(question: str,
+            regions: Annotated[list[str] | None, typer.Option(
+                "--regions", "--region",
+                help="Only these regions (repeat, or separate with commas); default: the "
+                "regions the question names, else all.")] = None,
+            output: Annotated[str, typer.Option(
+                "--format", help="md (a Markdown table, default) or csv.")] = "md",
+            as_json: JsonOption = False) -> None:
+    """The same question per region, each cell cited from that region's documents alone."""
+    from rag.answer.compare_table import to_csv, to_markdown
+
+    if output not in {"md", "csv"}:
+        typer.echo("--format ska vara md eller csv", err=True)
+        raise typer.Exit(2)
+    wanted = [name for value in regions or [] for name in value.split(",") if name.strip()]
+    try:
+        comparison = _service().compare(question, wanted or None)
+    except ValueError as error:
+        typer.echo(f"Ogiltig jämförelse: {error}", err=True)
+        raise typer.Exit(2) from error
+    if as_json:
+        typer.echo(comparison.model_dump_json(indent=2))
+    else:
+        typer.echo(to_csv(comparison) if output == "csv" else to_markdown(comparison),
+                   nl=False)
 
 
 @app.command("eval")
@@ -169,8 +259,16 @@ def evaluate(cases: Annotated[Path, typer.Option(help="Case file or folder.")] =
                  "evals/cases"),
              report: Annotated[Path, typer.Option(help="Report folder.")] = Path("reports/eval"),
              baseline: Annotated[bool, typer.Option(
-                 help="Also run the plain LangChain baseline.")] = False) -> None:
+                 help="Also run the plain LangChain baseline.")] = False,
+             compare_cases: Annotated[bool, typer.Option(
+                 "--compare", help="Run the compare cases (evals/compare) instead: scored "
+                 "per region cell, gated on the test split.")] = False) -> None:
     """Run the evaluation suite; exits non-zero below the thresholds."""
+    if compare_cases:
+        from evals.compare import compare_cli_main
+
+        compare_dir = None if cases == Path("evals/cases") else cases
+        raise typer.Exit(compare_cli_main(_service(), compare_dir, report))
     from evals.runner import cli_main
 
     raise typer.Exit(cli_main(_settings(), cases, report, baseline))

@@ -8,6 +8,7 @@ whose whitespace (including no-break spaces) is collapsed to single spaces.
 from __future__ import annotations
 
 import re
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -94,6 +95,9 @@ class Case(BaseModel):
     kind: Literal["fact", "number", "list", "refuse"]
     expect: Expect = Field(default_factory=Expect)
     tags: list[str] = Field(default_factory=list)
+    fact: str = Field("", description="The fact all phrasings of it share (decides the split).")
+    group: str = Field("", description="document-wording, staff-wording, …, as-of, compare.")
+    as_of: date | None = Field(None, description="Ask as of this date (default: today).")
     file: str = Field(default="", exclude=True, description="Case file (set by the loader).")
 
     @model_validator(mode="after")

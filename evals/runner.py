@@ -68,12 +68,12 @@ def run_eval(service: Styrdok, cases: list[Case], *, progress: bool = True) -> E
         expected: str | None = None
         if case.answerable:
             for mode in MODES:
-                hits = service.search(case.question, k=SEARCH_K, mode=mode)
+                hits = service.search(case.question, k=SEARCH_K, mode=mode, as_of=case.as_of)
                 ranks[mode] = first_rank((hit.chunk for hit in hits), case)
             expected = next((chunk.text for chunk in snapshot.chunks
                              if passage_matches(chunk, case)), None)
         asked = time.perf_counter()
-        answer = service.ask(case.question)
+        answer = service.ask(case.question, as_of=case.as_of)
         latency_ms = (time.perf_counter() - asked) * 1000
         results.append(score_case(case, answer, rank=ranks.get("hybrid"), ranks=ranks,
                                   chunk_text=texts.get, latency_ms=latency_ms,

@@ -119,7 +119,9 @@ def _make_chunk(group: list[_Unit], meta: DocumentMeta, index: int) -> Chunk:
     content_hash = hashlib.sha256(
         f"{first.section}\x1f{first.heading}\x1f{text}".encode()).hexdigest()
     return Chunk(
-        chunk_id=f"{meta.document}:{index:04d}:{content_hash[:10]}",
+        chunk_id=f"{meta.document}{'@' + meta.edition if meta.edition else ''}:{index:04d}:"
+                 f"{content_hash[:10]}",
+        edition=meta.edition,
         document=meta.document,
         title=meta.title,
         region=meta.region,

@@ -54,7 +54,27 @@ def load_manifest(folder: Path) -> dict[str, DocumentMeta]:
             metas[str(doc_id)] = DocumentMeta(document=str(doc_id), **(fields or {}))
         except (ValidationError, TypeError) as error:
             raise ManifestError(f"{path}: entry '{doc_id}': {error}") from error
-    return metas
+    return _link_editions(metas, path)
+
+
+def _link_editions(metas: dict[str, DocumentMeta], path: Path) -> dict[str, DocumentMeta]:
+    """An entry with `supersedes: <older file stem>` is a new edition of that document: it
+    takes the older one's document id, and both are labelled (their `edition`, else stem)."""
+    superseded = {meta.supersedes for meta in metas.values() if meta.supersedes}
+    linked: dict[str, DocumentMeta] = {}
+    for stem, meta in metas.items():
+        if not (meta.supersedes or stem in superseded):
+            linked[stem] = meta
+            continue
+        root, seen = stem, {stem}
+        while metas.get(root) is not None and metas[root].supersedes:
+            root = metas[root].supersedes
+            if root in seen:
+                raise ManifestError(f"{path}: entry '{stem}': 'supersedes' goes round in a "
+                                    "circle")
+            seen.add(root)
+        linked[stem] = meta.model_copy(update={"document": root, "edition": meta.edition or stem})
+    return linked
 
 
 def metadata_for(path: Path, manifest: dict[str, DocumentMeta]) -> DocumentMeta:

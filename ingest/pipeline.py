@@ -12,15 +12,20 @@ from tqdm import tqdm
 
 from ingest.chunking import chunk_blocks
 from ingest.clean import clean_blocks
+from ingest.guards import ParseLimits
 from ingest.manifest import MANIFEST_NAME, load_manifest, metadata_for
-from ingest.readers import SUPPORTED_SUFFIXES, ReadError, read_lines
+from ingest.readers import SUPPORTED_SUFFIXES, ReadError
+from ingest.sandbox import read_lines_bounded
+from ingest.sfs import is_sfs_markdown, read_statute
 from rag.models import Chunk, DocumentMeta, IngestFailure, IngestReport
+from rag.settings import Settings
+from rag.store.catalog import CatalogDetached
 from rag.store.store import Store
 
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes, so unchanged files are re-chunked once.
-PIPELINE_VERSION = "6"
+PIPELINE_VERSION = "7"
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
@@ -44,8 +49,18 @@ def file_fingerprint(path: Path, chunk_max_chars: int, meta: DocumentMeta) -> st
     return digest.hexdigest()
 
 
-def parse_document(path: Path, meta: DocumentMeta, max_chars: int) -> list[Chunk]:
-    chunks = chunk_blocks(clean_blocks(read_lines(path)), meta, max_chars)
+def parse_limits(settings: Settings) -> ParseLimits:
+    return ParseLimits(max_unpacked_mb=settings.max_unpacked_mb,
+                       max_pdf_pages=settings.max_pdf_pages,
+                       memory_mb=settings.parse_memory_mb, timeout_s=settings.parse_timeout_s)
+
+
+def parse_document(path: Path, meta: DocumentMeta, max_chars: int,
+                   limits: ParseLimits | None = None) -> list[Chunk]:
+    """Chunks of one file; PDF and DOCX are parsed in a bounded child (ingest.sandbox)."""
+    if is_sfs_markdown(path):
+        return read_statute(path, meta, max_chars)
+    chunks = chunk_blocks(clean_blocks(read_lines_bounded(path, limits)), meta, max_chars)
     if not chunks:
         raise ReadError("no text found")
     return chunks
@@ -59,7 +74,7 @@ def ingest(store: Store, paths: Iterable[Path], *, progress: bool = False,
     report = IngestReport()
     store.collect_garbage()
     files = discover(paths)
-    seen: dict[str, Path] = {}
+    seen: dict[tuple[str, str], Path] = {}
     manifests: dict[Path, dict[str, DocumentMeta]] = {}
     bar = tqdm(files, desc="Ingest", unit="fil", disable=not progress, leave=False)
     for path in bar:
@@ -68,17 +83,20 @@ def ingest(store: Store, paths: Iterable[Path], *, progress: bool = False,
             manifests[path.parent] = load_manifest(path.parent)
         meta = metadata or metadata_for(path, manifests[path.parent])
         doc_id = meta.document
-        if doc_id in seen:
+        if (doc_id, meta.edition) in seen:
             report.failed.append(IngestFailure(
-                path=str(path), reason=f"same document id '{doc_id}' as {seen[doc_id].name}"))
+                path=str(path), reason=f"same document id '{doc_id}' as "
+                f"{seen[doc_id, meta.edition].name}"))
             continue
-        seen[doc_id] = path
+        seen[doc_id, meta.edition] = path
         try:
             _ingest_file(store, path, meta, report)
         except ReadError as error:
             report.failed.append(IngestFailure(path=str(path), reason=str(error)))
         except OSError as error:
             report.failed.append(IngestFailure(path=str(path), reason=f"cannot read: {error}"))
+        except CatalogDetached:
+            raise  # not this file's fault: no later write may be accepted either
         except Exception as error:  # a parser bug on one file must not cost the rest of the batch
             log.exception("ingest of %s failed", path)
             report.failed.append(IngestFailure(
@@ -98,11 +116,12 @@ def _ingest_file(store: Store, path: Path, meta: DocumentMeta, report: IngestRep
         raise ReadError(f"file too large ({size / 2**20:.1f} MB, "
                         f"limit {limit_mb} MB: STYRDOK_MAX_UPLOAD_MB)")
     fingerprint = file_fingerprint(path, store.settings.chunk_max_chars, meta)
-    previous = store.catalog.file_hash(meta.document)
+    previous = store.catalog.file_hash(meta.document, meta.edition)
     if previous == fingerprint:
         report.unchanged.append(meta.document)
         return
-    chunks = parse_document(path, meta, store.settings.chunk_max_chars)
+    chunks = parse_document(path, meta, store.settings.chunk_max_chars,
+                            parse_limits(store.settings))
     vectors, embedded = store.embed_chunks(chunks)
     store.write_document(meta, str(path), fingerprint, chunks, vectors)
     (report.updated if previous else report.added).append(meta.document)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 import zipfile
 from dataclasses import dataclass
@@ -99,6 +100,10 @@ def _docx_text(path: Path) -> str:
 
 
 def _decode_text(raw: bytes) -> str:
+    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: same start
+        raw = _transcode(raw, "utf-32")
+    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Notepad's "Unicode"
+        raw = _transcode(raw, "utf-16")
     if b"\x00" in raw[:4096]:
         raise ReadError("binary data, not text (is the file extension right?)")
     try:
@@ -112,6 +117,13 @@ def _decode_text(raw: bytes) -> str:
     if control > max(20, len(text[:20000]) // 50):
         raise ReadError("binary data, not text (is the file extension right?)")
     return text
+
+
+def _transcode(raw: bytes, encoding: str) -> bytes:
+    try:
+        return raw.decode(encoding).encode("utf-8")
+    except UnicodeDecodeError:
+        raise ReadError(f"undecodable text (starts like {encoding.upper()} but is not)") from None
 
 
 def _is_cp1252(raw: bytes) -> bool:

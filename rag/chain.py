@@ -9,28 +9,35 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
 
+from rag.answer.changes import changes_answer
 from rag.answer.extractive import build_answer, citation, preview
+from rag.answer.validity import annotate
 from rag.generate.llm import generate_answer, stream_answer
 from rag.models import Answer, Citation, Filters, SearchHit
+from rag.retrieve.as_of import AsOf
 from rag.retrieve.hybrid import HybridSearcher
+from rag.retrieve.retriever import StyrdokRetriever, hit_from_document
 from rag.settings import Settings
 from rag.text.language import Language, detect_language
 
 
 class ChainInput(TypedDict):
     question: str
+    filters: NotRequired[Filters]
+
+
+class _Retrieved(TypedDict):
+    question: str
     filters: Filters
-
-
-class _Retrieved(ChainInput):
     language: Language
     hits: list[SearchHit]
     timings_ms: dict[str, float]
+    as_of: AsOf
 
 
 class Draft(_Retrieved):
@@ -39,40 +46,68 @@ class Draft(_Retrieved):
     extractive: Answer
 
 
-def build_draft_chain(searcher: HybridSearcher,
+def build_draft_chain(retriever: StyrdokRetriever,
                       settings: Settings) -> Runnable[ChainInput, Draft]:
     """retrieve -> extractive answer, keeping the hits for the generation step."""
+    searcher = retriever.searcher
 
     def retrieve(inputs: ChainInput) -> _Retrieved:
         started = time.perf_counter()
-        hits = searcher.search(inputs["question"], max(10, settings.citations_k),
-                               inputs["filters"])
-        return {**inputs, "language": detect_language(inputs["question"]), "hits": hits,
-                "timings_ms": {"retrieve": _ms(started)}}
+        question, filters = inputs["question"], inputs.get("filters") or Filters()
+        documents = retriever.invoke(question, k=max(10, settings.citations_k), filters=filters)
+        return {"question": question, "filters": filters,
+                "language": detect_language(question),
+                "hits": [hit_from_document(document) for document in documents],
+                "timings_ms": {"retrieve": _ms(started)},
+                "as_of": searcher.as_of(question, filters)}
 
     def answer(retrieved: _Retrieved) -> Draft:
         started = time.perf_counter()
-        result = build_answer(retrieved["question"], retrieved["language"], retrieved["hits"],
-                              searcher.store.snapshot(), min_evidence=settings.min_evidence,
-                              max_chars=settings.answer_max_chars,
-                              citations_k=settings.citations_k)
+        snapshot = searcher.store.snapshot()
+        question, language = retrieved["question"], retrieved["language"]
+        changes = changes_answer(question, language, snapshot, retrieved["as_of"],
+                                 settings.citations_k, inputs_filters=retrieved["filters"])
+        if changes is not None:
+            result = changes
+        else:
+            result = build_answer(question, language, retrieved["hits"], snapshot,
+                                  min_evidence=settings.min_evidence,
+                                  max_chars=settings.answer_max_chars,
+                                  citations_k=settings.citations_k)
+        day = retrieved["as_of"].day
+        if result.refused and changes is None and any(
+                chunk.valid_to is not None and chunk.valid_to <= day for chunk in snapshot.chunks):
+            # Nothing in force answers: say what used to apply, marked as no longer in force.
+            older = searcher.search(question, max(10, settings.citations_k),
+                                    retrieved["filters"], versions="superseded")
+            earlier = build_answer(question, language, older, snapshot,
+                                   min_evidence=settings.min_evidence,
+                                   max_chars=settings.answer_max_chars,
+                                   citations_k=settings.citations_k) if older else result
+            if not earlier.refused:
+                result, retrieved = earlier, {**retrieved, "hits": older}
+        # A list of changes names its own period; "Svaret gäller per …" would only confuse.
+        result = with_validity(result, searcher, retrieved["as_of"],
+                               named=changes is None)
         result.timings_ms = {**retrieved["timings_ms"], "answer": _ms(started)}
         return {**retrieved, "extractive": result}
 
     return RunnableLambda(retrieve) | RunnableLambda(answer)
 
 
-def build_chain(searcher: HybridSearcher, settings: Settings,
+def build_chain(retriever: StyrdokRetriever, settings: Settings,
                 model: BaseChatModel | None = None) -> Runnable[ChainInput, Answer]:
     """The whole chain; `model` is the configured chat model (None: built on first use)."""
-    draft = build_draft_chain(searcher, settings)
+    searcher = retriever.searcher
+    draft = build_draft_chain(retriever, settings)
     if settings.llm_provider == "none":
         return draft | RunnableLambda(_extractive)
 
     def generate(drafted: Draft) -> Answer:
         sources, texts = generation_sources(drafted["hits"], settings.citations_k)
-        return generate_answer(drafted["question"], drafted["language"], sources,
-                               drafted["extractive"], settings, texts, model=model)
+        return with_validity(generate_answer(drafted["question"], drafted["language"], sources,
+                                             drafted["extractive"], settings, texts,
+                                             model=model), searcher, drafted["as_of"])
 
     return draft | RunnableLambda(generate)
 
@@ -83,6 +118,16 @@ def generation_sources(hits: list[SearchHit],
     top = hits[:k]
     sources = [citation(n, hit, preview(hit.chunk)) for n, hit in enumerate(top, start=1)]
     return sources, {n: hit.chunk.text for n, hit in enumerate(top, start=1)}
+
+
+def with_validity(answer: Answer, searcher: HybridSearcher, as_of: AsOf,
+                  named: bool = True) -> Answer:
+    """The answer with each citation's validity and the as-of date (see rag.answer.validity)."""
+    snapshot = searcher.store.snapshot()
+    cited = {c.chunk_id for c in [*answer.citations, *answer.nearest]}
+    chunks = {chunk_id: snapshot.chunks[snapshot.position[chunk_id]] for chunk_id in cited
+              if chunk_id in snapshot.position}
+    return annotate(answer, chunks, as_of.day, as_of_named=named and as_of.source != "today")
 
 
 def _extractive(drafted: Draft) -> Answer:
@@ -117,4 +162,8 @@ def run_stream(draft_chain: Runnable[ChainInput, Draft], settings: Settings,
                               drafted["extractive"], settings, texts, model=model):
         if isinstance(item, Answer):
             item.timings_ms["total"] = _ms(started)
+            if item.as_of is None:  # a generated answer: its citations are new objects
+                item = annotate(item, {hit.chunk.chunk_id: hit.chunk for hit in drafted["hits"]},
+                                drafted["as_of"].day,
+                                as_of_named=drafted["as_of"].source != "today")
         yield item

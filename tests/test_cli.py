@@ -127,17 +127,18 @@ def test_overlong_question_exits_2(runner: CliRunner) -> None:
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("on_corpus")
-def test_docs_lists_the_five_documents(runner: CliRunner) -> None:
+def test_docs_lists_the_corpus_documents(runner: CliRunner) -> None:
     result = runner.invoke(app, ["docs"])
 
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().split("\n")
-    assert len(lines) == 5
+    assert len(lines) == 8  # five regional documents, three statutes
     assert {line.split("\t")[0] for line in lines} == {
-        path.stem for path in (Path(__file__).parents[1] / "corpus").glob("*.txt")}
+        path.stem for path in (Path(__file__).parents[1] / "corpus").glob("*.*")
+        if path.suffix in {".txt", ".md"}}
 
     as_json = json.loads(runner.invoke(app, ["docs", "--json"]).stdout)
-    assert len(as_json) == 5 and all(doc["chunks"] > 0 for doc in as_json)
+    assert len(as_json) == 8 and all(doc["chunks"] > 0 for doc in as_json)
 
 
 @pytest.mark.slow

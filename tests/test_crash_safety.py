@@ -100,9 +100,10 @@ def run_child(data: Path, docs: Path, mode: str = "normal",
     finally:
         child.kill()
     watcher.join(timeout=10)
-    assert child.stdout is not None
-    return subprocess.CompletedProcess(child.args, child.returncode, child.stdout.read(),
-                                       "".join(stderr))
+    assert child.stdout is not None and child.stderr is not None
+    with child.stdout, child.stderr:
+        out = child.stdout.read()
+    return subprocess.CompletedProcess(child.args, child.returncode, out, "".join(stderr))
 
 
 def open_service(data: Path) -> Styrdok:

@@ -76,7 +76,7 @@ def test_shipped_cases_are_valid_and_cover_the_issue():
     assert len({c.id for c in cases}) == len(cases)
     assert sum(c.kind == "refuse" for c in cases) >= 10
     assert sum(c.language == "en" for c in cases) >= 5
-    assert len({c.document for c in cases if c.answerable}) == 5
+    assert len({c.document for c in cases if c.answerable}) >= 5  # and the statutes
 
 
 @pytest.mark.parametrize(("body", "expected"), [

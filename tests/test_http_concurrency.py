@@ -68,6 +68,7 @@ def test_uploads_while_twenty_http_clients_query(tmp_path: Path) -> None:
                 uploading.set()
                 uploads.append(owner.post(
                     "/documents", headers={"Authorization": f"Bearer {API_KEY}"},
+                    data={"replace": "true"},
                     files={"file": (f"{DOC_ID}.txt", version_text(hours).encode(),
                                     "text/plain")}))
                 uploading.clear()

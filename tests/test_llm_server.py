@@ -155,7 +155,9 @@ def test_a_slow_model_is_cut_off_at_the_timeout(llama_url: str) -> None:
     elapsed = time.monotonic() - started
     assert final.answer == EXTRACTIVE.answer and final.fallback == "extractive"
     assert final.notice == NOTICES["timeout"]["sv"]
-    assert 1.4 < elapsed < 3.0
+    # The timeout ended it: not before the setting, and long before the ~1000 tokens are done
+    # (the bound is 5x the setting, for a busy machine).
+    assert 1.4 < elapsed < 5 * 1.5
 
 
 # --- No model needed ------------------------------------------------------------------------
@@ -165,17 +167,16 @@ def test_a_stopped_server_gives_the_extractive_answer_with_a_notice(provider: st
                                                                     language: Language) -> None:
     port = free_port()  # nothing listens here any more
     base_url = f"http://127.0.0.1:{port}" + ("/v1" if provider == "openai" else "")
-    settings = _settings(base_url, timeout_s=3.0, provider=provider)
-    started = time.monotonic()
+    # A refused connection is reported as unreachable at once, not after the timeout: with a
+    # 60 s setting, the "unreachable" notice (not "timeout") shows the call never waited it out.
+    settings = _settings(base_url, timeout_s=60.0, provider=provider)
     items = list(stream_answer(QUESTION, language, SOURCES, EXTRACTIVE, settings, TEXTS))
-    elapsed = time.monotonic() - started
     assert items == [items[-1]]  # no tokens, just the answer
     final = items[-1]
     assert isinstance(final, Answer)
     assert final.answer == EXTRACTIVE.answer and final.citations == EXTRACTIVE.citations
     assert (final.generated, final.verified, final.fallback) == (False, True, "extractive")
     assert final.notice == NOTICES["unreachable"][language]
-    assert elapsed < 3.0
 
 
 def test_a_server_that_accepts_and_stalls_times_out() -> None:
@@ -188,7 +189,9 @@ def test_a_server_that_accepts_and_stalls_times_out() -> None:
         elapsed = time.monotonic() - started
     assert final.notice == NOTICES["timeout"]["sv"]
     assert final.answer == EXTRACTIVE.answer and not final.generated
-    assert 1.9 < elapsed < 3.5
+    # The setting bounds the call: it ends no earlier than the timeout (nothing else could end
+    # it: the server never answers) and well within 5x of it on a busy machine.
+    assert 1.9 < elapsed < 5 * 2.0
 
 
 def test_a_missing_model_name_falls_back_instead_of_raising() -> None:

@@ -54,6 +54,9 @@ UNANSWERABLE_QUESTION = "Vad kostar parkeringen vid länssjukhuset på helger?"
 def make_service(data_dir: Path, **overrides: Any) -> Styrdok:
     """A real service over its own data dir (overrides go to Settings)."""
     overrides.setdefault("api_keys", [SecretStr(API_KEY)])
+    # These tests run many clients from one loopback address on purpose; the per-address
+    # rate limit has its own test (test_security.py).
+    overrides.setdefault("rate_limit_per_s", 0)
     return Styrdok(Settings(data_dir=data_dir, **overrides), embedder=shared_embedder())
 
 

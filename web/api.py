@@ -6,26 +6,31 @@ limit comes from the settings), and FastAPI must see real classes, not names, in
 
 import json
 import logging
+import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import asdict
+from datetime import date
 from typing import Annotated, Any, Literal, Self
 
 from fastapi import Depends, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.responses import PlainTextResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from ingest.service import Styrdok
+from rag.answer.changes import DocumentChanges, UnknownEdition
 from rag.models import Answer, Filters, SearchHit
 from rag.retrieve.hybrid import Mode
 from rag.service import INVISIBLE_CATEGORIES
+from rag.store.editions import EditionInfo
 from web.auth import require_read_key, require_write_key
+from web.compare_api import add_compare_route
 from web.errors import ApiError, ErrorBody, ErrorDetail, error_responses, install_error_handlers
 from web.feedback import FeedbackRecord, FeedbackStore, Rating
 from web.gaps import GapLog, asked, asked_stream
 from web.limits import UploadSizeLimit
 from web.owner_view import OwnerOverview, overview, to_csv
-from web.uploads import remove_document, safe_filename, store_upload, upload_metadata
+from web.uploads import on_existing, remove_document, safe_filename, store_upload, upload_metadata
 
 
 def _invisible_class() -> str:
@@ -43,6 +48,19 @@ def _invisible_class() -> str:
     return "".join(f"\\u{low:04x}" + (f"-\\u{high:04x}" if high > low else "")
                    for low, high in ranges)
 
+
+def _iso_date(value: Any) -> Any:
+    """Dates only as YYYY-MM-DD (pydantic would also read a number as a Unix timestamp)."""
+    if isinstance(value, date) or value is None:
+        return value
+    if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
+        raise ValueError("a date as YYYY-MM-DD")
+    return value
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+IsoDate = Annotated[date, BeforeValidator(_iso_date),
+                    WithJsonSchema({"type": "string", "format": "date"})]
 
 # At least one character a person can see.
 NON_BLANK = f"[^{_invisible_class()}]"
@@ -96,6 +114,9 @@ class Passage(BaseModel):
     page: int | None
     lines: str
     text: str
+    edition: str = ""
+    valid_from: date | None = None
+    valid_to: date | None = None
 
     @classmethod
     def from_hit(cls, rank: int, hit: SearchHit) -> Self:
@@ -105,7 +126,8 @@ class Passage(BaseModel):
                    dense_rank=hit.dense_rank, lines=lines,
                    **chunk.model_dump(include={"chunk_id", "document", "title", "region",
                                                "doc_type", "section", "heading", "page",
-                                               "text"}))
+                                               "text", "edition", "valid_from",
+                                               "valid_to"}))
 
 
 class SearchResponse(BaseModel):
@@ -125,6 +147,7 @@ class DocumentOut(BaseModel):
     source: str
     chunks: int
     ingested_at: str
+    editions: int = 1
 
 
 class DocumentList(BaseModel):
@@ -143,6 +166,7 @@ class UploadOut(BaseModel):
 class Removed(BaseModel):
     document: str
     removed: bool
+    edition: str | None = None
 
 
 class FeedbackIn(BaseModel):
@@ -233,6 +257,8 @@ def create_api(service: Styrdok, feedback: FeedbackStore, gaps: GapLog | None = 
 
         question: str = question_field
         filters: Filters | None = None
+        as_of: IsoDate | None = Field(None, description="Answer as of this date (default: today, "
+                                   "or a date the question names).")
 
     @api.get("/health", response_model=Health, tags=["status"])
     def health() -> Health:
@@ -256,15 +282,20 @@ def create_api(service: Styrdok, feedback: FeedbackStore, gaps: GapLog | None = 
         # The model enforces what service.ask checks (visible, not too long), except for a
         # question of nothing but astral-plane format characters.
         try:
+            filters = request.filters or Filters()
+            if request.as_of is not None:
+                filters = filters.model_copy(update={"as_of": request.as_of})
             if not stream:
-                return asked(service, gaps, request.question, request.filters, channel="api")
-            events = answer_events(asked_stream(service, gaps, request.question,
-                                                request.filters, channel="api"))
+                return asked(service, gaps, request.question, filters, channel="api")
+            events = answer_events(asked_stream(service, gaps, request.question, filters,
+                                                channel="api"))
         except ValueError as error:
             raise ApiError(422, "invalid_request", f"question: {error}") from error
         return StreamingResponse(events, media_type=EVENT_STREAM,
                                  headers={"Cache-Control": "no-cache",
                                           "X-Accel-Buffering": "no"})
+
+    add_compare_route(api, service, question_field, read, read_errors)
 
     @api.get("/search", response_model=SearchResponse, dependencies=read, tags=["questions"],
              responses=error_responses(*read_errors, 422))
@@ -276,9 +307,11 @@ def create_api(service: Styrdok, feedback: FeedbackStore, gaps: GapLog | None = 
         doc_type: Annotated[str | None, Query(alias="type", max_length=200)] = None,
         document: Annotated[str | None, Query(max_length=200)] = None,
         mode: Mode = "hybrid",
+        as_of: Annotated[IsoDate | None, Query(description="Passages in force on this date "
+                                            "(default: today).")] = None,
     ) -> SearchResponse:
         filters = Filters(region=region or None, doc_type=doc_type or None,
-                          document=document or None)
+                          document=document or None, as_of=as_of)
         hits = service.search(q, k=k, filters=filters, mode=mode)
         return SearchResponse(query=q, k=k, mode=mode, filters=filters,
                               results=[Passage.from_hit(rank, hit)
@@ -291,25 +324,69 @@ def create_api(service: Styrdok, feedback: FeedbackStore, gaps: GapLog | None = 
         return DocumentList(count=len(docs), documents=docs)
 
     @api.post("/documents", response_model=UploadOut, status_code=201, dependencies=write,
-              tags=["documents"], responses=error_responses(400, 401, 403, 413, 415, 422))
+              tags=["documents"],
+              responses=error_responses(400, 401, 403, 409, 413, 415, 422, 429, 503))
     def upload(
         file: Annotated[UploadFile, File(description="PDF, DOCX, TXT or MD.")],
         title: Annotated[str, Form(max_length=300)] = "",
         region: Annotated[str, Form(max_length=200)] = "",
         doc_type: Annotated[str, Form(max_length=200)] = "",
         year: Annotated[int | None, Form(ge=1900, le=2100)] = None,
+        replace: Annotated[bool, Form(description="Replace the document with this id, if it "
+                                      "exists and came from a file of this name (else 409).")]
+        = False,
+        edition: Annotated[str, Form(max_length=100, description="Edition label (default: "
+                                     "a new edition of an existing document is labelled by "
+                                     "its giltig från).")] = "",
+        valid_from: Annotated[IsoDate | None, Form(description="Giltig från; a new edition "
+                                                "supersedes the previous one from this day "
+                                                "(default: today).")] = None,
+        valid_to: Annotated[IsoDate | None, Form(description="Giltig till (exclusive).")] = None,
     ) -> UploadOut:
         name = safe_filename(file.filename or "")
-        meta = upload_metadata(name, title=title, region=region, doc_type=doc_type, year=year)
-        result = store_upload(service, name, file.file, meta)
+        meta = upload_metadata(name, title=title, region=region, doc_type=doc_type, year=year,
+                               edition=edition, valid_from=valid_from, valid_to=valid_to)
+        result = store_upload(service, file.filename or "", file.file, meta,
+                              on_existing=on_existing(replace, meta))
         return UploadOut(**asdict(result))
 
     @api.delete("/documents/{document}", response_model=Removed, dependencies=write,
                 tags=["documents"], responses=error_responses(401, 403, 404))
-    def delete(document: str) -> Removed:
-        if not remove_document(service, document):
+    def delete(
+        document: str,
+        edition: Annotated[str | None, Query(max_length=100, description="Remove only this "
+                                             "edition (the others stay).")] = None,
+    ) -> Removed:
+        if not remove_document(service, document, edition):
+            what = f" edition '{edition}'" if edition is not None else ""
+            raise ApiError(404, "not_found", f"no document with id '{document}'{what}")
+        return Removed(document=document, removed=True, edition=edition)
+
+    @api.get("/documents/{document}/editions", response_model=list[EditionInfo],
+             dependencies=read, tags=["documents"], responses=error_responses(*read_errors, 404))
+    def document_editions(document: str) -> list[EditionInfo]:
+        found = service.editions(document)
+        if not found:
             raise ApiError(404, "not_found", f"no document with id '{document}'")
-        return Removed(document=document, removed=True)
+        return found
+
+    @api.get("/documents/{document}/changes", response_model=DocumentChanges,
+             dependencies=read, tags=["documents"],
+             description="What changed: between two editions (default: the latest and the "
+             "one before), per section, requirements added, removed and changed with the "
+             "changed words; for a statute also the paragraphs whose wording began or ended "
+             "(on `date`, or all), with the amending SFS number.",
+             responses=error_responses(*read_errors, 404, 422))
+    def document_changes(
+        document: str,
+        from_edition: Annotated[str | None, Query(alias="from", max_length=100)] = None,
+        to_edition: Annotated[str | None, Query(alias="to", max_length=100)] = None,
+        on: Annotated[IsoDate | None, Query(alias="date")] = None,
+    ) -> DocumentChanges:
+        try:
+            return service.changes(document, from_edition, to_edition, on)
+        except UnknownEdition as error:
+            raise ApiError(404, "not_found", str(error)) from error
 
     @api.post("/feedback", response_model=FeedbackOut, status_code=201, dependencies=write,
               tags=["feedback"], responses=error_responses(400, 401, 403, 422))

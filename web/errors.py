@@ -11,11 +11,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from rag.store.catalog import CatalogDetached
+
 log = logging.getLogger(__name__)
 
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-          405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type",
-          422: "invalid_request", 500: "internal_error"}
+          405: "method_not_allowed", 409: "conflict", 411: "length_required",
+          413: "payload_too_large",
+          415: "unsupported_media_type", 422: "invalid_request", 429: "rate_limited",
+          500: "internal_error", 503: "unavailable"}
 
 
 class ErrorDetail(BaseModel):
@@ -73,6 +77,13 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _CODES.get(error.status_code, "error")
         message = error.detail if isinstance(error.detail, str) else code.replace("_", " ")
         return error_response(error.status_code, code, message, getattr(error, "headers", None))
+
+    @app.exception_handler(CatalogDetached)
+    async def _detached(_: Request, error: CatalogDetached) -> JSONResponse:
+        log.critical("%s", error)
+        return error_response(503, "catalog_unavailable", "the catalog cannot take writes "
+                              "safely right now; nothing was changed. The server must be "
+                              "restarted (see the server log).")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:

@@ -115,8 +115,17 @@ def sources_html(answer: Answer, passages: dict[str, str]) -> str:
             f'{"".join(cards)}</section>')
 
 
+def validity_label(citation: Citation) -> str:
+    """'HSL 7 kap. 3 § · utgåva 2026 · gäller från 2026-01-01' for the source card."""
+    parts = [citation.reference, f"utgåva {citation.edition}" if citation.edition else "",
+             citation.validity]
+    return " · ".join(part for part in parts if part)
+
+
 def _card(citation: Citation, passage: str | None, *, nearest: bool) -> str:
     meta = " · ".join(part for part in (citation.region, location(citation)) if part)
+    validity = validity_label(citation)
+    state = "" if citation.current else " sd-superseded"
     # Line breaks as <br>: the card also lives inside a chat bubble's Markdown, where a
     # blank line would end the HTML block.
     body = highlight(passage, citation.quote).replace("\n", "<br>") if passage else \
@@ -129,6 +138,8 @@ def _card(citation: Citation, passage: str | None, *, nearest: bool) -> str:
         f'<summary><span class="sd-n">[{citation.n}]</span> '
         f'<span class="sd-title">{html.escape(citation.title)}</span>'
         f'<span class="sd-meta">{html.escape(meta)}</span>'
+        + (f'<span class="sd-validity{state}">{html.escape(validity)}</span>' if validity
+           else "") +
         f'<span class="sd-hint">{hint}</span></summary>'
         f'<div class="sd-passage">{body}</div></details>')
 

@@ -15,14 +15,14 @@ UI_CSS = """
   --link-text-color: #1d4ed8; --color-accent: #1d4ed8; --color-accent-soft: #dbeafe;
   --sd-link: #1d4ed8; --sd-subdued: #4b5563; --sd-mark-bg: #fde68a; --sd-mark-text: #111827;
   --sd-refusal-bg: #fffbeb; --sd-refusal-border: #b45309; --sd-refusal-text: #1f2937;
-  --sd-ok: #166534; --sd-error: #b91c1c; }
+  --sd-ok: #166534; --sd-error: #b91c1c; --sd-warn: #92400e; }
 .dark .gradio-container, .gradio-container.dark, .dark.gradio-container {
   --button-primary-background-fill: #2563eb; --button-primary-background-fill-hover: #1d4ed8;
   --button-primary-border-color: #2563eb;
   --input-placeholder-color: #a3acb9; --body-text-color-subdued: #b4bcc8;
   --link-text-color: #93c5fd; --color-accent: #60a5fa; --color-accent-soft: #1e3a8a;
   --sd-link: #93c5fd; --sd-subdued: #b4bcc8; --sd-refusal-bg: #2a2111; --sd-refusal-border: #f59e0b;
-  --sd-refusal-text: #fef3c7; --sd-ok: #86efac; --sd-error: #fca5a5; }
+  --sd-refusal-text: #fef3c7; --sd-ok: #86efac; --sd-error: #fca5a5; --sd-warn: #fcd34d; }
 .gradio-container textarea::placeholder, .gradio-container input::placeholder {
   color: var(--input-placeholder-color) !important; opacity: 1; }
 #sd-intro h1 { font-size: 1.6rem; margin: .25rem 0; }
@@ -49,6 +49,10 @@ UI_CSS = """
   color: var(--sd-subdued) !important; }
 .sd-scope-on strong { color: var(--body-text-color) !important; }
 .sd-notice { margin: .25rem 0; }
+.sd-validity { font-size: .85em; color: var(--sd-ok) !important; }
+.sd-validity.sd-superseded { color: var(--sd-warn) !important; font-weight: 600; }
+.sd-changes del { background: #fee2e2; color: #111827; }
+.sd-changes ins { background: #dcfce7; color: #111827; }
 .sd-ok { color: var(--sd-ok) !important; } .sd-error { color: var(--sd-error) !important; }
 #sd-chat .chatbot.prose { opacity: 1 !important; }
 #sd-chat .message-row .sd-answer-extra { margin-top: .5rem; }

@@ -14,12 +14,15 @@ import gradio as gr
 from fastapi import FastAPI
 
 from ingest.service import Styrdok
+from web.compare_ui import COMPARE_CSS, compare_toggle, export_buttons, exports
 from web.feedback import FeedbackStore
 from web.gaps import GapLog
 from web.owner_html import item_html
 from web.page import SWEDISH, SWEDISH_LABELS_JS, browser_secret, swedish_page
 from web.styles import UI_CSS
 from web.ui_actions import ALL, FILTER_LABEL, Actions, empty_conversation, filter_panel_label
+from web.ui_guard import blocked_paths, harden
+from web.versions_ui import as_of_picker, changes_view, document_choices, edition_fields
 
 PRIVATE: Literal["private"] = "private"
 EXAMPLES = [
@@ -47,7 +50,7 @@ def build_ui(service: Styrdok, feedback: FeedbackStore | None = None,
     gaps = gaps or GapLog(settings.feedback_path, settings.feedback_retention_days)
     actions = Actions(service, feedback, gaps)
     demo = gr.Blocks(title="Styrdok – fråga styrdokumenten", analytics_enabled=False,
-                     delete_cache=(3600, 3600))
+                     delete_cache=(600, 900))  # keyless uploads live <= ~25 min
     with demo:
         conversation = gr.BrowserState(empty_conversation(), storage_key=CONVERSATION_KEY,
                                        secret=browser_secret(settings.data_dir))
@@ -57,6 +60,7 @@ def build_ui(service: Styrdok, feedback: FeedbackStore | None = None,
                 ask = _ask_tab(actions, conversation)
             with gr.Tab("Dokument", id="dokument"):
                 docs = _documents_tab(actions)
+                changes_document = changes_view(service)
             with gr.Tab("Återkoppling", id="aterkoppling"):
                 feedback_key, case_editor_target = _feedback_tab(actions)
             with gr.Tab("Utvärdering", id="utvardering"):
@@ -73,10 +77,12 @@ def build_ui(service: Styrdok, feedback: FeedbackStore | None = None,
                      eval_documents]
         demo.load(actions.refresh, outputs=refreshed, api_visibility=PRIVATE)
         demo.load(actions.restore, [conversation], ask["restored"], api_visibility=PRIVATE)
+        demo.load(partial(document_choices, service), outputs=[changes_document],
+                  api_visibility=PRIVATE)
         for event in docs["changed"]:
             event.then(actions.refresh, outputs=refreshed, api_visibility=PRIVATE)
     # The JSON API under /api is the machine interface; the UI's events are not a second one.
-    demo.queue(default_concurrency_limit=4, api_open=False)
+    demo.queue(default_concurrency_limit=4, api_open=False, max_size=64)  # bounded backlog
     return demo
 
 
@@ -101,8 +107,12 @@ def _ask_tab(actions: Actions, conversation: gr.BrowserState) -> dict[str, Any]:
             thumbs_down = gr.Button("👎 Fel eller oklart", size="sm", elem_id="sd-thumbs-down")
         comment = gr.Textbox(label="Kommentar till dokumentägarna (valfritt)", lines=1,
                              max_lines=3, max_length=2000, elem_id="sd-comment")
+    # A comparison's table (compare mode) and its downloads; an answer's sources are in its
+    # chat message.
+    sources = gr.HTML(elem_id="sd-sources")
+    downloads = export_buttons()
     feedback_status = gr.HTML(elem_id="sd-feedback-status")
-    question, ask_button = _question_row()
+    question, compare, ask_button = _question_row()
     # Further question options (e.g. "Jämför regioner", a date) go in this row.
     with gr.Row(elem_id="sd-question-options"), \
             gr.Accordion(FILTER_LABEL, open=False, elem_id="sd-filters") as filter_panel, \
@@ -111,6 +121,7 @@ def _ask_tab(actions: Actions, conversation: gr.BrowserState) -> dict[str, Any]:
                              min_width=200, elem_id="sd-region")
         doc_type = gr.Dropdown(label="Dokumenttyp", choices=[("Alla typer", ALL)],
                                value=ALL, min_width=200, elem_id="sd-doc-type")
+        as_of = as_of_picker()
     all_regions = gr.Button("Sök i alla regioner och typer", size="sm", visible=False,
                             elem_id="sd-all-regions")
     with gr.Row():
@@ -119,17 +130,19 @@ def _ask_tab(actions: Actions, conversation: gr.BrowserState) -> dict[str, Any]:
     clear = gr.Button("Rensa samtalet", size="sm", elem_id="sd-clear")
 
     ask_outputs = [chat, conversation, question, comment, feedback_status, feedback_box,
-                   thumbs_up, thumbs_down, all_regions]
-    inputs = [question, conversation, region, doc_type]
+                   thumbs_up, thumbs_down, all_regions, sources]
+    inputs = [question, conversation, region, doc_type, compare, as_of]
     for trigger in (ask_button.click, question.submit):
         trigger(actions.ask, inputs, ask_outputs, concurrency_limit=4,
-                api_visibility=PRIVATE).then(None, js=SCROLL_TO_NEWEST)
-    for control in (region, doc_type):
-        control.change(lambda r, t: gr.Accordion(label=filter_panel_label(r, t)),
-                       [region, doc_type], [filter_panel], api_visibility=PRIVATE, queue=False)
+                api_visibility=PRIVATE).then(None, js=SCROLL_TO_NEWEST).then(
+            comparison_exports, [conversation], [*downloads], api_visibility=PRIVATE)
+    for control in (region, doc_type, as_of):
+        control.change(lambda r, t, d: gr.Accordion(label=filter_panel_label(r, t, d)),
+                       [region, doc_type, as_of], [filter_panel], api_visibility=PRIVATE,
+                       queue=False)
     # One click: drop the filters and ask the newest question again, everywhere.
-    all_regions.click(lambda: (ALL, ALL), outputs=[region, doc_type], api_visibility=PRIVATE,
-                      queue=False).then(
+    all_regions.click(lambda: (ALL, ALL, False), outputs=[region, doc_type, compare],
+                      api_visibility=PRIVATE, queue=False).then(
         actions.last_question, [conversation], [question], api_visibility=PRIVATE).then(
         actions.ask, inputs, ask_outputs, api_visibility=PRIVATE).then(
         None, js=SCROLL_TO_NEWEST)
@@ -139,20 +152,28 @@ def _ask_tab(actions: Actions, conversation: gr.BrowserState) -> dict[str, Any]:
     thumbs_down.click(partial(actions.rate, "down"), [conversation, comment], rate_outputs,
                       api_visibility=PRIVATE)
     clear.click(lambda: ([], empty_conversation(), gr.Group(visible=False), "",
-                         gr.Button(visible=False)),
-                outputs=[chat, conversation, feedback_box, feedback_status, all_regions],
+                         gr.Button(visible=False), ""),
+                outputs=[chat, conversation, feedback_box, feedback_status, all_regions,
+                         sources],
                 api_visibility=PRIVATE)
     restored = [chat, feedback_box, thumbs_up, thumbs_down, all_regions]
     return {"region": region, "doc_type": doc_type, "restored": restored}
 
 
-def _question_row() -> tuple[gr.Textbox, gr.Button]:
+def _question_row() -> tuple[gr.Textbox, gr.Checkbox, gr.Button]:
     with gr.Row(equal_height=True, elem_id="sd-question-row"):
         question = gr.Textbox(label="Din fråga", placeholder="Skriv din fråga här", lines=1,
                               max_lines=4, scale=5, min_width=200, elem_id="sd-question",
                               autofocus=True)
+        compare = compare_toggle()
         ask = gr.Button("Fråga", variant="primary", scale=1, min_width=80, elem_id="sd-ask")
-    return question, ask
+    return question, compare, ask
+
+
+def comparison_exports(conversation: dict[str, Any] | None) -> tuple[Any, Any]:
+    """The comparison downloads for the newest answer (hidden unless it is a comparison)."""
+    last = (conversation or {}).get("last") or {}
+    return exports(last.get("comparison_answer"))
 
 
 def _owner_key(elem_id: str) -> gr.Textbox:
@@ -175,6 +196,9 @@ def _documents_tab(actions: Actions) -> dict[str, Any]:
                                 elem_id="sd-upload-region")
             doc_type = gr.Textbox(label="Dokumenttyp (valfritt)", max_length=200,
                                   min_width=200, elem_id="sd-upload-type")
+        replace = gr.Checkbox(label="Ersätt befintligt dokument med samma namn", value=False,
+                              elem_id="sd-upload-replace")
+        edition, valid_from = edition_fields()
         upload_button = gr.Button("Ladda upp och läs in", variant="primary")
     with gr.Accordion("Ta bort dokument", open=False):
         remove_choice = gr.Dropdown(label="Dokument", choices=[], elem_id="sd-remove-choice")
@@ -185,7 +209,8 @@ def _documents_tab(actions: Actions) -> dict[str, Any]:
                 yes = gr.Button("Ja, ta bort", variant="stop", elem_id="sd-remove-yes")
                 no = gr.Button("Avbryt", elem_id="sd-remove-no")
     status = gr.HTML(elem_id="sd-documents-status")
-    uploaded = upload_button.click(actions.upload, [upload, key, title, region, doc_type],
+    uploaded = upload_button.click(actions.upload, [upload, key, title, region, doc_type,
+                                                    replace, edition, valid_from],
                                    [status, upload, title, region, doc_type],
                                    api_visibility=PRIVATE)
     remove_button.click(actions.ask_remove, [remove_choice], [status, confirm_box, confirm_text],
@@ -270,10 +295,12 @@ def mount_ui(app: FastAPI, service: Styrdok, feedback: FeedbackStore,
              gaps: GapLog | None = None) -> FastAPI:
     """Mount the UI at / of `app` (after every other route, since it matches everything)."""
     settings = service.settings
+    blocks = build_ui(service, feedback, gaps)
     mounted: FastAPI = gr.mount_gradio_app(
-        app, build_ui(service, feedback, gaps), path="/", server_name=settings.host,
+        app, blocks, path="/", server_name=settings.host,
         server_port=settings.port, footer_links=[], run_history=False,
         max_file_size=f"{settings.max_upload_mb}mb", show_error=False, ssr_mode=False,
-        mcp_server=False, css=UI_CSS, i18n=SWEDISH,
-        js=SWEDISH_LABELS_JS)
+        allowed_paths=[], blocked_paths=blocked_paths(settings),
+        mcp_server=False, css=UI_CSS + COMPARE_CSS, i18n=SWEDISH, js=SWEDISH_LABELS_JS)
+    harden(blocks, settings)  # event inputs: only files clients uploaded (web.ui_guard)
     return swedish_page(mounted)

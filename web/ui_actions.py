@@ -18,10 +18,13 @@ import gradio as gr
 
 from evals.cases import CaseFileError
 from ingest.service import Styrdok
+from rag.answer.compare import comparison_answer
 from rag.models import Answer, Filters
 from rag.service import without_control_characters
+from rag.text.language import detect_language
 from web import owner_view
 from web.auth import check_write_key
+from web.compare_ui import comparison_html
 from web.errors import ApiError
 from web.feedback import FeedbackStore, Rating
 from web.gaps import GapLog, asked_stream
@@ -30,12 +33,15 @@ from web.owner_html import overview_html
 from web.owner_report import latest_owner_report, owner_cases_for, run_owner_eval
 from web.render import (
     answer_bubble,
+    chat_message,
     documents_table,
     filters_label,
     markdown_text,
     notice_html,
 )
-from web.uploads import remove_document, safe_filename, store_upload, upload_metadata
+from web.ui_guard import is_client_upload
+from web.uploads import on_existing, remove_document, safe_filename, store_upload, upload_metadata
+from web.versions_ui import parse_as_of
 
 log = logging.getLogger(__name__)
 ALL = "__alla__"
@@ -55,13 +61,18 @@ def _choice(value: str | None) -> str | None:
     return None if not value or value == ALL else value
 
 
-def chosen_filters(region: str | None, doc_type: str | None) -> Filters:
-    return Filters(region=_choice(region), doc_type=_choice(doc_type))
+def chosen_filters(region: str | None, doc_type: str | None, as_of: Any = None) -> Filters:
+    return Filters(region=_choice(region), doc_type=_choice(doc_type),
+                   as_of=parse_as_of(as_of))
 
 
-def filter_panel_label(region: str | None, doc_type: str | None) -> str:
+def filter_panel_label(region: str | None, doc_type: str | None, as_of: Any = None) -> str:
     """The filter accordion's title: says what is on even when the panel is closed."""
-    active = filters_label(chosen_filters(region, doc_type))
+    try:
+        filters = chosen_filters(region, doc_type, as_of)
+    except ValueError:  # a half-typed date
+        filters = chosen_filters(region, doc_type)
+    active = filters_label(filters)
     return f"{FILTER_LABEL} (på: {active})" if active else FILTER_LABEL
 
 
@@ -88,6 +99,14 @@ def _owner_error(error: ApiError, max_mb: int) -> str:
             return f"Filen är större än {max_mb} MB."
         case 415:
             return "Filtypen stöds inte. Ladda upp PDF, DOCX, TXT eller MD."
+        case 409 if error.code == "document_exists":
+            return ("Det finns redan ett dokument med samma namn. Kryssa i "
+                    "”Ersätt befintligt dokument” för att ersätta det.")
+        case 409:
+            return ("Filen skulle ersätta ett dokument som kom från en annan fil. "
+                    "Byt namn på filen.")
+        case 429:
+            return "För många uppladdningar. Försök igen senare."
         case _:
             return f"Filen kunde inte läsas in: {error.message}"
 
@@ -130,9 +149,11 @@ class Actions:
         return gr.Button(visible=bool(last and last.get("filters")))
 
     def ask(self, question: str, conversation: Conversation | None, region: str | None,
-            doc_type: str | None) -> Iterator[tuple[Any, ...]]:
+            doc_type: str | None, compare: bool = False,
+            as_of: Any = None) -> Iterator[tuple[Any, ...]]:
         """Outputs as the answer grows: streamed model text first (when a model is
-        configured), then the final answer with its own source cards.
+        configured), then the final answer with its own source cards (with `compare`, or
+        when the question asks for several regions, the per-region table).
 
         Outputs: chat, conversation, question box, comment, status, rating group, 👍, 👎,
         "sök i alla regioner"."""
@@ -148,12 +169,15 @@ class Actions:
                                   question)
             return
         asked = [*messages, {"role": "user", "content": markdown_text(question)}]
-        filters = chosen_filters(region, doc_type)
+        filters = chosen_filters(region, doc_type, as_of)
         answer: Answer | None = None
         streamed = ""
         try:
-            for item in answer_stream(self.service, self.gaps, question, filters,
-                                      list(conversation.get("turns", []))):
+            items = [comparison_answer(self.service.compare(question),
+                                       detect_language(question))] if compare else \
+                answer_stream(self.service, self.gaps, question, filters,
+                              list(conversation.get("turns", [])))
+            for item in items:
                 if isinstance(item, Answer):
                     answer = item
                 else:
@@ -166,32 +190,38 @@ class Actions:
             yield self._not_asked(messages, "Något gick fel. Försök igen om en stund.",
                                   question)
             return
-        bubble = answer_bubble(answer, self._passages(answer), filters)
+        # A comparison's table is wide: it goes below the chat (#sd-sources), the chat gets
+        # its summary; any other answer carries its own source cards in its message.
+        table = comparison_html(answer.comparison) if answer.comparison else ""
+        bubble = chat_message(answer) if answer.comparison else \
+            answer_bubble(answer, self._passages(answer), filters)
         sources = answer.nearest if answer.refused else answer.citations
         last = {"answer_id": uuid.uuid4().hex, "question": answer.question,
                 "answer": answer.answer, "refused": answer.refused, "rating": None,
                 "fallback": answer.fallback, "notice": answer.notice,
-                "filters": filters.model_dump(exclude_none=True),
-                "sources": [source.model_dump() for source in sources]}
+                "filters": filters.model_dump(mode="json", exclude_none=True),
+                "sources": [source.model_dump(mode="json") for source in sources],
+                "comparison_answer": answer.model_dump(mode="json") if answer.comparison
+                else None}
         turns = [*conversation.get("turns", []),
                  {"question": answer.question, "answer": answer.answer}][-MAX_TURNS:]
         new_messages = [*asked, {"role": "assistant", "content": bubble}][-2 * MAX_TURNS:]
         stored = {"messages": new_messages, "turns": turns, "last": last}
         yield (new_messages, stored, "", "", "", gr.Group(visible=True), *_rating_buttons(None),
-               self._all_regions_button(last))
+               self._all_regions_button(last), table)
 
     @staticmethod
     def _streaming(asked: list[Message], text: str) -> tuple[Any, ...]:
         """Outputs while the model writes: its text so far, marked as not yet checked."""
         message = f"{markdown_text(text)} ▌\n\n*{STREAMING_NOTE}*"
         return ([*asked, {"role": "assistant", "content": message}], gr.skip(), "", gr.skip(),
-                "", gr.Group(visible=False), gr.skip(), gr.skip(), gr.skip())
+                "", gr.Group(visible=False), gr.skip(), gr.skip(), gr.skip(), "")
 
     @staticmethod
     def _not_asked(messages: list[Message], message: str, question: str) -> tuple[Any, ...]:
         """Outputs when no answer was produced: a message, the question kept for editing."""
         return (messages, gr.skip(), question, gr.skip(), notice_html(message, "error"),
-                gr.skip(), gr.skip(), gr.skip(), gr.skip())
+                gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip())
 
     def _passages(self, answer: Answer) -> dict[str, str]:
         snapshot = self.service.store.snapshot()
@@ -244,7 +274,8 @@ class Actions:
         )
 
     def upload(self, path: str | None, key: str | None, title: str | None,
-               region: str | None, doc_type: str | None) -> tuple[Any, ...]:
+               region: str | None, doc_type: str | None, replace: bool = False,
+               edition: str | None = None, valid_from: Any = None) -> tuple[Any, ...]:
         """Outputs: status, file, title, region, type (the form is cleared on success and
         kept on failure, so the owner can fix the key and try again)."""
         settings = self.service.settings
@@ -253,11 +284,17 @@ class Actions:
             return notice_html("Välj en fil först.", "error"), *keep
         try:
             check_write_key(settings, key)
+            # Only a file a client uploaded to Gradio's folder, never a path someone named.
+            if not is_client_upload(path):
+                return notice_html("Filen kunde inte läsas in: ladda upp den igen.",
+                                   "error"), None, gr.skip(), gr.skip(), gr.skip()
             name = safe_filename(Path(path).name)
             meta = upload_metadata(name, title=title or "", region=region or "",
-                                   doc_type=doc_type or "")
+                                   doc_type=doc_type or "", edition=edition or "",
+                                   valid_from=parse_as_of(valid_from))
             with open(path, "rb") as data:
-                result = store_upload(self.service, name, data, meta)
+                result = store_upload(self.service, Path(path).name, data, meta,
+                                      on_existing=on_existing(replace, meta))
         except ApiError as error:
             return notice_html(_owner_error(error, settings.max_upload_mb), "error"), *keep
         verb = {"added": "Inläst", "updated": "Uppdaterat", "unchanged": "Oförändrat"}

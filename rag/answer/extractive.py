@@ -58,6 +58,9 @@ class ScoredSentence:
     terms: frozenset[str] = frozenset()
 
 
+TYPO_WORDS_PER_QUESTION = 8
+
+
 class EvidenceScorer:
     """Idf- and specificity-weighted share of the question's content words a text covers."""
 
@@ -65,11 +68,14 @@ class EvidenceScorer:
         self.words: list[list[tuple[str, ...]]] = []
         self._weights: list[float] = []
         self.unknown: list[str] = []  # specific words the documents never use, in any form
+        corrections = TYPO_WORDS_PER_QUESTION  # each costs a vocabulary scan: bounded
         for surface, alternatives in query_words(question, language):
             if all(snapshot.document_frequency.get(alt[0], 0) == 0 for alt in alternatives):
-                alternatives = alternatives + snapshot.near_spellings(alternatives[0][0])
-                if language == "sv":
-                    alternatives += typo_alternatives(surface)
+                if corrections > 0:
+                    corrections -= 1
+                    alternatives = alternatives + snapshot.near_spellings(alternatives[0][0])
+                    if language == "sv":
+                        alternatives += typo_alternatives(surface)
                 known = [alt for alt in alternatives
                          if alt[0] in snapshot.document_frequency or (
                              len(alt) > 1 and part_share(alt[1:], snapshot.document_frequency)

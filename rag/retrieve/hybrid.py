@@ -5,56 +5,74 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
+from rag.clock import Clock
 from rag.models import Filters, SearchHit
+from rag.retrieve.as_of import AsOf, resolve, validity_mask
 from rag.settings import Settings
 from rag.store.store import Snapshot, Store
 from rag.text.language import detect_language
 from rag.text.lexical import analyze_query, name_terms
 
 Mode = Literal["hybrid", "bm25", "dense"]
+Versions = Literal["as_of", "superseded"]
 BM25_WEIGHT = 1.0
 DENSE_WEIGHT = 1.0
 NAMED_DOCUMENT_BOOST = 1.25
+STATUTE_WEIGHT = 0.85
 
 
 class HybridSearcher:
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings, clock: Clock | None = None) -> None:
         self.store = store
         self.settings = settings
+        self.clock = clock or Clock(settings.today)
+
+    def as_of(self, query: str, filters: Filters | None = None) -> AsOf:
+        """The date a query is answered as of: the filter's, one the query names, or today."""
+        return resolve(query, (filters or Filters()).as_of, self.clock.today())
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None,
-               mode: Mode = "hybrid") -> list[SearchHit]:
+               mode: Mode = "hybrid", versions: Versions = "as_of") -> list[SearchHit]:
+        """Ranked passages in force on the as-of date (`versions="superseded"`: only those
+        that had ceased by then, to say what used to apply)."""
         filters = filters or Filters()
         snapshot = self.store.snapshot()
         if not snapshot.chunks:
             return []
+        valid = validity_mask(snapshot.chunks, self.as_of(query, filters).day, versions)
         depth = max(self.settings.retrieve_k, k)
-        bm25 = self._bm25(snapshot, query, depth, filters) if mode != "dense" else []
-        dense = self._dense(snapshot, query, depth, filters) if mode != "bm25" else []
+        bm25 = self._bm25(snapshot, query, depth, filters, valid) if mode != "dense" else []
+        dense = self._dense(snapshot, query, depth, filters, valid) if mode != "bm25" else []
         hits = fuse(snapshot, bm25, dense, self.settings.rrf_k)
         if mode == "hybrid":
             hits = boost_named_documents(hits, query, snapshot)
+            hits = statutes_behind_regional_rules(hits, query, snapshot)
         return hits[:k]
 
-    def _bm25(self, snapshot: Snapshot, query: str, depth: int,
-              filters: Filters) -> list[tuple[int, float]]:
+    def _bm25(self, snapshot: Snapshot, query: str, depth: int, filters: Filters,
+              valid: np.ndarray | None) -> list[tuple[int, float]]:
         terms = analyze_query(query, detect_language(query))
-        scores = snapshot.lexical.scores(terms, snapshot.mask(filters))
+        mask = snapshot.mask(filters)
+        if valid is not None:
+            mask = valid if mask is None else mask * valid
+        scores = snapshot.lexical.scores(terms, mask)
         top = np.argsort(-scores, kind="stable")[:depth]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
-    def _dense(self, snapshot: Snapshot, query: str, depth: int,
-               filters: Filters) -> list[tuple[int, float]]:
+    def _dense(self, snapshot: Snapshot, query: str, depth: int, filters: Filters,
+               valid: np.ndarray | None) -> list[tuple[int, float]]:
         vector = self.store.embedder.embed_query(query)
-        found = self.store.vectors.query(vector, depth, filters)
+        # Chunks out of force are dropped after the query, so ask for that many more: the
+        # top `depth` in force are then all there (exact, and no validity in Chroma's metadata).
+        excluded = 0 if valid is None else int(len(valid) - valid.sum())
+        found = self.store.vectors.query(vector, depth + excluded, filters)
         # Only chunks in this snapshot count: stray vectors from an unfinished write are ignored.
-        return [(snapshot.position[chunk_id], similarity) for chunk_id, similarity in found
-                if chunk_id in snapshot.position]
+        positions = [(snapshot.position[chunk_id], similarity) for chunk_id, similarity in found
+                     if chunk_id in snapshot.position]
+        if valid is not None:
+            positions = [(index, similarity) for index, similarity in positions if valid[index]]
+        return positions[:depth]
 
 
 def fuse(snapshot: Snapshot, bm25: list[tuple[int, float]], dense: list[tuple[int, float]],
@@ -89,20 +107,16 @@ def boost_named_documents(hits: list[SearchHit], query: str,
     return sorted(boosted, key=lambda hit: -hit.score)
 
 
-class StyrdokRetriever(BaseRetriever):
-    """The hybrid searcher as a LangChain retriever (metadata carries the citation fields)."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    searcher: HybridSearcher
-    k: int = 5
-    filters: Filters = Filters()
-    mode: Mode = "hybrid"
-
-    def _get_relevant_documents(self, query: str, *,
-                                run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        hits = self.searcher.search(query, self.k, self.filters, self.mode)
-        return [Document(page_content=hit.chunk.text, id=hit.chunk.chunk_id,
-                         metadata={**hit.chunk.model_dump(exclude={"text"}), "score": hit.score,
-                                   "bm25_rank": hit.bm25_rank, "dense_rank": hit.dense_rank})
-                for hit in hits]
+def statutes_behind_regional_rules(hits: list[SearchHit], query: str,
+                                   snapshot: Snapshot) -> list[SearchHit]:
+    """National law frames what the regional documents require in detail: unless the query
+    names a statute (its short name or title words), a statute passage yields to an equally
+    ranked regional one (weight STATUTE_WEIGHT)."""
+    words = set(query.split()) | {word.strip("?.,!") for word in query.split()}
+    named = snapshot.documents_named_by(name_terms(query))
+    if not any(hit.chunk.short_title for hit in hits):
+        return hits
+    weighted = [hit.model_copy(update={"score": round(hit.score * STATUTE_WEIGHT, 6)})
+                if hit.chunk.short_title and hit.chunk.short_title not in words
+                and hit.chunk.document not in named else hit for hit in hits]
+    return sorted(weighted, key=lambda hit: -hit.score)

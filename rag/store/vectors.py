@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlparse
 
 import chromadb
@@ -26,10 +26,19 @@ HNSW_EF = 400
 
 
 class StyrdokEmbeddingFunction(EmbeddingFunction[Documents]):
-    """Our embedder, handed to Chroma so it never falls back to its downloading default."""
+    """Our embedder, handed to Chroma so it never falls back to its downloading default.
+
+    Chroma stores the function's name and config with the collection and rebuilds it from
+    them when it loads the collection; the config names the embedder, and the rebuilt
+    function uses the embedder of that name that this process already loaded (Styrdok never
+    lets Chroma load a model itself).
+    """
+
+    _loaded: ClassVar[dict[str, Embedder]] = {}
 
     def __init__(self, embedder: Embedder) -> None:
         self._embedder = embedder
+        StyrdokEmbeddingFunction._loaded[embedder.name] = embedder
 
     def __call__(self, input: Documents) -> ChromaEmbeddings:
         return list(self._embedder.embed_passages(list(input)))
@@ -46,7 +55,11 @@ class StyrdokEmbeddingFunction(EmbeddingFunction[Documents]):
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> StyrdokEmbeddingFunction:
-        raise NotImplementedError("Styrdok passes its embedding function explicitly")
+        embedder = StyrdokEmbeddingFunction._loaded.get(str(config.get("embedder")))
+        if embedder is None:
+            raise ValueError(f"embedder {config.get('embedder')!r} is not loaded in this "
+                             "process; Styrdok passes its embedding function explicitly")
+        return StyrdokEmbeddingFunction(embedder)
 
 
 def chroma_client(settings: Settings) -> ClientAPI:
@@ -57,6 +70,18 @@ def chroma_client(settings: Settings) -> ClientAPI:
                                    ssl=url.scheme == "https", settings=chroma_settings)
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+def close_client(client: ClientAPI) -> None:
+    """Close a Chroma client and, for a server, its HTTP connections.
+
+    chromadb 1.5's `close()` stops the client's system but leaves the HTTP client's httpx
+    session (and its pooled sockets) open, so that session is closed here too.
+    """
+    client.close()  # type: ignore[attr-defined]  # ClientAPI omits close(); Client has it
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if session is not None:
+        session.close()
 
 
 class VectorStore:
@@ -98,6 +123,12 @@ class VectorStore:
             # close() from its type, the Client class has it).
             self._client.close()  # type: ignore[attr-defined]
             self._client, self._collection = self._open()
+
+    def close(self) -> None:
+        """Close the client: a server's connections, or the embedded store's system (which
+        every client of that path in this process shares)."""
+        with self._gate.exclusive():
+            close_client(self._client)
 
     def upsert(self, chunks: list[Chunk], vectors: np.ndarray) -> None:
         written_at = int(time.time())

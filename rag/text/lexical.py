@@ -22,6 +22,11 @@ MAX_COMPOUND = 48
 MIN_PART = 4
 MIN_ZIPF = 2.3
 LINKING = ("s", "e", "a", "u", "o", "")
+# Bounds on one question's analysis, so its cost grows linearly with a small constant: at
+# most this many distinct content words are weighed, and only words up to this long are
+# typo-corrected (a typo candidate set is ~60 x the word's length).
+MAX_QUERY_WORDS = 32
+MAX_TYPO_CHARS = 32
 
 # Snowball's Swedish stop list, plus question words that carry no content.
 STOP_WORDS = frozenset("""
@@ -251,11 +256,16 @@ def typo_alternatives(word: str) -> list[tuple[str, ...]]:
 def query_words(text: str, language: str = "sv") -> list[tuple[str, list[tuple[str, ...]]]]:
     """The query's content words, each as alternative term tuples (whole-word stem first,
     then compound parts). Abbreviations and English words bring their Swedish forms along
-    as further alternatives."""
+    as further alternatives. A repeated word counts once; past MAX_QUERY_WORDS words the
+    rest are not weighed."""
     result: list[tuple[str, list[tuple[str, ...]]]] = []
+    seen: set[str] = set()
     for word in words(text):
-        if not _is_content(word):
+        if not _is_content(word) or word in seen:
             continue
+        if len(seen) >= MAX_QUERY_WORDS:
+            break
+        seen.add(word)
         alternatives = [_word_terms(word)]
         for form in ABBREVIATIONS.get(word, ()):
             alternatives.extend(_phrase_terms(form))
@@ -309,7 +319,7 @@ _ALPHABET = "abcdefghijklmnopqrstuvwxyzåäöé"
 def correct_typo(word: str) -> str | None:
     """The most frequent Swedish word one edit away ("läkartd" -> "läkartid"), if clearly
     more common than the word itself; None when nothing qualifies."""
-    if len(word) < 5 or not word.isalpha():
+    if not 5 <= len(word) <= MAX_TYPO_CHARS or not word.isalpha():
         return None
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
     candidates = {left + right[1:] for left, right in splits if right}
