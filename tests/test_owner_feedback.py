@@ -195,9 +195,11 @@ def test_serve_takes_host_and_port_and_serves_a_swedish_page(tmp_path: Path) -> 
     port = free_port()
     env = {**os.environ, "STYRDOK_DATA_DIR": str(tmp_path / "data"), "HF_HUB_OFFLINE": "1",
            "GRADIO_ANALYTICS_ENABLED": "False", "ANONYMIZED_TELEMETRY": "False"}
-    process = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--host", "127.0.0.1",
-                                "--port", str(port)], cwd=REPO, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = tmp_path / "serve.log"
+    with log.open("wb") as stderr:
+        process = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--host",
+                                    "127.0.0.1", "--port", str(port)], cwd=REPO, env=env,
+                                   stdout=subprocess.DEVNULL, stderr=stderr)
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -206,7 +208,7 @@ def test_serve_takes_host_and_port_and_serves_a_swedish_page(tmp_path: Path) -> 
                     break
             except httpx.TransportError:
                 pass
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            assert process.poll() is None, log.read_text(encoding="utf-8", errors="replace")
             assert time.monotonic() < deadline, "styrdok serve did not start"
             time.sleep(0.3)
         page = httpx.get(f"http://127.0.0.1:{port}/", timeout=10,

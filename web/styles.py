@@ -13,7 +13,8 @@ UI_CSS = """
   --button-cancel-border-color: #b91c1c;
   --input-placeholder-color: #5b6472; --body-text-color-subdued: #4b5563;
   --link-text-color: #1d4ed8; --color-accent: #1d4ed8; --color-accent-soft: #dbeafe;
-  --sd-link: #1d4ed8; --sd-subdued: #4b5563; --sd-mark-bg: #fde68a; --sd-mark-text: #111827;
+  --sd-link: #1d4ed8; --sd-subdued: #4b5563; --block-info-text-color: #4b5563;
+  --sd-mark-bg: #fde68a; --sd-mark-text: #111827;
   --sd-refusal-bg: #fffbeb; --sd-refusal-border: #b45309; --sd-refusal-text: #1f2937;
   --sd-ok: #166534; --sd-error: #b91c1c; --sd-warn: #92400e; }
 .dark .gradio-container, .gradio-container.dark, .dark.gradio-container {
@@ -21,7 +22,8 @@ UI_CSS = """
   --button-primary-border-color: #2563eb;
   --input-placeholder-color: #a3acb9; --body-text-color-subdued: #b4bcc8;
   --link-text-color: #93c5fd; --color-accent: #60a5fa; --color-accent-soft: #1e3a8a;
-  --sd-link: #93c5fd; --sd-subdued: #b4bcc8; --sd-refusal-bg: #2a2111; --sd-refusal-border: #f59e0b;
+  --sd-link: #93c5fd; --sd-subdued: #b4bcc8; --block-info-text-color: #b4bcc8;
+  --sd-refusal-bg: #2a2111; --sd-refusal-border: #f59e0b;
   --sd-refusal-text: #fef3c7; --sd-ok: #86efac; --sd-error: #fca5a5; --sd-warn: #fcd34d; }
 .gradio-container textarea::placeholder, .gradio-container input::placeholder {
   color: var(--input-placeholder-color) !important; opacity: 1; }
