@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser_helpers import ANSWER_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS
 from compare_fixtures import OTHER_DOC_ID, OTHER_REGION, VARMLAND_DOC_ID, corpus_and_other_region
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from test_ui_browser import ANSWER_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS
 from web_fixtures import ARTIFACTS, running_server
 
 from rag.models import NOT_STATED

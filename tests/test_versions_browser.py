@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from browser_helpers import ANSWER_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS, ask
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from test_ui_browser import ANSWER_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS, ask
 from test_versions import TODAY, VARMLAND, write_corpus
 from web_fixtures import make_service, running_server
 
