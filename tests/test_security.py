@@ -77,7 +77,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     service = make_service(root / "data")
     ingest_small_doc(service, root / "corpus")
     with running_server(service) as base:
-        yield Server(service, base)
+        server = Server(service, base)
+        with server.http:
+            yield server
 
 
 # --- 1. Gradio reads only what a client uploaded ---------------------------------------
