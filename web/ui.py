@@ -124,9 +124,8 @@ def _ask_tab(actions: Actions, conversation: gr.BrowserState) -> dict[str, Any]:
         as_of = as_of_picker()
     all_regions = gr.Button("Sök i alla regioner och typer", size="sm", visible=False,
                             elem_id="sd-all-regions")
-    with gr.Row():
-        gr.Examples(examples=[[text] for text in EXAMPLES], inputs=[question],
-                    label="Exempel på frågor")
+    gr.Examples(examples=[[text] for text in EXAMPLES], inputs=[question],
+                label="Exempel på frågor")
     clear = gr.Button("Rensa samtalet", size="sm", elem_id="sd-clear")
 
     ask_outputs = [chat, conversation, question, comment, feedback_status, feedback_box,
