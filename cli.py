@@ -8,7 +8,7 @@ import logging
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
@@ -255,11 +255,14 @@ def compare(question: str,
 
 
 @app.command("eval")
-def evaluate(cases: Annotated[Path, typer.Option(help="Case file or folder.")] = Path(
-                 "evals/cases"),
+def evaluate(cases: Annotated[str, typer.Option(
+                 help="'legacy' (evals/cases/*.yaml), 'v2' (evals/cases/v2/, judged by the "
+                 "test-split gate) or a case file or folder.")] = "legacy",
              report: Annotated[Path, typer.Option(help="Report folder.")] = Path("reports/eval"),
              baseline: Annotated[bool, typer.Option(
                  help="Also run the plain LangChain baseline.")] = False,
+             split: Annotated[str, typer.Option(
+                 help="dev, test or all (cases are split by fact).")] = "all",
              compare_cases: Annotated[bool, typer.Option(
                  "--compare", help="Run the compare cases (evals/compare) instead: scored "
                  "per region cell, gated on the test split.")] = False) -> None:
@@ -267,11 +270,15 @@ def evaluate(cases: Annotated[Path, typer.Option(help="Case file or folder.")] =
     if compare_cases:
         from evals.compare import compare_cli_main
 
-        compare_dir = None if cases == Path("evals/cases") else cases
+        compare_dir = None if cases == "legacy" else Path(cases)
         raise typer.Exit(compare_cli_main(_service(), compare_dir, report))
     from evals.runner import cli_main
+    from evals.split import SplitChoice
 
-    raise typer.Exit(cli_main(_settings(), cases, report, baseline))
+    if split not in ("dev", "test", "all"):
+        raise typer.BadParameter("--split must be dev, test or all")
+    raise typer.Exit(cli_main(_settings(), cases, report, baseline,
+                              split=cast("SplitChoice", split)))
 
 
 @app.command()

@@ -17,6 +17,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEFAULT_CASES_DIR = Path(__file__).parent / "cases"
+V2_CASES_DIR = DEFAULT_CASES_DIR / "v2"
+# Every case belongs to one of these groups (BRIEF.md, eval-case convention).
+GROUPS = ("document-wording", "staff-wording", "no-diacritics", "typo", "english", "near-miss",
+          "unanswerable", "follow-up", "as-of", "compare")
+Group = Literal["document-wording", "staff-wording", "no-diacritics", "typo", "english",
+                "near-miss", "unanswerable", "follow-up", "as-of", "compare"]
+UNANSWERABLE_GROUPS = frozenset({"near-miss", "unanswerable"})
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -95,10 +102,36 @@ class Case(BaseModel):
     kind: Literal["fact", "number", "list", "refuse"]
     expect: Expect = Field(default_factory=Expect)
     tags: list[str] = Field(default_factory=list)
-    fact: str = Field("", description="The fact all phrasings of it share (decides the split).")
-    group: str = Field("", description="document-wording, staff-wording, …, as-of, compare.")
+    fact: str = Field(default="", pattern=r"^$|^[a-z0-9][a-z0-9-]*$",
+                      description="The fact all phrasings share; decides the split. "
+                      "Defaults to the case id.")
+    group: Group | None = Field(default=None, description="Phrasing group; derived from kind, "
+                                "language and tags when missing (legacy cases).")
+    note: str = Field(default="", description="Near-miss: which constraint was changed.")
     as_of: date | None = Field(None, description="Ask as of this date (default: today).")
     file: str = Field(default="", exclude=True, description="Case file (set by the loader).")
+
+    @model_validator(mode="after")
+    def _defaults_for_fact_and_group(self) -> Case:
+        if not self.fact:
+            self.fact = self.id
+        if self.group is None:
+            self.group = derived_group(self.kind, self.language, self.tags)
+        return self
+
+    @model_validator(mode="after")
+    def _group_fits_kind(self) -> Case:
+        refusing = self.group in UNANSWERABLE_GROUPS
+        if refusing and self.kind != "refuse":
+            raise ValueError(f"group: a '{self.group}' case must have kind 'refuse'")
+        if self.kind == "refuse" and self.group not in UNANSWERABLE_GROUPS | {"follow-up",
+                                                                               "as-of",
+                                                                               "compare"}:
+            raise ValueError(f"group: a refuse case cannot be in group '{self.group}' "
+                             "(use 'near-miss' or 'unanswerable')")
+        if self.group == "near-miss" and not self.note:
+            raise ValueError("note: a near-miss case must say which constraint was changed")
+        return self
 
     @model_validator(mode="after")
     def _expect_fits_kind(self) -> Case:
@@ -116,10 +149,27 @@ class Case(BaseModel):
         return self.kind != "refuse"
 
     @property
+    def group_name(self) -> str:
+        return self.group or derived_group(self.kind, self.language, self.tags)
+
+    @property
     def document(self) -> str:
         """The document the case is about ('' for refuse cases or source without a document)."""
         source = self.expect.source
         return (source.document or "") if source else ""
+
+
+def derived_group(kind: str, language: str, tags: list[str]) -> Group:
+    """The group of a case written before groups existed, from its kind, language and tags."""
+    if kind == "refuse":
+        return "unanswerable"
+    if language == "en":
+        return "english"
+    if "typo" in tags:
+        return "typo"
+    if "staff-phrasing" in tags:
+        return "staff-wording"
+    return "document-wording"
 
 
 def case_files(path: Path) -> list[Path]:

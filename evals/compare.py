@@ -9,7 +9,6 @@ gate on its own. The split is by fact (the BRIEF's rule), so dev and test never 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 import time
@@ -21,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from evals.cases import compile_pattern, matches
 from evals.metrics import percentile
+from evals.split import Split, split_of
 from rag.models import CompareRow, Comparison
 
 if TYPE_CHECKING:
@@ -32,13 +32,6 @@ NOT_STATED_CELL = "not-stated"
 MIN_CELL_ACCURACY = 0.90
 MIN_NOT_STATED_ACCURACY = 0.90
 MAX_WRONG_REGION_CELLS = 0
-Split = Literal["dev", "test"]
-
-
-def split_of(fact: str) -> Split:
-    """The BRIEF's seeded split by fact (the same formula as the evals branch's)."""
-    digest = hashlib.sha256(f"styrdok-split-v1:{fact}".encode()).hexdigest()
-    return "test" if int(digest, 16) % 2 else "dev"
 
 
 class StatedCell(BaseModel):

@@ -10,7 +10,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from evals.cases import Case, matches, normalize
+from evals.cases import GROUPS, Case, matches, normalize
+from evals.split import Split, split_of
 from rag.models import Answer, Chunk
 from rag.retrieve.hybrid import Mode
 
@@ -105,6 +106,9 @@ class CaseResult(BaseModel):
     kind: str
     language: str
     tags: list[str] = Field(default_factory=list)
+    fact: str = ""
+    group: str = ""
+    split: str = ""
     passed: bool
     failures: list[str] = Field(default_factory=list)
     answer: Answer
@@ -132,7 +136,8 @@ def score_case(case: Case, answer: Answer, *, rank: int | None, ranks: Mapping[s
         answer.answer, cited_passages(answer, chunk_text))
     result = CaseResult(
         id=case.id, file=Path(case.file).name, document=case.document, question=case.question,
-        kind=case.kind, language=case.language, tags=case.tags, passed=False, answer=answer,
+        kind=case.kind, language=case.language, tags=case.tags, fact=case.fact,
+        group=case.group_name, split=split_of(case.fact), passed=False, answer=answer,
         rank=rank, ranks=dict(ranks), unsupported=unsupported, latency_ms=round(latency_ms, 2),
         expected_passage=expected_passage)
     failures = result.failures
@@ -260,7 +265,10 @@ def _share(flags: Iterable[bool]) -> float | None:
 
 # --- the gate --------------------------------------------------------------------------------
 
-class Thresholds(BaseModel):
+_GATED_METRICS = frozenset(Summary.model_fields) - {"retrieval"}
+
+
+class Limits(BaseModel):
     """Lowest (`min`) and highest (`max`) allowed value per Summary metric."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -269,12 +277,38 @@ class Thresholds(BaseModel):
     maximum: dict[str, float] = Field(default_factory=dict, alias="max")
 
     @model_validator(mode="after")
-    def _known_metrics(self) -> Thresholds:
-        known = set(Summary.model_fields) - {"retrieval"}
-        unknown = sorted((set(self.minimum) | set(self.maximum)) - known)
+    def _known_metrics(self) -> Limits:
+        unknown = sorted((set(self.minimum) | set(self.maximum)) - _GATED_METRICS)
         if unknown:
             raise ValueError(f"unknown metric(s): {', '.join(unknown)}")
         return self
+
+
+def group_members(scope: str) -> tuple[str, ...]:
+    """The groups a gate scope covers: 'english' or a union such as 'no-diacritics+typo'."""
+    return tuple(part.strip() for part in scope.split("+"))
+
+
+class SplitGate(Limits):
+    """The gate of a split case set: limits on the whole split and on groups of it."""
+
+    split: Split = "test"
+    groups: dict[str, Limits] = Field(default_factory=dict, description="Scope ('english', "
+                                      "or a union 'no-diacritics+typo') -> limits.")
+
+    @model_validator(mode="after")
+    def _known_groups(self) -> SplitGate:
+        unknown = sorted({name for scope in self.groups for name in group_members(scope)}
+                         - set(GROUPS))
+        if unknown:
+            raise ValueError(f"unknown group(s): {', '.join(unknown)}")
+        return self
+
+
+class Thresholds(Limits):
+    """The legacy gate (top-level `min`/`max`, on all cases) and the split gate `v2`."""
+
+    v2: SplitGate | None = None
 
 
 def load_thresholds(path: Path = DEFAULT_THRESHOLDS) -> Thresholds:
@@ -286,16 +320,39 @@ def load_thresholds(path: Path = DEFAULT_THRESHOLDS) -> Thresholds:
         raise ValueError(f"{path}: {error}") from error
 
 
-def check_thresholds(summary: Summary, thresholds: Thresholds) -> list[str]:
-    """One line per metric outside its threshold; metrics with no cases are not judged."""
+def check_thresholds(summary: Summary, thresholds: Limits, scope: str = "") -> list[str]:
+    """One line per metric outside its threshold; metrics with no cases are not judged.
+
+    With a scope (a split or group) each line starts with it: "test/english: fact_accuracy …".
+    """
     failures: list[str] = []
     values = summary.model_dump()
+    prefix = f"{scope}: " if scope else ""
     for metric, limit in thresholds.minimum.items():
         value = values[metric]
         if value is not None and value < limit:
-            failures.append(f"{metric} {value:g} < {limit:g} (min)")
+            failures.append(f"{prefix}{metric} {value:g} < {limit:g} (min)")
     for metric, limit in thresholds.maximum.items():
         value = values[metric]
         if value is not None and value > limit:
-            failures.append(f"{metric} {value:g} > {limit:g} (max)")
+            failures.append(f"{prefix}{metric} {value:g} > {limit:g} (max)")
+    return failures
+
+
+def check_split_gate(results: list[CaseResult], gate: SplitGate) -> list[str]:
+    """The split gate on the results of its split; a split or group with no cases fails.
+
+    An empty scope fails rather than passing silently: a gate that reads nothing proves nothing.
+    """
+    chosen = [result for result in results if result.split == gate.split]
+    if not chosen:
+        return [f"{gate.split}: no cases of this split were run"]
+    failures = check_thresholds(summarize(chosen), gate, gate.split)
+    for scope, limits in gate.groups.items():
+        members = group_members(scope)
+        scoped = [result for result in chosen if result.group in members]
+        if not scoped:
+            failures.append(f"{gate.split}/{scope}: no cases")
+            continue
+        failures += check_thresholds(summarize(scoped), limits, f"{gate.split}/{scope}")
     return failures

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from evals.cases import normalize
-from evals.metrics import MODES, CaseResult
+from evals.metrics import MODES, CaseResult, Limits
 from evals.runner import EvalRun, group_name
 
 # (Summary field, label, format): rates as 0.000, counts as integers, latencies in ms.
@@ -51,7 +51,9 @@ def metric_rows(run: EvalRun) -> list[list[str]]:
         if values[key] is None and (base is None or base[key] is None):
             continue
         limit, status = "", ""
-        if key in run.thresholds.minimum:
+        if run.gate == "v2":
+            pass  # the split gate's limits are shown beside its split, not for all cases
+        elif key in run.thresholds.minimum:
             limit = f"≥ {fmt(run.thresholds.minimum[key], kind)}"
         elif key in run.thresholds.maximum:
             limit = f"≤ {fmt(run.thresholds.maximum[key], kind)}"
@@ -81,6 +83,80 @@ def retrieval_rows(run: EvalRun) -> list[list[str]]:
 
 
 RETRIEVAL_HEADER = ["Sökning", "hit@1", "hit@5", "MRR"]
+SPLIT_METRICS = ["fact_accuracy", "citation_accuracy", "refusal_accuracy", "false_refusal_rate",
+                 "unsupported_numbers", "hit_at_5", "pass_rate", "latency_p50_ms",
+                 "latency_p95_ms"]
+GROUP_METRICS = [("fact_accuracy", "fact acc."), ("citation_accuracy", "citation acc."),
+                 ("refusal_accuracy", "refusal acc."), ("false_refusal_rate", "false refusals"),
+                 ("pass_rate", "godkända")]
+
+
+def _label(key: str) -> tuple[str, str]:
+    return next((label, kind) for k, label, kind in METRICS if k == key)
+
+
+def _gate_cell(run: EvalRun, scope: str, limits: Limits | None) -> list[str]:
+    """'fact acc. ≥ 0.800 · ok' for the limits of one gate scope, '' without any."""
+    if limits is None:
+        return [""]
+    cells = []
+    for bound, sign in ((limits.minimum, "≥"), (limits.maximum, "≤")):
+        for key, value in bound.items():
+            label, kind = _label(key)
+            failed = any(f.startswith(f"{scope}: {key} ") for f in run.threshold_failures)
+            cells.append(f"{label} {sign} {fmt(value, kind)} · "
+                         f"{'UNDERKÄND' if failed else 'ok'}")
+    return ["; ".join(cells)]
+
+
+def split_header(run: EvalRun) -> list[str]:
+    gate = run.thresholds.v2 if run.gate == "v2" else None
+    limit = [f"Grind ({gate.split})"] if gate else []
+    return ["Mått", *(f"{split} ({run.splits[split].cases} fall)" for split in run.splits),
+            *limit]
+
+
+def split_rows(run: EvalRun) -> list[list[str]]:
+    """dev and test side by side, with the v2 gate's limit and status for its split."""
+    gate = run.thresholds.v2 if run.gate == "v2" else None
+    rows: list[list[str]] = []
+    for key in SPLIT_METRICS:
+        label, kind = _label(key)
+        row = [label, *(fmt(summary.model_dump()[key], kind) for summary in run.splits.values())]
+        if gate:
+            limits = Limits.model_validate(
+                {"min": {k: v for k, v in gate.minimum.items() if k == key},
+                 "max": {k: v for k, v in gate.maximum.items() if k == key}})
+            gated = key in gate.minimum or key in gate.maximum
+            row += _gate_cell(run, gate.split, limits if gated else None)
+        rows.append(row)
+    return rows
+
+
+def group_header(run: EvalRun) -> list[str]:
+    gate = run.thresholds.v2 if run.gate == "v2" else None
+    return ["Grupp", *(f"{split}: {label}" for split in run.splits
+                       for label in ("fall", *(name for _, name in GROUP_METRICS))),
+            *([f"Grind ({gate.split})"] if gate else [])]
+
+
+def group_rows(run: EvalRun) -> list[list[str]]:
+    """One row per group (and gate union), dev and test side by side, with the gate."""
+    gate = run.thresholds.v2 if run.gate == "v2" else None
+    scopes = list(dict.fromkeys(scope for split in run.splits
+                                for scope in run.groups.get(split, {})))
+    rows: list[list[str]] = []
+    for scope in scopes:
+        row = [scope]
+        for split in run.splits:
+            summary = run.groups.get(split, {}).get(scope)
+            row.append(str(summary.cases) if summary else "0")
+            row += [fmt(summary.model_dump()[key] if summary else None)
+                    for key, _ in GROUP_METRICS]
+        if gate:
+            row += _gate_cell(run, f"{gate.split}/{scope}", gate.groups.get(scope))
+        rows.append(row)
+    return rows
 DOCUMENT_HEADER = ["Dokument", "Fall", "Godkända", "hit@5", "fact accuracy", "citation acc.",
                    "refusal acc."]
 
@@ -123,9 +199,14 @@ def grouped(run: EvalRun) -> dict[str, list[CaseResult]]:
 def headline(run: EvalRun) -> str:
     s = run.summary
     gate = "godkänd" if run.gate_passed else f"UNDERKÄND ({len(run.threshold_failures)} mått)"
+    if run.gate == "v2" and run.thresholds.v2 and run.thresholds.v2.split not in run.splits:
+        gate = "ej bedömd (dess del kördes inte)"
     llm = f"{run.llm_provider} {run.llm_model or ''}".strip()
-    return (f"{s.passed} av {s.cases} fall godkända · grinden {gate} · embedder {run.embedder}"
-            f" · LLM {llm} · {run.seconds:.0f} s · {run.created}")
+    which = f"{run.gate}-grinden" + (f" ({run.thresholds.v2.split}-delen)"
+                                     if run.gate == "v2" and run.thresholds.v2 else "")
+    cases = f" · fall: {run.case_set}, del: {run.split}" if run.case_set else ""
+    return (f"{s.passed} av {s.cases} fall godkända · {which} {gate}{cases} · embedder "
+            f"{run.embedder} · LLM {llm} · {run.seconds:.0f} s · {run.created}")
 
 
 # --- Markdown --------------------------------------------------------------------------------
@@ -146,6 +227,13 @@ def markdown(run: EvalRun) -> str:
     out += md_table(metric_header(run), metric_rows(run))
     out += ["### Sökning sida vid sida (besvarbara fall)", ""]
     out += md_table(RETRIEVAL_HEADER, retrieval_rows(run))
+    if run.splits:
+        out += ["### Dev och test sida vid sida", "", *md_table(split_header(run),
+                                                               split_rows(run))]
+        out += ["### Per grupp (dev och test)", "", *md_table(group_header(run),
+                                                             group_rows(run))]
+    if run.threshold_failures:
+        out += ["**Under tröskel:** " + md_cell("; ".join(run.threshold_failures)), ""]
     out += ["### Per dokument", "", *md_table(DOCUMENT_HEADER, document_rows(run))]
     for name, results in grouped(run).items():
         out += [f"## {md_cell(name)}", ""]
@@ -210,8 +298,16 @@ def html_page(run: EvalRun) -> str:
     parts = [f'<p class="meta">{h(headline(run))}</p>', "<h2>Sammanfattning</h2>",
              html_table(metric_header(run), metric_rows(run)),
              "<h3>Sökning sida vid sida (besvarbara fall)</h3>",
-             html_table(RETRIEVAL_HEADER, retrieval_rows(run)),
-             "<h3>Per dokument</h3>", html_table(DOCUMENT_HEADER, document_rows(run))]
+             html_table(RETRIEVAL_HEADER, retrieval_rows(run))]
+    if run.splits:
+        parts += ["<h3>Dev och test sida vid sida</h3>",
+                  html_table(split_header(run), split_rows(run)),
+                  "<h3>Per grupp (dev och test)</h3>",
+                  html_table(group_header(run), group_rows(run))]
+    if run.threshold_failures:
+        parts.append(f'<p class="fail">Under tröskel: {h("; ".join(run.threshold_failures))}'
+                     "</p>")
+    parts += ["<h3>Per dokument</h3>", html_table(DOCUMENT_HEADER, document_rows(run))]
     for name, results in grouped(run).items():
         head = "".join(f"<th>{h(cell)}</th>" for cell in
                        ["", "Fall", "Fråga", "Svar", "Citerade stycken", "Rank"])
@@ -270,6 +366,8 @@ def summary_table(run: EvalRun) -> str:
     return "\n\n".join(part for part in [
         headline(run), text_table(metric_header(run), metric_rows(run)),
         text_table(RETRIEVAL_HEADER, retrieval_rows(run)),
+        text_table(split_header(run), split_rows(run)) if run.splits else "",
+        text_table(group_header(run), group_rows(run)) if run.splits else "",
         "Underkända fall:\n" + "\n".join(failed) if failed else ""] if part)
 
 

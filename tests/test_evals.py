@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import textwrap
 import xml.etree.ElementTree as ET
@@ -9,11 +10,23 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import yaml
 
-from evals.cases import DEFAULT_CASES_DIR, Case, CaseFileError, load_cases, matches
+from evals.authoring import build_v2, check_sources
+from evals.cases import (
+    DEFAULT_CASES_DIR,
+    GROUPS,
+    V2_CASES_DIR,
+    Case,
+    CaseFileError,
+    load_cases,
+    matches,
+)
 from evals.metrics import (
     CaseResult,
+    SplitGate,
     Thresholds,
+    check_split_gate,
     check_thresholds,
     first_rank,
     load_thresholds,
@@ -25,7 +38,8 @@ from evals.metrics import (
     unsupported_numbers,
 )
 from evals.report import markdown, write_reports
-from evals.runner import EvalRun, apply_gate, cli_main, run_eval
+from evals.runner import EvalRun, apply_gate, cli_main, resolve_cases, run_eval, split_summaries
+from evals.split import case_split, select, split_of
 from rag.models import Answer, Chunk, Citation
 
 DOC = "region_riktlinje"
@@ -77,6 +91,109 @@ def test_shipped_cases_are_valid_and_cover_the_issue():
     assert sum(c.kind == "refuse" for c in cases) >= 10
     assert sum(c.language == "en" for c in cases) >= 5
     assert len({c.document for c in cases if c.answerable}) >= 5  # and the statutes
+
+
+# --- v2: facts, groups and the split ---------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def v2_cases() -> list[Case]:
+    return load_cases(V2_CASES_DIR)
+
+
+def test_split_is_the_seeded_formula_by_fact(v2_cases):
+    for fact in ("varmland-bvc-lakarinsats", "hsl-avgiftsfritt-85", "x"):
+        digest = int(hashlib.sha256(f"styrdok-split-v1:{fact}".encode()).hexdigest(), 16)
+        assert split_of(fact) == ("test" if digest % 2 else "dev")
+    splits: dict[str, set[str]] = {}
+    for c in v2_cases:
+        splits.setdefault(c.fact, set()).add(case_split(c))
+    assert all(len(found) == 1 for found in splits.values())  # no fact straddles the split
+    test_share = sum(found == {"test"} for found in splits.values()) / len(splits)
+    assert 0.35 < test_share < 0.65
+    assert len(select(v2_cases, "dev")) + len(select(v2_cases, "test")) == len(v2_cases)
+
+
+def test_v2_cases_cover_the_issue(v2_cases):
+    assert len(v2_cases) >= 400
+    groups = {c.group for c in v2_cases}
+    assert groups >= {"document-wording", "staff-wording", "no-diacritics", "typo", "english",
+                      "near-miss"}
+    for split in ("dev", "test"):  # every gated group can be judged on both splits
+        assert {c.group for c in select(v2_cases, split)} >= groups
+    near = [c for c in v2_cases if c.group == "near-miss"]
+    assert len(near) >= 80 and all(c.note and c.kind == "refuse" for c in near)
+    answerable_facts = {c.fact for c in v2_cases if c.answerable}
+    assert {c.fact for c in near} <= answerable_facts  # each tied to the fact it came from
+    documents = {c.document for c in v2_cases if c.answerable}
+    assert len(documents) == 8  # five regional documents and three statutes
+    assert not {c.id for c in v2_cases} & {c.id for c in load_cases(DEFAULT_CASES_DIR)}
+    for file in V2_CASES_DIR.glob("*.yaml"):  # v2 cases name their fact and group
+        for entry in yaml.safe_load(file.read_text(encoding="utf-8")):
+            assert entry.get("fact") and entry.get("group") in GROUPS, entry["id"]
+
+
+def test_v2_no_diacritics_phrasings_have_none(v2_cases):
+    plain = [c for c in v2_cases if c.group == "no-diacritics"]
+    assert plain and not any(set(c.question) & set("åäöÅÄÖ") for c in plain)
+
+
+def test_generated_v2_files_are_current():
+    for name, text in build_v2.outputs().items():
+        assert (V2_CASES_DIR / name).read_text(encoding="utf-8") == text, (
+            f"{name} is stale: run python -m evals.authoring.build_v2")
+
+
+def test_v2_sources_and_facts_are_in_the_documents(v2_cases):
+    corpora = [Path("corpus"), Path("/work/shared/corpus-national")]
+    texts: dict[str, tuple[str, str | None]] = {}
+    checked = 0
+    for c in v2_cases:
+        if not c.answerable:
+            continue
+        if c.document not in texts:
+            path = check_sources.find_document(c.document, corpora)
+            raw = check_sources.raw_text(path) if path and path.suffix == ".md" else None
+            texts[c.document] = (check_sources.document_text(path) if path else "", raw)
+        text, raw = texts[c.document]
+        if text:
+            assert check_sources.problems(c, text, raw) == [], c.id
+            checked += 1
+    assert checked >= 300  # at least the regional documents are always in corpus/
+    broken = c.model_copy(update={"expect": c.expect.model_copy(update={"facts": ["9 999 kr"]})})
+    assert check_sources.problems(broken, *texts[c.document])
+
+
+def test_legacy_cases_get_fact_and_group_from_id_kind_language_and_tags():
+    legacy = {c.id: c for c in load_cases(DEFAULT_CASES_DIR)}
+    assert all(c.fact == c.id for c in legacy.values())
+    assert legacy["refuse-parkering"].group == "unanswerable"
+    assert legacy["varmland-bmm-lakartid-en"].group == "english"
+    assert legacy["varmland-bmm-lakartid-typo"].group == "typo"
+    assert legacy["varmland-bvc-lakartid-staff"].group == "staff-wording"
+    assert legacy["varmland-bmm-lakartid"].group == "document-wording"
+
+
+@pytest.mark.parametrize(("fields", "expected"), [
+    ({"group": "slang"}, "field 'group'"),
+    ({"group": "near-miss"}, "must have kind 'refuse'"),
+    ({"kind": "refuse", "expect": {}, "group": "near-miss"}, "field 'note'"),
+    ({"kind": "refuse", "expect": {}, "group": "english"}, "cannot be in group 'english'"),
+    ({"fact": "Not A Slug"}, "field 'fact'"),
+])
+def test_bad_fact_or_group_is_named(tmp_path, fields, expected):
+    entry = {"id": "x-case", "question": "Fråga?", "kind": "fact",
+             "expect": {"facts": ["a"], "source": {"document": "d"}}, **fields}
+    write(tmp_path / "c.yaml", yaml.safe_dump([entry], allow_unicode=True))
+    with pytest.raises(CaseFileError, match="case 'x-case'") as raised:
+        load_cases(tmp_path)
+    assert expected in str(raised.value)
+
+
+def test_case_sets_resolve_and_pick_their_gate(tmp_path):
+    assert resolve_cases(None) == (DEFAULT_CASES_DIR, "legacy")
+    assert resolve_cases("v2") == (V2_CASES_DIR, "v2")
+    assert resolve_cases(V2_CASES_DIR / "vgr.yaml")[1] == "v2"
+    assert resolve_cases(tmp_path)[1] == str(tmp_path)
 
 
 @pytest.mark.parametrize(("body", "expected"), [
@@ -292,6 +409,72 @@ class TagChecker(HTMLParser):
     def handle_endtag(self, tag):
         assert self.stack and self.stack[-1] == tag, f"</{tag}> closes <{self.stack[-1:]}>"
         self.stack.pop()
+
+
+def grouped_result(fact: str, group: str, good: bool) -> CaseResult:
+    if group == "near-miss":
+        the_case = case(id=f"{fact}-{group}", fact=fact, group=group, kind="refuse",
+                        expect={}, note="profession changed")
+        return scored(the_case, answer("Det framgår inte.", refused=good), rank=None)
+    the_case = case(id=f"{fact}-{group}", fact=fact, group=group)
+    return scored(the_case, answer(f"{BMM} [1]" if good else "Fel svar 7 [1]"))
+
+
+def test_split_gate_judges_only_its_split_and_each_group():
+    test_fact = next(f"fact-{n}" for n in range(100) if split_of(f"fact-{n}") == "test")
+    dev_fact = next(f"fact-{n}" for n in range(100) if split_of(f"fact-{n}") == "dev")
+    results = [grouped_result(test_fact, "document-wording", True),
+               grouped_result(test_fact, "staff-wording", True),
+               grouped_result(test_fact, "typo", False),
+               grouped_result(test_fact, "no-diacritics", True),
+               grouped_result(test_fact, "english", True),
+               grouped_result(test_fact, "near-miss", True),
+               grouped_result(dev_fact, "english", False)]  # dev: never judged
+    gate = load_thresholds().v2
+    assert gate is not None and gate.split == "test"
+    failures = check_split_gate(results, gate)
+    # typo fails, no-diacritics passes: their union is 1/2 < 0.80
+    assert any(f.startswith("test/no-diacritics+typo: fact_accuracy 0.5 <") for f in failures)
+    assert any(f.startswith("test: fact_accuracy") for f in failures)  # 4/5 < 0.85
+    assert not any("english" in f or "near-miss" in f for f in failures)
+    # a gate that reads nothing fails instead of passing
+    assert check_split_gate([r for r in results if r.split == "dev"], gate) == [
+        "test: no cases of this split were run"]
+    missing = check_split_gate([r for r in results if r.group != "english"], gate)
+    assert "test/english: no cases" in missing
+    with pytest.raises(ValueError, match="unknown group"):
+        SplitGate.model_validate({"groups": {"engelska": {"min": {"fact_accuracy": 0.8}}}})
+
+    splits, groups = split_summaries(results, scopes=["english", "no-diacritics+typo"])
+    assert set(splits) == {"dev", "test"} and splits["dev"].cases == 1
+    assert groups["test"]["no-diacritics+typo"].fact_accuracy == 0.5
+    assert groups["all"]["english"].cases == 2
+
+
+def test_shipped_v2_gate_is_the_issue_figures():
+    gate = load_thresholds().v2
+    assert gate is not None and gate.split == "test"
+    assert gate.minimum == {"fact_accuracy": 0.85, "citation_accuracy": 0.90}
+    assert gate.maximum == {"false_refusal_rate": 0.05, "unsupported_numbers": 0}
+    assert {scope: limits.minimum for scope, limits in gate.groups.items()} == {
+        "near-miss": {"refusal_accuracy": 0.90}, "staff-wording": {"fact_accuracy": 0.80},
+        "no-diacritics+typo": {"fact_accuracy": 0.80}, "english": {"fact_accuracy": 0.80}}
+
+
+def test_report_shows_dev_and_test_side_by_side_per_group():
+    results = [grouped_result(f"fact-{n}", group, n % 3 != 0)
+               for n in range(6) for group in ("staff-wording", "english", "near-miss")]
+    splits, groups = split_summaries(results)
+    run = EvalRun(created="2025-01-01T00:00:00+00:00", embedder="test", llm_provider="none",
+                  seconds=1.0, summary=summarize(results), results=results, splits=splits,
+                  groups=groups, case_set="v2")
+    run = apply_gate(run, load_thresholds(), "v2")
+    text = markdown(run)
+    assert "### Dev och test sida vid sida" in text and "### Per grupp" in text
+    assert f"dev ({splits['dev'].cases} fall)" in text
+    assert f"test ({splits['test'].cases} fall)" in text
+    assert "| near-miss |" in text and "v2-grinden (test-delen)" in text
+    assert "Under tröskel" in text  # english and staff-wording miss 0.80 on some split
 
 
 def hostile_run() -> EvalRun:
