@@ -66,7 +66,7 @@ def filters_dict(filters: Filters | None) -> dict[str, str]:
     """The filters that were on, as a small JSON-able dict ({} when none)."""
     if filters is None:
         return {}
-    return {key: value for key, value in filters.model_dump().items() if value}
+    return {key: value for key, value in filters.model_dump(mode="json").items() if value}
 
 
 class GapLog:
@@ -91,8 +91,8 @@ class GapLog:
         """Log `answer` if it is a refusal; returns the row id (None when not refused)."""
         if not answer.refused:
             return None
-        nearest = [{key: value for key, value in c.model_dump().items() if key in _NEAREST_KEYS}
-                   for c in answer.nearest]
+        nearest = [{key: value for key, value in c.model_dump(mode="json").items()
+                    if key in _NEAREST_KEYS} for c in answer.nearest]
         with self._db() as db:
             self._purge(db)
             cursor = db.execute(
@@ -141,10 +141,11 @@ def _refused(row: tuple[Any, ...]) -> RefusedQuestion:
 
 
 def _record_safely(gaps: GapLog, answer: Answer, filters: Filters | None, channel: str) -> None:
-    # The log serves the owners; a full disk there must never cost staff their answer.
+    # The log serves the owners; a full disk (or any fault) there must never cost staff
+    # their answer.
     try:
         gaps.record(answer, filters, channel)
-    except (sqlite3.Error, OSError):
+    except Exception:
         log.exception("could not log a refused question")
 
 
