@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -77,11 +78,12 @@ def test_retention_deletes_old_ratings_and_refusals(tmp_path: Path) -> None:
         db.execute("UPDATE feedback SET created_at = '2000-01-01T00:00:00+00:00'")
         db.execute("UPDATE refused SET created_at = '2000-01-01T00:00:00+00:00'")
     store.add(question="ny", answer="a", rating="down")
-    gaps.record(refusal("ny fråga"), Filters(region="Region X"), "api")
+    gaps.record(refusal("ny fråga"), Filters(region="Region X", as_of=date(2025, 6, 1)), "api")
     assert [row.question for row in store.recent()] == ["ny"]
     recent = gaps.recent()
     assert [row.question for row in recent] == ["ny fråga"]
-    assert recent[0].filters == {"region": "Region X"} and recent[0].documents == ["doc-a"]
+    assert recent[0].filters == {"region": "Region X", "as_of": "2025-06-01"}
+    assert recent[0].documents == ["doc-a"]
 
 
 def test_the_server_path_logs_refusals_and_the_cli_path_does_not(tmp_path: Path) -> None:
