@@ -13,7 +13,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 LLAMA_CPP_VERSION := 0.3.36
 
-.PHONY: install run ingest serve test lint unit eval eval-v2 test-llm llama-server engine bench bench-embedding bench-embedding-avx2 bench-snapshot load chromium doc-tools clean
+.PHONY: install run ingest serve test lint unit eval eval-v2 test-llm llama-server engine bench bench-embedding bench-embedding-avx2 bench-snapshot load chromium doc-tools axe clean
 
 $(VENV)/.installed: pyproject.toml engine/*.py engine/kernels/*.c ingest/engine.py
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -40,7 +40,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-unit: install doc-tools chromium
+unit: install doc-tools chromium axe
 	$(BIN)/pytest -m "not llm"
 
 # The blocking gates: the legacy cases (evals/cases/*.yaml) and their thresholds, and the
@@ -100,5 +100,16 @@ doc-tools:
 	@missing="$$(for package in $(DOC_TOOLS); do dpkg -s $$package >/dev/null 2>&1 || echo $$package; done)"; \
 	[ -z "$$missing" ] || { apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; }
 
+# axe-core (the accessibility checker the browser tests inject), from npm into .cache/node.
+AXE := .cache/node/node_modules/axe-core/axe.min.js
+AXE_VERSION := 4.10.3
+
+axe: $(AXE)
+
+$(AXE):
+	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
+	mkdir -p .cache/node
+	npm install --silent --no-audit --no-fund --prefix .cache/node axe-core@$(AXE_VERSION)
+
 clean:
-	rm -rf data reports test-artifacts .pytest_cache .mypy_cache .ruff_cache
+	rm -rf data reports test-artifacts .pytest_cache .mypy_cache .ruff_cache .cache/node

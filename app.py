@@ -16,6 +16,7 @@ from rag.store.integrity import CatalogIntegrityError, verify_catalog
 from web.api import create_api
 from web.event_loops import closing_gradio_event_loops
 from web.feedback import FeedbackStore
+from web.gaps import GapLog
 from web.limits import GradioGate, RateLimit
 from web.ui import mount_ui
 from web.uploads import clear_staging
@@ -28,9 +29,11 @@ def create_app(settings: Settings | None = None, service: Styrdok | None = None)
     service = service or Styrdok(settings or Settings())
     verify_catalog(service.store.catalog)
     clear_staging(service)
-    feedback = FeedbackStore(service.settings.feedback_path)
+    settings = service.settings
+    feedback = FeedbackStore(settings.feedback_path, settings.feedback_retention_days)
+    gaps = GapLog(settings.feedback_path, settings.feedback_retention_days)
     app = FastAPI(title="Styrdok", docs_url=None, redoc_url=None, openapi_url=None)
-    api = Mount("/api", app=create_api(service, feedback))
+    api = Mount("/api", app=create_api(service, feedback, gaps))
     # Every /api path, even one with an encoded newline, must reach the API and its JSON errors
     # rather than fall through to the UI mounted at / (Starlette's pattern stops at newlines).
     api.path_regex = re.compile(api.path_regex.pattern, re.DOTALL)
@@ -42,7 +45,7 @@ def create_app(settings: Settings | None = None, service: Styrdok | None = None)
     app.add_middleware(GradioGate, max_bytes=limits.max_upload_mb * 1024 * 1024,
                        mb_per_hour=limits.ui_upload_mb_per_hour)
     with closing_gradio_event_loops():
-        return mount_ui(app, service, feedback)
+        return mount_ui(app, service, feedback, gaps)
 
 
 def serve(settings: Settings | None = None) -> None:

@@ -289,11 +289,18 @@ def evaluate(cases: Annotated[str, typer.Option(
 
 
 @app.command()
-def serve() -> None:
+def serve(host: Annotated[str | None, typer.Option(
+              "--host", help="Address to listen on (default STYRDOK_HOST, 127.0.0.1).")] = None,
+          port: Annotated[int | None, typer.Option(
+              "--port", min=1, max=65535,
+              help="Port to listen on (default STYRDOK_PORT, 7860).")] = None) -> None:
     """Serve the chat UI (/) and the API (/api) on the configured host and port."""
     from app import serve as serve_app
 
-    serve_app(_settings())
+    settings = _settings()
+    changes = {name: value for name, value in (("host", host), ("port", port))
+               if value is not None}
+    serve_app(settings.model_copy(update=changes) if changes else settings)
 
 
 def main() -> None:

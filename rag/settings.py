@@ -86,6 +86,8 @@ class Settings(BaseSettings):
                                   "before the per-second rate applies.")
     ui_upload_mb_per_hour: int = Field(200, ge=0, description="Bytes a client may send to the "
                                        "UI's file upload per hour (MB), no key needed there.")
+    feedback_retention_days: int = Field(180, ge=1, description="Days the owners' log keeps "
+                                         "refused questions and staff ratings.")
 
     # Optional LLM
     llm_provider: LLMProvider = "none"
@@ -109,3 +111,7 @@ class Settings(BaseSettings):
     @property
     def feedback_path(self) -> Path:
         return self.data_dir / "feedback.sqlite3"
+
+    @property
+    def owner_cases_path(self) -> Path:
+        return self.data_dir / "owner_cases.yaml"

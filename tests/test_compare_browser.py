@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser_helpers import ANSWER_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS
 from compare_fixtures import OTHER_DOC_ID, OTHER_REGION, VARMLAND_DOC_ID, corpus_and_other_region
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from test_ui_browser import ANSWER_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS
 from web_fixtures import ARTIFACTS, running_server
 
 from rag.models import NOT_STATED
@@ -99,7 +99,7 @@ def test_a_question_naming_regions_is_compared_without_the_toggle(page: Page) ->
     # An ordinary question afterwards hides the downloads again.
     page.locator("#sd-question textarea").fill("Hur mycket läkartid ska finnas på BMM?")
     page.locator("#sd-ask").click()
-    expect(page.locator("#sd-sources details.sd-card").first).to_be_visible(
+    expect(page.locator("#sd-chat .bot-row").last.locator("details.sd-card").first).to_be_visible(
         timeout=ANSWER_TIMEOUT_MS)
     expect(page.locator("#sd-compare-csv")).to_be_hidden()
 

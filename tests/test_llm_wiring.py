@@ -245,21 +245,21 @@ def test_the_ui_streams_then_shows_the_verified_answer_or_the_fallback_notice(
         tmp_path: Path, llama_url: str) -> None:
     service = llm_service(tmp_path, llama_url, UNSUPPORTED)
     actions = Actions(service, FeedbackStore(tmp_path / "feedback.sqlite3"))
-    *streaming, last = list(actions.ask(SMALL_DOC_QUESTION, [], ALL, ALL))
+    *streaming, last = list(actions.ask(SMALL_DOC_QUESTION, None, ALL, ALL))
     assert len(streaming) > 3
     for outputs in streaming:
-        chat, sources, stored = outputs[:3]
+        chat, stored = outputs[:2]
         assert chat[-1]["role"] == "assistant" and STREAMING_NOTE in chat[-1]["content"]
-        assert (sources, stored) == ("", None)  # nothing to rate or cite before it is checked
+        assert "sd-card" not in chat[-1]["content"]  # nothing to cite before it is checked
+        assert not isinstance(stored, dict)  # nor anything to store or rate
     assert "7 timmar" in streaming[-1][0][-1]["content"]
-    chat, sources, stored = last[:3]
-    final = Answer.model_validate(stored)
-    assert final.fallback == "extractive"
+    chat, stored = last[:2]
+    assert stored["last"]["fallback"] == "extractive"
     message = chat[-1]["content"]
     assert markdown_text(NOTICES["rejected"]["sv"]) in message
     assert "7 timmar" not in message and "3 timmar" in message
     assert STREAMING_NOTE not in message
-    assert f'data-section="{BMM_SECTION}"' in sources
+    assert f'data-section="{BMM_SECTION}"' in message  # the answer's own source cards
     assert [m["role"] for m in chat] == ["user", "assistant"]
 
 
@@ -305,7 +305,8 @@ def test_the_chat_in_a_browser_streams_and_ends_with_the_verified_answer(
         expect(chat).not_to_contain_text(STREAMING_NOTE, timeout=60_000)
         expect(chat).to_contain_text("Vårdcentralen ansvarar för läkarinsatser")
         expect(chat).to_contain_text("3 timmar per vecka för 100 inskrivna")
-        card = page.locator(f'#sd-sources details.sd-card[data-section="{BMM_SECTION}"]')
+        card = page.locator("#sd-chat .bot-row").last.locator("details.sd-card").filter(
+            has_text=f"avsnitt {BMM_SECTION} ")
         expect(card).to_have_count(1)
         expect(page.get_by_role("button", name="👍 Bra svar")).to_be_visible()
         browser.close()
@@ -406,13 +407,15 @@ def test_unusable_model_settings_do_not_stop_the_service(tmp_path: Path,
 def test_the_ui_without_a_model_shows_the_answer_in_one_step(tmp_path: Path,
                                                             plain: Styrdok) -> None:
     actions = Actions(plain, FeedbackStore(tmp_path / "feedback.sqlite3"))
-    outputs = list(actions.ask(SMALL_DOC_QUESTION, [], ALL, ALL))
+    outputs = list(actions.ask(SMALL_DOC_QUESTION, None, ALL, ALL))
     assert len(outputs) == 1
-    chat, sources, stored = outputs[0][:3]
+    chat, stored = outputs[0][:2]
     assert "3 timmar per vecka" in chat[-1]["content"]
     assert STREAMING_NOTE not in chat[-1]["content"]
-    assert f'data-section="{BMM_SECTION}"' in sources
-    assert Answer.model_validate(stored).fallback is None
+    assert f'data-section="{BMM_SECTION}"' in chat[-1]["content"]
+    assert stored["last"]["fallback"] is None
+    assert stored["turns"] == [{"question": SMALL_DOC_QUESTION,
+                                "answer": stored["last"]["answer"]}]
 
 
 def test_the_eval_without_a_model_reports_no_llm_rates(tmp_path: Path, plain: Styrdok) -> None:

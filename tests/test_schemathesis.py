@@ -27,12 +27,15 @@ OPERATIONS = [("GET", "/health"), ("POST", "/ask"), ("GET", "/search"), ("GET", 
               ("POST", "/documents"), ("DELETE", "/documents/{document}"),
               ("GET", "/documents/{document}/file"), ("POST", "/feedback"),
               ("POST", "/compare"), ("GET", "/documents/{document}/editions"),
-              ("GET", "/documents/{document}/changes")]
+              ("GET", "/documents/{document}/changes"), ("GET", "/feedback"), ("GET", "/gaps")]
 EXAMPLES = 60
 # Operations without parameters or body (or only a free-form id): nothing to make invalid.
 NOTHING_TO_BREAK = {("GET", "/health"), ("GET", "/documents"),
                     ("GET", "/documents/{document}/editions"),
                     ("GET", "/documents/{document}/file")}
+# Only optional parameters and the bearer key: schemathesis' invalid case is often a missing
+# key, which this test always sends, so a negative run would flag valid requests.
+ONLY_THE_KEY_TO_BREAK = {("GET", "/feedback")}
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +60,9 @@ def test_generated_requests_never_cause_server_errors(
         api_schema: Any, method: str, path: str, mode: GenerationMode) -> None:
     if mode == GenerationMode.NEGATIVE and (method, path) in NOTHING_TO_BREAK:
         pytest.skip("no parameters or body to make invalid")
+    if mode == GenerationMode.NEGATIVE and (method, path) in ONLY_THE_KEY_TO_BREAK:
+        pytest.skip("the invalid requests schemathesis makes here lack only the key; "
+                    "tests/test_ui_owner_browser.py checks that it is required")
     operation = api_schema[path][method]
     # An upload's type and readability are checked on its content and name, which a schema
     # cannot express: a schema-valid random file is rightly refused with 400/415.

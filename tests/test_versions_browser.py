@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from browser_helpers import ANSWER_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS, ask
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from test_ui_browser import ANSWER_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS, ask
 from test_versions import TODAY, VARMLAND, write_corpus
 from web_fixtures import make_service, running_server
 
@@ -43,7 +43,7 @@ def test_answers_name_the_edition_and_follow_the_date_picker(page: Page) -> None
     ask(page, QUESTION)
     expect(page.locator("#sd-chat")).to_contain_text("4 timmar per vecka",
                                                      timeout=ANSWER_TIMEOUT_MS)
-    card = page.locator("#sd-sources details.sd-card").first
+    card = page.locator("#sd-chat .bot-row").last.locator("details.sd-card").first
     expect(card.locator(".sd-validity")).to_have_text("utgåva 2026 · gäller från 2026-01-01")
 
     page.get_by_text("Avgränsa till region eller dokumenttyp").click()
@@ -53,7 +53,8 @@ def test_answers_name_the_edition_and_follow_the_date_picker(page: Page) -> None
     ask(page, QUESTION)
     expect(page.locator("#sd-chat")).to_contain_text("3 timmar per vecka",
                                                      timeout=ANSWER_TIMEOUT_MS)
-    expect(page.locator("#sd-sources details.sd-card").first.locator(".sd-validity")).to_have_text(
+    newest_card = page.locator("#sd-chat .bot-row").last.locator("details.sd-card").first
+    expect(newest_card.locator(".sd-validity")).to_have_text(
         "utgåva 2025 · gäller från 2025-01-01, upphör 2026-01-01")
 
 

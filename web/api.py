@@ -12,8 +12,8 @@ from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any, Literal, Self
 
-from fastapi import Depends, FastAPI, File, Form, Query, UploadFile
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi import Depends, FastAPI, File, Form, Query, Request, UploadFile
+from fastapi.responses import FileResponse, PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ingest.service import Styrdok
@@ -27,8 +27,10 @@ from web.compare_api import add_compare_route
 from web.dates import IsoDate
 from web.documents import MEDIA_TYPES, original_file
 from web.errors import ApiError, ErrorBody, ErrorDetail, error_responses, install_error_handlers
-from web.feedback import FeedbackStore, Rating
+from web.feedback import FeedbackRecord, FeedbackStore, Rating
+from web.gaps import GapLog, asked, asked_stream
 from web.limits import UploadSizeLimit
+from web.owner_view import OwnerOverview, overview, to_csv
 from web.uploads import on_existing, remove_document, safe_filename, store_upload, upload_metadata
 
 
@@ -163,10 +165,32 @@ class FeedbackIn(BaseModel):
     rating: Rating
     comment: str = Field("", max_length=2000)
     citations: list[dict[str, Any]] = Field(default_factory=list, max_length=20)
+    answer_id: str | None = Field(None, min_length=1, max_length=100, description="Your id "
+                                  "for the answer: rating the same answer again replaces "
+                                  "its earlier rating.")
 
 
 class FeedbackOut(BaseModel):
     id: int
+
+
+class FeedbackList(BaseModel):
+    count: int
+    retention_days: int
+    feedback: list[FeedbackRecord]
+
+
+CSV_DOC = {"text/csv": {"schema": {"type": "string"}}}
+
+
+def only_query(*names: str) -> Any:
+    """A dependency refusing query parameters other than `names` (a typo must not silently
+    return everything)."""
+    def check(request: Request) -> None:
+        unknown = sorted(set(request.query_params) - set(names))
+        if unknown:
+            raise ApiError(422, "invalid_request", f"unknown query parameter: {unknown[0]}")
+    return Depends(check)
 
 
 def sse(event: str, data: str) -> str:
@@ -197,8 +221,9 @@ class Health(BaseModel):
     llm_provider: str
 
 
-def create_api(service: Styrdok, feedback: FeedbackStore) -> FastAPI:
+def create_api(service: Styrdok, feedback: FeedbackStore, gaps: GapLog | None = None) -> FastAPI:
     settings = service.settings
+    gaps = gaps or GapLog(settings.feedback_path, settings.feedback_retention_days)
     api = FastAPI(title="Styrdok API", version="1", docs_url="/docs", redoc_url=None,
                   openapi_url="/openapi.json",
                   description="Questions, search and documents for the intranet. Writes need "
@@ -249,8 +274,9 @@ def create_api(service: Styrdok, feedback: FeedbackStore) -> FastAPI:
             if request.as_of is not None:
                 filters = filters.model_copy(update={"as_of": request.as_of})
             if not stream:
-                return service.ask(request.question, filters)
-            events = answer_events(service.ask_stream(request.question, filters))
+                return asked(service, gaps, request.question, filters, channel="api")
+            events = answer_events(asked_stream(service, gaps, request.question, filters,
+                                                channel="api"))
         except ValueError as error:
             raise ApiError(422, "invalid_request", f"question: {error}") from error
         return StreamingResponse(events, media_type=EVENT_STREAM,
@@ -368,7 +394,37 @@ def create_api(service: Styrdok, feedback: FeedbackStore) -> FastAPI:
               tags=["feedback"], responses=error_responses(400, 401, 403, 422))
     def post_feedback(body: FeedbackIn) -> FeedbackOut:
         row = feedback.add(question=body.question, answer=body.answer, rating=body.rating,
-                           comment=body.comment, citations=body.citations, channel="api")
+                           comment=body.comment, citations=body.citations, channel="api",
+                           answer_id=body.answer_id)
         return FeedbackOut(id=row)
+
+    @api.get("/feedback", response_model=FeedbackList,
+             dependencies=[*write, only_query("rating", "limit")], tags=["owners"],
+             description="Staff ratings (one row per answer), newest first. Owner key "
+             "required.", responses=error_responses(401, 403, 422))
+    def get_feedback(
+        rating: Rating | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    ) -> FeedbackList:
+        rows = feedback.recent(limit, rating=rating)
+        return FeedbackList(count=len(rows), retention_days=settings.feedback_retention_days,
+                            feedback=rows)
+
+    @api.get("/gaps", response_model=OwnerOverview,
+             dependencies=[*write, only_query("limit", "format")], tags=["owners"],
+             description="Refused questions and down-voted answers, newest first, grouped by "
+             "document and by topic (e5 clusters) and counted per ISO week; `format=csv` "
+             "gives the items as CSV. Owner key required.",
+             responses={200: {"content": CSV_DOC}, **error_responses(401, 403, 422)})
+    def get_gaps(
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+        format: Literal["json", "csv"] = "json",
+    ) -> OwnerOverview | PlainTextResponse:
+        view = overview(gaps, feedback, service.store.embedder, limit)
+        if format == "csv":
+            return PlainTextResponse(to_csv(view), media_type="text/csv; charset=utf-8",
+                                     headers={"Content-Disposition":
+                                              'attachment; filename="styrdok-gaps.csv"'})
+        return view
 
     return api

@@ -1,4 +1,9 @@
-"""Thumbs up/down from staff, kept in SQLite under the data dir for the document owners."""
+"""Thumbs up/down from staff, kept in SQLite under the data dir for the document owners.
+
+One row per answer: an answer carries an id (the UI makes one per answer), and rating it
+again updates that row instead of adding one. Rows older than the retention period are
+deleted on every write and read. No user identity is stored.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,11 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 Rating = Literal["up", "down"]
 
@@ -26,6 +31,12 @@ CREATE TABLE IF NOT EXISTS feedback (
     channel TEXT NOT NULL DEFAULT 'api'
 );
 """
+# Columns added after the first release (an existing file is migrated in place).
+_ADDED_COLUMNS = {"answer_id": "TEXT", "filters": "TEXT NOT NULL DEFAULT '{}'"}
+_ANSWER_INDEX = ("CREATE UNIQUE INDEX IF NOT EXISTS feedback_answer ON feedback (answer_id) "
+                 "WHERE answer_id IS NOT NULL")
+_COLUMNS = ("id", "created_at", "question", "answer", "rating", "comment", "citations",
+            "channel", "answer_id", "filters")
 
 
 class FeedbackRecord(BaseModel):
@@ -37,15 +48,38 @@ class FeedbackRecord(BaseModel):
     comment: str
     citations: list[dict[str, Any]]
     channel: str
+    answer_id: str | None = None
+    filters: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def documents(self) -> list[str]:
+        """The documents the rated answer cited, in citation order, without repeats."""
+        return list(dict.fromkeys(str(c["document"]) for c in self.citations
+                                  if c.get("document")))
+
+
+def now_iso() -> str:
+    # Milliseconds: the owners' list is ordered by time across two tables.
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def cutoff_iso(retention_days: int) -> str:
+    return (datetime.now(UTC) - timedelta(days=retention_days)).isoformat(timespec="seconds")
 
 
 class FeedbackStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, retention_days: int = 180) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.retention_days = retention_days
         with self._db() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
+            present = {row[1] for row in db.execute("PRAGMA table_info(feedback)")}
+            for column, kind in _ADDED_COLUMNS.items():
+                if column not in present:
+                    db.execute(f"ALTER TABLE feedback ADD COLUMN {column} {kind}")
+            db.execute(_ANSWER_INDEX)
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -53,27 +87,51 @@ class FeedbackStore:
         with closing(sqlite3.connect(self.path, timeout=30)) as db, db:
             yield db
 
+    def _purge(self, db: sqlite3.Connection) -> None:
+        db.execute("DELETE FROM feedback WHERE created_at < ?",
+                   (cutoff_iso(self.retention_days),))
+
     def add(self, *, question: str, answer: str, rating: Rating, comment: str = "",
-            citations: list[dict[str, Any]] | None = None, channel: str = "api") -> int:
-        now = datetime.now(UTC).isoformat(timespec="seconds")
+            citations: list[dict[str, Any]] | None = None, channel: str = "api",
+            answer_id: str | None = None, filters: dict[str, Any] | None = None) -> int:
+        """Store a rating; with `answer_id`, a second rating of that answer replaces the
+        first (rating, comment and time), so one answer is always one row."""
+        values = (now_iso(), question, answer, rating, comment.strip(),
+                  json.dumps(citations or [], ensure_ascii=False), channel, answer_id or None,
+                  json.dumps(filters or {}, ensure_ascii=False))
         with self._db() as db:
+            self._purge(db)
             cursor = db.execute(
                 "INSERT INTO feedback (created_at, question, answer, rating, comment, citations,"
-                " channel) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (now, question, answer, rating, comment.strip(),
-                 json.dumps(citations or [], ensure_ascii=False), channel))
-            return int(cursor.lastrowid or 0)
+                " channel, answer_id, filters) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (answer_id) WHERE answer_id IS NOT NULL DO UPDATE SET "
+                "created_at = excluded.created_at, rating = excluded.rating, "
+                "comment = excluded.comment RETURNING id", values)
+            return int(cursor.fetchone()[0])
 
-    def recent(self, limit: int = 50) -> list[FeedbackRecord]:
+    def recent(self, limit: int = 50, rating: Rating | None = None) -> list[FeedbackRecord]:
+        """Newest first (by the time of the latest rating)."""
+        where, args = ("WHERE rating = ?", [rating]) if rating else ("", [])
         with self._db() as db:
+            self._purge(db)
             rows = db.execute(
-                "SELECT id, created_at, question, answer, rating, comment, citations, channel "
-                "FROM feedback ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
-        keys = ("id", "created_at", "question", "answer", "rating", "comment", "citations",
-                "channel")
-        return [FeedbackRecord(**{**dict(zip(keys, row, strict=True)),
-                                  "citations": json.loads(row[6])}) for row in rows]
+                f"SELECT {', '.join(_COLUMNS)} FROM feedback {where} "
+                "ORDER BY created_at DESC, id DESC LIMIT ?", (*args, limit)).fetchall()
+        return [_record(row) for row in rows]
+
+    def get(self, row_id: int) -> FeedbackRecord | None:
+        with self._db() as db:
+            row = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM feedback WHERE id = ?",
+                             (row_id,)).fetchone()
+        return _record(row) if row else None
 
     def count(self) -> int:
         with self._db() as db:
             return int(db.execute("SELECT COUNT(*) FROM feedback").fetchone()[0])
+
+
+def _record(row: tuple[Any, ...]) -> FeedbackRecord:
+    values = dict(zip(_COLUMNS, row, strict=True))
+    values["citations"] = json.loads(values["citations"] or "[]")
+    values["filters"] = json.loads(values["filters"] or "{}")
+    return FeedbackRecord(**values)

@@ -11,7 +11,7 @@ import re
 import string
 from urllib.parse import quote
 
-from rag.models import Answer, Citation
+from rag.models import Answer, Citation, DocumentInfo, Filters
 
 _MARKDOWN_SPECIALS = frozenset(string.punctuation)
 _SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+")
@@ -129,7 +129,9 @@ def _card(citation: Citation, passage: str | None, *, nearest: bool) -> str:
     meta = " · ".join(part for part in (citation.region, location(citation)) if part)
     validity = validity_label(citation)
     state = "" if citation.current else " sd-superseded"
-    body = highlight(passage, citation.quote) if passage else \
+    # Line breaks as <br>: the card also lives inside a chat bubble's Markdown, where a
+    # blank line would end the HTML block.
+    body = highlight(passage, citation.quote).replace("\n", "<br>") if passage else \
         f"<mark>{html.escape(citation.quote)}</mark>"
     hint = "Visa avsnittet" if nearest else "Visa citatet i sitt sammanhang"
     return (
@@ -160,3 +162,49 @@ def notice_html(text: str, kind: str = "info") -> str:
     """A one-line status message (escaped)."""
     kind = kind if kind in {"info", "ok", "error"} else "info"
     return f'<p class="sd-notice sd-{kind}" role="status">{html.escape(text)}</p>' if text else ""
+
+
+def filters_label(filters: Filters) -> str:
+    """What an answer was limited to, in words ('' when nothing was)."""
+    parts = [part for part in (filters.region, filters.doc_type, filters.document) if part]
+    return " · ".join(parts)
+
+
+def answer_bubble(answer: Answer, passages: dict[str, str], filters: Filters) -> str:
+    """One assistant chat message: the answer, any notice, what it was limited to, and its
+    own openable source cards. One HTML block without blank lines inside, so Markdown
+    leaves it whole; every text from a user or a document is escaped."""
+    parts: list[str] = []
+    if not answer.refused:
+        parts.append(markdown_text(answer.answer))
+    if answer.notice:
+        parts.append(f"*{markdown_text(answer.notice)}*")
+    scope = filters_label(filters)
+    scope_html = (f'<p class="sd-scope sd-scope-on">Avgränsat till: '
+                  f"<strong>{html.escape(scope)}</strong></p>" if scope else
+                  '<p class="sd-scope">Sökt i alla regioner och dokumenttyper.</p>')
+    cards = sources_html(answer, passages).replace("\n", " ")
+    if answer.refused and answer.language == "en":
+        cards = cards.replace(f"<strong>{REFUSAL_HEADLINE}</strong>",
+                              f"<strong>{html.escape(answer.answer)}</strong>", 1)
+    parts.append(f'<div class="sd-answer-extra">{scope_html}{cards}</div>')
+    return "\n\n".join(parts)
+
+
+def documents_table(docs: list[DocumentInfo]) -> str:
+    """The document list as a table that becomes one card per document on a phone."""
+    if not docs:
+        return '<p class="sd-empty">Inga dokument är inlästa ännu.</p>'
+    headers = ["Titel", "Region", "Typ", "Utgåva", "Delar", "Inläst", "Id"]
+    head = "".join(f'<th scope="col">{name}</th>' for name in headers)
+    rows = []
+    for doc in docs:
+        edition = str(getattr(doc, "edition", "") or "")
+        cells = [doc.title, doc.region, doc.doc_type, edition, str(doc.chunks),
+                 doc.ingested_at.replace("T", " ")[:16], doc.document]
+        rows.append("<tr>" + "".join(
+            f'<td data-label="{label}">{html.escape(value) or "–"}</td>'
+            for label, value in zip(headers, cells, strict=True)) + "</tr>")
+    return ('<div class="sd-table-wrap"><table class="sd-doc-table sd-stack">'
+            "<caption>Inlästa dokument</caption>"
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")

@@ -1,38 +1,92 @@
-"""What the UI's buttons do. Plain methods over the service, returning display values."""
+"""What the UI's buttons do. Plain methods over the service, returning display values.
+
+The conversation lives in the browser (`gr.BrowserState`), never on the server:
+`{"messages": [chat messages], "turns": [{"question", "answer"}], "last": {...} | None}`.
+`turns` is the history a follow-up question is understood from (see `answer_stream`).
+"""
 
 from __future__ import annotations
 
 import logging
+import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from evals.cases import CaseFileError
 from ingest.service import Styrdok
 from rag.answer.compare import comparison_answer
 from rag.models import Answer, Filters
 from rag.service import without_control_characters
 from rag.text.language import detect_language
+from web import owner_view
 from web.auth import check_write_key
 from web.compare_ui import comparison_html
 from web.errors import ApiError
 from web.feedback import FeedbackStore, Rating
-from web.render import chat_message, markdown_text, notice_html, sources_html
+from web.gaps import GapLog, asked_stream
+from web.owner_cases import CLI_ERROR_PREFIX, OwnerCases, draft_yaml
+from web.owner_html import overview_html
+from web.owner_report import latest_owner_report, owner_cases_for, run_owner_eval
+from web.render import (
+    answer_bubble,
+    chat_message,
+    documents_table,
+    filters_label,
+    markdown_text,
+    notice_html,
+)
 from web.ui_guard import is_client_upload
 from web.uploads import on_existing, remove_document, safe_filename, store_upload, upload_metadata
 from web.versions_ui import parse_as_of
 
 log = logging.getLogger(__name__)
 ALL = "__alla__"
-REPORT_FILE = Path("reports/eval/report.md")  # where evals.runner writes it
 Message = dict[str, Any]
-TABLE_HEADERS = ["Titel", "Region", "Typ", "Delar", "Inläst", "Id"]
+Conversation = dict[str, Any]
 STREAMING_NOTE = "Svaret skrivs och kontrolleras sedan mot källorna …"
+FILTER_LABEL = "Avgränsa till region eller dokumenttyp"
+MAX_TURNS = 20  # what the browser keeps, and what a follow-up can lean on
+RATING_TEXT = {"up": "👍 Bra svar", "down": "👎 Fel eller oklart"}
+
+
+def empty_conversation() -> Conversation:
+    return {"messages": [], "turns": [], "last": None}
 
 
 def _choice(value: str | None) -> str | None:
     return None if not value or value == ALL else value
+
+
+def chosen_filters(region: str | None, doc_type: str | None, as_of: Any = None) -> Filters:
+    return Filters(region=_choice(region), doc_type=_choice(doc_type),
+                   as_of=parse_as_of(as_of))
+
+
+def filter_panel_label(region: str | None, doc_type: str | None, as_of: Any = None) -> str:
+    """The filter accordion's title: says what is on even when the panel is closed."""
+    try:
+        filters = chosen_filters(region, doc_type, as_of)
+    except ValueError:  # a half-typed date
+        filters = chosen_filters(region, doc_type)
+    active = filters_label(filters)
+    return f"{FILTER_LABEL} (på: {active})" if active else FILTER_LABEL
+
+
+def answer_stream(service: Styrdok, gaps: GapLog, question: str, filters: Filters,
+                  history: list[dict[str, str]]) -> Iterator[str | Answer]:
+    """The one call from the chat to the service: the answer (streamed), with a refusal
+    logged for the owners. `history` holds the conversation's earlier {question, answer}
+    turns, oldest first, for follow-up questions. The service on main does not take it yet
+    (issue 17's `answer` branch adds `history: list[HistoryTurn] | None` to
+    `Assistant.ask_stream`), so it is not passed on; once it does, the wiring is this one
+    line: `history=[HistoryTurn(**turn) for turn in history]` as a keyword argument of the
+    call below (`asked_stream` hands keyword arguments to the service unchanged)."""
+    del history  # kept ready in the browser; see the docstring
+    return asked_stream(service, gaps, question, filters, channel="ui")
 
 
 def _owner_error(error: ApiError, max_mb: int) -> str:
@@ -57,38 +111,72 @@ def _owner_error(error: ApiError, max_mb: int) -> str:
             return f"Filen kunde inte läsas in: {error.message}"
 
 
+def _rating_buttons(rating: str | None) -> tuple[Any, Any]:
+    """The two rating buttons, the chosen one highlighted and marked."""
+    return tuple(gr.Button(value=("✓ " if rating == kind else "") + RATING_TEXT[kind],
+                           variant="primary" if rating == kind else "secondary")
+                 for kind in ("up", "down"))  # type: ignore[return-value]
+
+
 class Actions:
-    def __init__(self, service: Styrdok, feedback: FeedbackStore) -> None:
+    def __init__(self, service: Styrdok, feedback: FeedbackStore,
+                 gaps: GapLog | None = None) -> None:
+        settings = service.settings
         self.service = service
         self.feedback = feedback
+        self.gaps = gaps or GapLog(settings.feedback_path, settings.feedback_retention_days)
+        self.owner_cases = OwnerCases(service.settings.data_dir)
+
+    def _key_error(self, key: str | None) -> str | None:
+        try:
+            check_write_key(self.service.settings, key)
+        except ApiError as error:
+            return _owner_error(error, self.service.settings.max_upload_mb)
+        return None
 
     # --- asking ------------------------------------------------------------------------
 
-    def ask(self, question: str, history: list[Message] | None, region: str | None,
+    def restore(self, conversation: Conversation | None) -> tuple[Any, ...]:
+        """After a (re)load: the stored conversation back in the chat, with its rating."""
+        conversation = conversation or empty_conversation()
+        last = conversation.get("last")
+        rating = last.get("rating") if last else None
+        return (conversation.get("messages", []), gr.Group(visible=bool(last)),
+                *_rating_buttons(rating), self._all_regions_button(last))
+
+    @staticmethod
+    def _all_regions_button(last: dict[str, Any] | None) -> Any:
+        return gr.Button(visible=bool(last and last.get("filters")))
+
+    def ask(self, question: str, conversation: Conversation | None, region: str | None,
             doc_type: str | None, compare: bool = False,
             as_of: Any = None) -> Iterator[tuple[Any, ...]]:
         """Outputs as the answer grows: streamed model text first (when a model is
-        configured), then the final answer with its source cards (with `compare`, or when
-        the question asks for several regions, the per-region table)."""
-        history = list(history or [])
+        configured), then the final answer with its own source cards (with `compare`, or
+        when the question asks for several regions, the per-region table).
+
+        Outputs: chat, conversation, question box, comment, status, rating group, 👍, 👎,
+        "sök i alla regioner"."""
+        conversation = conversation or empty_conversation()
+        messages: list[Message] = list(conversation.get("messages", []))
         question = without_control_characters(question or "").strip()
         limit = self.service.settings.max_question_chars
         if not question:
-            yield self._not_asked(history, "Skriv en fråga först.", question)
+            yield self._not_asked(messages, "Skriv en fråga först.", question)
             return
         if len(question) > limit:
-            yield self._not_asked(history, f"Frågan är för lång (högst {limit} tecken).",
+            yield self._not_asked(messages, f"Frågan är för lång (högst {limit} tecken).",
                                   question)
             return
-        asked = [*history, {"role": "user", "content": markdown_text(question)}]
-        filters = Filters(region=_choice(region), doc_type=_choice(doc_type),
-                          as_of=parse_as_of(as_of))
+        asked = [*messages, {"role": "user", "content": markdown_text(question)}]
+        filters = chosen_filters(region, doc_type, as_of)
         answer: Answer | None = None
         streamed = ""
         try:
             items = [comparison_answer(self.service.compare(question),
                                        detect_language(question))] if compare else \
-                self.service.ask_stream(question, filters)
+                answer_stream(self.service, self.gaps, question, filters,
+                              list(conversation.get("turns", [])))
             for item in items:
                 if isinstance(item, Answer):
                     answer = item
@@ -99,27 +187,41 @@ class Actions:
                 raise RuntimeError("the answer stream ended without an answer")
         except Exception:
             log.exception("ask failed")
-            yield self._not_asked(history, "Något gick fel. Försök igen om en stund.",
+            yield self._not_asked(messages, "Något gick fel. Försök igen om en stund.",
                                   question)
             return
-        history = [*asked, {"role": "assistant", "content": chat_message(answer)}]
-        shown = comparison_html(answer.comparison) if answer.comparison else \
-            sources_html(answer, self._passages(answer))
-        yield (history, shown, answer.model_dump(),
-               "", "", "", gr.Group(visible=True))
+        # A comparison's table is wide: it goes below the chat (#sd-sources), the chat gets
+        # its summary; any other answer carries its own source cards in its message.
+        table = comparison_html(answer.comparison) if answer.comparison else ""
+        bubble = chat_message(answer) if answer.comparison else \
+            answer_bubble(answer, self._passages(answer), filters)
+        sources = answer.nearest if answer.refused else answer.citations
+        last = {"answer_id": uuid.uuid4().hex, "question": answer.question,
+                "answer": answer.answer, "refused": answer.refused, "rating": None,
+                "fallback": answer.fallback, "notice": answer.notice,
+                "filters": filters.model_dump(mode="json", exclude_none=True),
+                "sources": [source.model_dump(mode="json") for source in sources],
+                "comparison_answer": answer.model_dump(mode="json") if answer.comparison
+                else None}
+        turns = [*conversation.get("turns", []),
+                 {"question": answer.question, "answer": answer.answer}][-MAX_TURNS:]
+        new_messages = [*asked, {"role": "assistant", "content": bubble}][-2 * MAX_TURNS:]
+        stored = {"messages": new_messages, "turns": turns, "last": last}
+        yield (new_messages, stored, "", "", "", gr.Group(visible=True), *_rating_buttons(None),
+               self._all_regions_button(last), table)
 
     @staticmethod
     def _streaming(asked: list[Message], text: str) -> tuple[Any, ...]:
         """Outputs while the model writes: its text so far, marked as not yet checked."""
         message = f"{markdown_text(text)} ▌\n\n*{STREAMING_NOTE}*"
-        return ([*asked, {"role": "assistant", "content": message}], "", None, "", "", "",
-                gr.Group(visible=False))
+        return ([*asked, {"role": "assistant", "content": message}], gr.skip(), "", gr.skip(),
+                "", gr.Group(visible=False), gr.skip(), gr.skip(), gr.skip(), "")
 
     @staticmethod
-    def _not_asked(history: list[Message], message: str, question: str) -> tuple[Any, ...]:
+    def _not_asked(messages: list[Message], message: str, question: str) -> tuple[Any, ...]:
         """Outputs when no answer was produced: a message, the question kept for editing."""
-        return (history, notice_html(message, "error"), None, question, "", "",
-                gr.Group(visible=False))
+        return (messages, gr.skip(), question, gr.skip(), notice_html(message, "error"),
+                gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip())
 
     def _passages(self, answer: Answer) -> dict[str, str]:
         snapshot = self.service.store.snapshot()
@@ -130,17 +232,31 @@ class Actions:
                 found[citation.chunk_id] = snapshot.chunks[index].text
         return found
 
-    def rate(self, rating: Rating, last_answer: dict[str, Any] | None,
-             comment: str | None) -> tuple[str, str]:
-        if not last_answer:
-            return notice_html("Ställ en fråga först, betygsätt sedan svaret.", "error"), \
-                comment or ""
-        answer = Answer.model_validate(last_answer)
-        sources = answer.nearest if answer.refused else answer.citations
-        self.feedback.add(question=answer.question, answer=answer.answer, rating=rating,
-                          comment=(comment or "")[:2000], channel="ui",
-                          citations=[source.model_dump(mode="json") for source in sources])
-        return notice_html("Tack! Din återkoppling är sparad för dokumentägarna.", "ok"), ""
+    @staticmethod
+    def last_question(conversation: Conversation | None) -> str:
+        last = (conversation or {}).get("last")
+        return str(last["question"]) if last else ""
+
+    def rate(self, rating: Rating, conversation: Conversation | None,
+             comment: str | None) -> tuple[Any, ...]:
+        """Rate the newest answer; rating it again changes the same row.
+
+        Outputs: status, comment, conversation, 👍, 👎."""
+        conversation = conversation or empty_conversation()
+        last = conversation.get("last")
+        if not last:
+            return (notice_html("Ställ en fråga först, betygsätt sedan svaret.", "error"),
+                    comment or "", gr.skip(), gr.skip(), gr.skip())
+        text = (comment or "")[:2000]
+        self.feedback.add(question=last["question"], answer=last["answer"], rating=rating,
+                          comment=text or last.get("comment", ""), channel="ui",
+                          citations=last.get("sources", []), answer_id=last["answer_id"],
+                          filters=last.get("filters", {}))
+        last = {**last, "rating": rating, "comment": text or last.get("comment", "")}
+        stored = {**conversation, "last": last}
+        chosen = "👍 Bra svar" if rating == "up" else "👎 Fel eller oklart"
+        return (notice_html(f"Tack! Ditt betyg ({chosen}) är sparat för dokumentägarna; "
+                            "du kan ändra det.", "ok"), "", stored, *_rating_buttons(rating))
 
     # --- documents ---------------------------------------------------------------------
 
@@ -148,28 +264,30 @@ class Actions:
         docs = self.service.documents()
         regions = sorted({doc.region for doc in docs if doc.region})
         types = sorted({doc.doc_type for doc in docs if doc.doc_type})
-        rows = [[doc.title, doc.region, doc.doc_type, doc.chunks,
-                 doc.ingested_at.replace("T", " ")[:16], doc.document] for doc in docs]
+        choices = [(f"{doc.title} ({doc.document})", doc.document) for doc in docs]
         return (
             gr.Dropdown(choices=[("Alla regioner", ALL), *((r, r) for r in regions)]),
             gr.Dropdown(choices=[("Alla typer", ALL), *((t, t) for t in types)]),
-            gr.Dataframe(value=rows or None, headers=TABLE_HEADERS),
-            gr.Dropdown(choices=[(f"{doc.title} ({doc.document})", doc.document)
-                                 for doc in docs], value=None),
+            documents_table(docs),
+            gr.Dropdown(choices=choices, value=None),
+            gr.Dropdown(choices=[(doc.title, doc.document) for doc in docs]),
         )
 
     def upload(self, path: str | None, key: str | None, title: str | None,
                region: str | None, doc_type: str | None, replace: bool = False,
-               edition: str | None = None, valid_from: Any = None) -> tuple[str, Any]:
+               edition: str | None = None, valid_from: Any = None) -> tuple[Any, ...]:
+        """Outputs: status, file, title, region, type (the form is cleared on success and
+        kept on failure, so the owner can fix the key and try again)."""
         settings = self.service.settings
+        keep = (gr.skip(), gr.skip(), gr.skip(), gr.skip())
         if not path:
-            return notice_html("Välj en fil först.", "error"), gr.File()
+            return notice_html("Välj en fil först.", "error"), *keep
         try:
             check_write_key(settings, key)
             # Only a file a client uploaded to Gradio's folder, never a path someone named.
             if not is_client_upload(path):
                 return notice_html("Filen kunde inte läsas in: ladda upp den igen.",
-                                   "error"), gr.File()
+                                   "error"), None, gr.skip(), gr.skip(), gr.skip()
             name = safe_filename(Path(path).name)
             meta = upload_metadata(name, title=title or "", region=region or "",
                                    doc_type=doc_type or "", edition=edition or "",
@@ -178,58 +296,138 @@ class Actions:
                 result = store_upload(self.service, Path(path).name, data, meta,
                                       on_existing=on_existing(replace, meta))
         except ApiError as error:
-            return notice_html(_owner_error(error, settings.max_upload_mb), "error"), gr.File()
+            return notice_html(_owner_error(error, settings.max_upload_mb), "error"), *keep
         verb = {"added": "Inläst", "updated": "Uppdaterat", "unchanged": "Oförändrat"}
-        return notice_html(f"{verb[result.status]}: {result.title} ({result.chunks} delar).",
-                           "ok"), None
+        return (notice_html(f"{verb[result.status]}: {result.title} ({result.chunks} delar).",
+                            "ok"), None, "", "", "")
 
-    def remove(self, document: str | None, key: str | None) -> str:
+    def ask_remove(self, document: str | None) -> tuple[Any, ...]:
+        """First step of removal: name what will go and ask. Outputs: status, confirm group,
+        confirm text."""
         if not document:
-            return notice_html("Välj ett dokument att ta bort.", "error")
-        try:
-            check_write_key(self.service.settings, key)
-        except ApiError as error:
-            return notice_html(_owner_error(error, self.service.settings.max_upload_mb),
-                               "error")
-        if not remove_document(self.service, document):
-            return notice_html("Dokumentet finns inte längre.", "error")
-        return notice_html(f"Borttaget: {document}.", "ok")
+            return notice_html("Välj ett dokument att ta bort.", "error"), \
+                gr.Group(visible=False), ""
+        info = next((d for d in self.service.documents() if d.document == document), None)
+        if info is None:
+            return notice_html("Dokumentet finns inte längre.", "error"), \
+                gr.Group(visible=False), ""
+        text = (f"Ta bort **{markdown_text(info.title)}** ({info.chunks} delar)? Personalen "
+                "kan då inte längre få svar ur det. Det går inte att ångra.")
+        return "", gr.Group(visible=True), text
 
-    # --- evaluation --------------------------------------------------------------------
+    def remove(self, document: str | None, key: str | None) -> tuple[str, Any]:
+        """Second step: remove. Outputs: status, confirm group."""
+        hidden = gr.Group(visible=False)
+        if not document:
+            return notice_html("Välj ett dokument att ta bort.", "error"), hidden
+        if error := self._key_error(key):
+            return notice_html(error, "error"), gr.skip()
+        if not remove_document(self.service, document):
+            return notice_html("Dokumentet finns inte längre.", "error"), hidden
+        return notice_html(f"Borttaget: {document}.", "ok"), hidden
+
+    # --- owners' feedback ----------------------------------------------------------------
+
+    def load_feedback(self, key: str | None) -> tuple[Any, ...]:
+        """Outputs: status, summary HTML, items (state), CSV download."""
+        if error := self._key_error(key):
+            return notice_html(error, "error"), "", [], gr.DownloadButton(visible=False)
+        view = owner_view.overview(self.gaps, self.feedback, self.service.store.embedder)
+        csv_path = Path(tempfile.mkdtemp(prefix="styrdok-")) / "styrdok-aterkoppling.csv"
+        csv_path.write_text(owner_view.to_csv(view), encoding="utf-8-sig")
+        count = len(view.items)
+        status = f"{count} frågor att titta på." if count else "Inget att visa ännu."
+        return (notice_html(status, "ok"), overview_html(view),
+                [item.model_dump() for item in view.items],
+                gr.DownloadButton(value=str(csv_path), visible=bool(count)))
+
+    def make_case(self, item_key: str, key: str | None) -> tuple[Any, ...]:
+        """'Gör till testfall': a draft case for the item. Outputs: status, draft editor,
+        draft group, draft's item key."""
+        if error := self._key_error(key):
+            return notice_html(error, "error"), gr.skip(), gr.skip(), gr.skip()
+        item = owner_view.find(self.gaps, self.feedback, item_key)
+        if item is None:
+            return notice_html("Frågan finns inte längre i loggen.", "error"), gr.skip(), \
+                gr.skip(), gr.skip()
+        draft = self.owner_cases.make_draft(item)
+        what = ("Dokumenten saknar svar, så testfallet kräver att Styrdok avböjer."
+                if item.kind == "refused" else
+                "Skriv in en fras ur dokumentet som svaret ska innehålla (under facts).")
+        return (notice_html(f"Utkast skapat. {what} Kontrollera och bekräfta.", "ok"),
+                draft_yaml(draft), gr.Group(visible=True), item_key)
+
+    def confirm_case(self, yaml_text: str, item_key: str | None,
+                     key: str | None) -> tuple[Any, ...]:
+        """Outputs: status, draft group, owner case editor."""
+        if error := self._key_error(key):
+            return notice_html(error, "error"), gr.skip(), gr.skip()
+        if "SKRIV EN FRAS" in (yaml_text or ""):
+            return notice_html("Fyll i facts: en fras ur dokumentet som svaret ska "
+                               "innehålla.", "error"), gr.skip(), gr.skip()
+        try:
+            added = self.owner_cases.confirm(yaml_text or "", item_key or None)
+        except CaseFileError as error:
+            return notice_html(CLI_ERROR_PREFIX + str(error), "error"), gr.skip(), gr.skip()
+        names = ", ".join(case.id for case in added)
+        return (notice_html(f"Sparat i dokumentägarnas testfall: {names}.", "ok"),
+                gr.Group(visible=False), self.owner_cases.cases_text())
+
+    # --- owners' evaluation ----------------------------------------------------------------
+
+    def cases_text(self) -> str:
+        return self.owner_cases.cases_text()
+
+    def save_cases(self, yaml_text: str, key: str | None) -> tuple[str, Any]:
+        if error := self._key_error(key):
+            return notice_html(error, "error"), gr.skip()
+        try:
+            cases = self.owner_cases.save_all(yaml_text or "")
+        except CaseFileError as error:
+            return notice_html(CLI_ERROR_PREFIX + str(error), "error"), gr.skip()
+        return notice_html(f"Sparat: {len(cases)} testfall.", "ok"), \
+            self.owner_cases.cases_text()
+
+    def upload_cases(self, path: str | None, key: str | None) -> tuple[str, Any, Any]:
+        """Add the cases of an uploaded YAML file. Outputs: status, editor, file."""
+        if not path:
+            return notice_html("Välj en YAML-fil först.", "error"), gr.skip(), gr.skip()
+        if error := self._key_error(key):
+            return notice_html(error, "error"), gr.skip(), gr.skip()
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+            added = self.owner_cases.confirm(text)
+        except UnicodeDecodeError:
+            return notice_html("Filen är inte UTF-8-text.", "error"), gr.skip(), None
+        except CaseFileError as error:
+            return notice_html(CLI_ERROR_PREFIX + str(error), "error"), gr.skip(), None
+        return (notice_html(f"Tillagda: {len(added)} testfall.", "ok"),
+                self.owner_cases.cases_text(), None)
 
     def latest_report(self) -> str:
-        if REPORT_FILE.is_file():
-            return REPORT_FILE.read_text(encoding="utf-8")
-        return "*Ingen utvärderingsrapport ännu.*"
+        return latest_owner_report(self.service.settings.data_dir)
 
-    def run_eval(self, key: str | None) -> tuple[str, str]:
-        """Run the eval suite over the current index (owners only: it takes minutes of CPU)."""
+    def run_eval(self, key: str | None, documents: list[str] | None,
+                 include_repository: bool) -> tuple[str, str]:
+        """Run the cases about the chosen documents (owners only: it takes CPU)."""
+        if error := self._key_error(key):
+            return notice_html(error, "error"), self.latest_report()
         try:
-            check_write_key(self.service.settings, key)
-        except ApiError as error:
-            return notice_html(_owner_error(error, self.service.settings.max_upload_mb),
-                               "error"), self.latest_report()
+            own = self.owner_cases.cases()
+        except CaseFileError as error:
+            return notice_html(CLI_ERROR_PREFIX + str(error), "error"), self.latest_report()
+        chosen = set(documents or [])
+        cases = owner_cases_for(own, chosen, include_repository)
+        if not cases:
+            return notice_html("Inga testfall för de valda dokumenten. Välj dokument eller "
+                               "lägg till egna testfall.", "error"), self.latest_report()
         try:
-            from evals import report, runner
-            from evals.cases import load_cases
-            from evals.metrics import load_thresholds
-        except ImportError:
-            return notice_html("Utvärderingssviten finns inte i den här installationen.",
-                               "error"), self.latest_report()
-        try:
-            cases = load_cases()
-            run = runner.apply_gate(runner.run_eval(self.service, cases, progress=False),
-                                    load_thresholds())
-            report.write_reports(run, REPORT_FILE.parent)
+            run, _path = run_owner_eval(self.service, cases)
         except Exception:
-            log.exception("eval failed")
+            log.exception("owner eval failed")
             return notice_html("Utvärderingen kunde inte köras (se serverloggen).",
                                "error"), self.latest_report()
-        indexed = {doc.document for doc in self.service.documents()}
-        missing = sorted({case.document for case in cases if case.document} - indexed)
-        verdict = "godkänd" if run.gate_passed else "under tröskel: " + \
-            "; ".join(run.threshold_failures)
-        note = f" Obs: testfallens dokument saknas i indexet: {', '.join(missing)}." \
-            if missing else ""
-        return notice_html(f"Utvärderingen är klar ({verdict}).{note}",
-                           "ok" if run.gate_passed else "error"), self.latest_report()
+        failed = sum(not result.passed for result in run.results)
+        verdict = "alla godkända" if not failed else f"{failed} att åtgärda"
+        return notice_html(f"Klar: {len(run.results)} testfall, {verdict}.",
+                           "ok" if not failed else "error"), self.latest_report()
