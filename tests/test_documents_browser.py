@@ -64,7 +64,8 @@ def test_the_source_card_opens_the_original_pdf_at_the_cited_page(
         page.locator("#sd-ask").click()
         expect(page.locator("#sd-chat")).to_contain_text("inom 4 timmar",
                                                          timeout=ANSWER_TIMEOUT_MS)
-        card = page.locator("#sd-sources details.sd-card").first
+        # Each answer carries its own source cards in its chat message.
+        card = page.locator("#sd-chat .bot-row").last.locator("details.sd-card").first
         expect(card).to_contain_text("s. 2")
         card.locator("summary").click()
         link = card.locator("a.sd-original")

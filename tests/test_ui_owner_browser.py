@@ -124,6 +124,8 @@ def test_owners_edit_cases_with_the_cli_messages_and_run_their_documents(
     editor = page.locator("#sd-cases-editor textarea")
     editor.fill("- id: agare-bmm\n  question: Hur mycket läkartid ska BMM ha?\n"
                 "  kind: number\n  expect:\n    facts: ['3 timmar']\n")
+    editor.blur()  # the textbox sends its value on change; save only after it has
+    page.wait_for_timeout(500)
     page.locator("#sd-cases-save").click()
     status = page.locator("#sd-cases-status")
     expect(status).to_contain_text("Fel i utvärderingsfallen: owner_cases.yaml: case "
