@@ -10,9 +10,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser_helpers import ANSWER_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS
+from browser_helpers import ANSWER_TIMEOUT_MS, chromium
 from compare_fixtures import OTHER_DOC_ID, OTHER_REGION, VARMLAND_DOC_ID, corpus_and_other_region
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from web_fixtures import ARTIFACTS, running_server
 
 from rag.models import NOT_STATED
@@ -31,12 +31,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"{CHROMIUM} is missing: run `apt-get update && apt-get install -y chromium`")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from browser_helpers import chromium
 from document_fixtures import table_body, write_pdf
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 from web_fixtures import ARTIFACTS, make_service, running_server
 
 from ingest.service import Styrdok
@@ -20,9 +21,6 @@ from rag.models import DocumentMeta
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 DOCUMENT = "testland_lakarinsatser"
 QUESTION = "Inom hur lång tid ska ett akut läkarbesök i hemmet ske?"  # a row on page 2
 ANSWER_TIMEOUT_MS = 60_000
@@ -43,12 +41,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"{CHROMIUM} is missing: run `apt-get update && apt-get install -y chromium`")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def test_the_source_card_opens_the_original_pdf_at_the_cited_page(
