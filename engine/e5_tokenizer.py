@@ -37,7 +37,9 @@ class E5Tokenizer:
             if not piece or index == self.unk or piece in self._pieces:
                 continue  # C's hash lookup finds the first of equal pieces; unk never matches
             self._pieces[piece] = (index, scores[index])
-            longest[piece[0]] = max(longest.get(piece[0], 0), len(piece))
+            longest[piece[:2]] = max(longest.get(piece[:2], 0), len(piece))
+        # The longest piece by its first two characters: the search from a position stops
+        # there (by the first character alone, "▁" would allow the longest piece of all).
         self._longest = longest
         self._max_bytes = max_bytes
         self._unknown_score = _float32(min(scores) - UNKNOWN_PENALTY)
@@ -61,7 +63,7 @@ class E5Tokenizer:
             here = best[start]
             if here <= -1e29:
                 continue
-            stop = min(count, start + longest.get(chars[start], 1))
+            stop = min(count, start + max(longest.get(chars[start:start + 2], 1), 1))
             for end in range(start + 1, stop + 1):
                 piece = chars[start:end]
                 if wide and len(piece.encode("utf-8", "surrogateescape")) > max_bytes:

