@@ -62,3 +62,24 @@ def test_a_query_after_every_vector_is_deleted_finds_nothing(tmp_path: Path) -> 
         assert store.query(embedder.embed_query("hembesök"), 5, Filters()) == []
     finally:
         store.close()
+
+
+def test_a_changed_snapshot_carries_the_validity_bounds_forward() -> None:
+    from rag.store.store import Snapshot
+    from rag.store.validity import validity_bounds
+
+    start = date(2025, 1, 1)
+    chunks = [chunk(i, start + timedelta(days=i) if i % 2 else None,
+                    start + timedelta(days=100 + i) if i % 3 == 0 else None)
+              for i in range(12)]
+    chunks.sort(key=lambda item: item.document)  # a document's chunks next to each other
+    snapshot = Snapshot.build(1, chunks, [[f"t{i}"] for i in range(len(chunks))])
+    snapshot.validity_bounds()
+    replacement = [chunk(50 + i, valid_to=date(2025, 2, i + 1)) for i in range(2)]
+    replacement = [item.model_copy(update={"document": "d1"}) for item in replacement]
+    changed = snapshot.changed(2, {"d1"}, replacement, [["x"], ["y"]])
+    assert changed._bounds is not None  # carried, not rebuilt
+    for carried, fresh in zip(changed.validity_bounds(), validity_bounds(changed.chunks),
+                              strict=True):
+        np.testing.assert_array_equal(carried, fresh)
+    assert [item.document for item in changed.chunks].count("d1") == 2

@@ -40,7 +40,8 @@ class HybridSearcher:
         snapshot = self.store.snapshot()
         if not snapshot.chunks:
             return []
-        valid = validity_mask(snapshot.chunks, self.as_of(query, filters).day, versions)
+        valid = validity_mask(snapshot.chunks, self.as_of(query, filters).day, versions,
+                              snapshot.validity_bounds())
         depth = max(self.settings.retrieve_k, k)
         bm25 = self._bm25(snapshot, query, depth, filters, valid) if mode != "dense" else []
         dense = self._dense(snapshot, query, depth, filters, valid) if mode != "bm25" else []

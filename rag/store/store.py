@@ -25,6 +25,7 @@ from rag.settings import Settings
 from rag.store.bm25 import LexicalIndex, Segment, SegmentBuilder, TermCounts
 from rag.store.catalog import Catalog
 from rag.store.embeddings import Embedder
+from rag.store.validity import Bounds, changed_bounds, validity_bounds
 from rag.store.vectors import VectorStore
 from rag.text.lexical import MAX_TYPO_CHARS, analyze, name_terms, within_one_edit
 
@@ -86,6 +87,7 @@ class Snapshot:
     ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
     names: dict[str, frozenset[str]] = field(default_factory=dict)
     _columns: dict[str, np.ndarray] = field(default_factory=dict)
+    _bounds: Bounds | None = None
 
     def __post_init__(self) -> None:
         if not self.ranges:
@@ -122,7 +124,8 @@ class Snapshot:
         lexical = self.lexical.changed(removed, terms, (chunk.chunk_id for chunk in chunks))
         names = {document: terms_ for document, terms_ in self.names.items()
                  if document not in documents} if self.names else {}
-        snapshot = Snapshot(generation, kept + chunks, lexical, ranges, names)
+        bounds = None if self._bounds is None else changed_bounds(self._bounds, gone, chunks)
+        snapshot = Snapshot(generation, kept + chunks, lexical, ranges, names, _bounds=bounds)
         if names:
             snapshot._add_names(chunks)
         return snapshot
@@ -130,7 +133,14 @@ class Snapshot:
     def with_lexical(self, lexical: LexicalIndex) -> Snapshot:
         """The same chunks with an equivalent index (a merged one: same positions)."""
         return Snapshot(self.generation, self.chunks, lexical, self.ranges, self.names,
-                        self._columns)
+                        self._columns, self._bounds)
+
+    def validity_bounds(self) -> Bounds:
+        """Every chunk's valid_from / valid_to as day ordinals (rag/store/validity.py), built
+        on the first dated search and carried forward by `changed`."""
+        if self._bounds is None:
+            self._bounds = validity_bounds(self.chunks)
+        return self._bounds
 
     def documents_named_by(self, query_terms: frozenset[str]) -> set[str]:
         """Documents whose title or region uses a query term that few documents' names use."""
