@@ -25,7 +25,7 @@ from rag.store.store import Store
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes, so unchanged files are re-chunked once.
-PIPELINE_VERSION = "8"
+PIPELINE_VERSION = "9"  # 9: instruction-like sentences flagged
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:

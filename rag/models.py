@@ -47,6 +47,9 @@ class Chunk(BaseModel):
     paragraph_spans: list[tuple[int, int]] = Field(
         default_factory=list, description="(offset in text, paragraph) in Word documents.")
     passage: Literal["text", "table-row"] = "text"
+    instructions: list[str] = Field(
+        default_factory=list, description="Sentences addressing a reader or an AI "
+        "('ignorera tidigare instruktioner'): flagged for the owner, never used as evidence.")
     short_title: str = Field("", description="Short name for citations, e.g. HSL.")
     edition: str = ""
     status: str = Field("", description="SFS paragraph status: ikraft, upphord, upphavd.")

@@ -147,6 +147,15 @@ class Assistant:
     def documents(self) -> list[DocumentInfo]:
         return self.store.documents()
 
+    def flagged_sentences(self) -> dict[str, list[tuple[str, str]]]:
+        """Per document, (section, sentence) of every sentence that addresses a reader or an
+        AI: shown to the owner, never used as evidence."""
+        flagged: dict[str, list[tuple[str, str]]] = {}
+        for chunk in self.store.snapshot().chunks:
+            for sentence in chunk.instructions:
+                flagged.setdefault(chunk.document, []).append((chunk.section_label, sentence))
+        return flagged
+
     def reindex(self, progress: bool = False) -> tuple[int, int]:
         """Vectors for every catalog chunk, from the embedding cache where it has them, then
         the unreferenced ones collected: (chunks written, newly embedded)."""
