@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from rag.text.sentences import split_sentences
+
 
 class DocumentMeta(BaseModel):
     """What we know about a document before reading it (from the manifest or its name)."""
@@ -71,6 +73,11 @@ class Chunk(BaseModel):
 
     def paragraph_at(self, offset: int) -> int | None:
         return span_at(self.paragraph_spans, offset, None)
+
+    def sentences(self) -> list[str]:
+        """The text's sentences; a table row is one, since its cells mean something only
+        together."""
+        return [self.text] if self.passage == "table-row" else split_sentences(self.text)
 
 
 def span_at(spans: list[tuple[int, int]], offset: int, default: int | None) -> int | None:
@@ -180,6 +187,20 @@ class Answer(BaseModel):
     comparison: Comparison | None = Field(
         None, description="Set when the question asked for several regions: one cited row "
         "per region (see POST /api/compare).")
+    interpreted_as: str | None = Field(
+        None, description="A follow-up question as it was answered, rewritten from the "
+        "conversation ('Och för BVC?' -> 'Hur mycket läkartid ska BVC ha?').")
+    clarify: bool = Field(
+        False, description="True when the answer is a question back: a follow-up ('Och för "
+        "BVC?') with no topic of its own and nothing earlier in the conversation to read it "
+        "from. `refused` is then true too, but nothing was looked up.")
+
+
+class HistoryTurn(BaseModel):
+    """An earlier question of the conversation and the answer it got."""
+
+    question: str = Field(max_length=2000)
+    answer: str = Field("", max_length=20000)
 
 
 class DocumentInfo(BaseModel):

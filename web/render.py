@@ -175,6 +175,14 @@ def answer_bubble(answer: Answer, passages: dict[str, str], filters: Filters) ->
     own openable source cards. One HTML block without blank lines inside, so Markdown
     leaves it whole; every text from a user or a document is escaped."""
     parts: list[str] = []
+    if answer.clarify:  # a question back: nothing was looked up, so no sources to show
+        return (f"{markdown_text(answer.answer)}\n\n"
+                '<div class="sd-answer-extra"><p class="sd-scope sd-clarify">Styrdok har inte '
+                "sökt i dokumenten: frågan säger inte vad den gäller, och det finns ingen "
+                "tidigare fråga i samtalet att utgå från.</p></div>")
+    if answer.interpreted_as:
+        parts.append(f'<p class="sd-interpreted">Tolkat som: '
+                     f"<em>{html.escape(answer.interpreted_as)}</em></p>")
     if not answer.refused:
         parts.append(markdown_text(answer.answer))
     if answer.notice:

@@ -26,9 +26,10 @@ _INSTRUCTION_WORDS = re.compile(
     r"\b(instruktion\w*|prompt\w*|systemprompt\w*|assistent\w*|ai|chatbot\w*|sprakmodell\w*|"
     r"modell(en)?|instructions?|assistant|language model|system message|"
     r"tidigare|foregaende|ovanstaende|previous|prior|above|all rules|alla regler)\b")
-# An order to answer with given content: "svara att …", "answer that …", "say that …".
+# An order to answer with given content: "svara att …", "answer that …", "say that …", also
+# with one word between ("svara alltid att", "always answer only").
 _ANSWER_WITH = re.compile(r"\b(svara|sag|saga|skriv|uppge|answer|say|respond|reply|state)\s+"
-                          r"(att|med|that|with|only|endast|bara)\b")
+                          r"(?:\w+\s+)?(att|med|that|with|only|endast|bara)\b")
 
 
 def addresses_reader(sentence: str) -> bool:
