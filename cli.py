@@ -213,16 +213,19 @@ def _read_history(path: Path) -> list[HistoryTurn]:
 
 
 class JsonlQuestion(BaseModel):
-    """A `--jsonl` line given as JSON."""
+    """A `--jsonl` line given as JSON; what it leaves out comes from the command line."""
 
     question: str
     history: list[HistoryTurn] | None = Field(None, max_length=20)
+    filters: Filters | None = None
+    as_of: date | None = None
 
 
 def _ask_line(service: Styrdok, line: str, filters: Filters,
               history: list[HistoryTurn] | None) -> dict[str, object]:
-    """One line of `--jsonl`: a plain question, or a JSON object with "question" and an
-    optional "history" (the line's own conversation, used instead of `--history`)."""
+    """One line of `--jsonl`: a plain question, or a JSON object with "question" and
+    optional "history" (the line's own conversation, instead of `--history`), "filters" and
+    "as_of" (instead of the command line's)."""
     if not (line.startswith("{") and line.endswith("}")):
         return _ask_or_error(service, line, filters, history)
     try:
@@ -230,7 +233,10 @@ def _ask_line(service: Styrdok, line: str, filters: Filters,
     except ValueError as error:
         return {"question": line, "error": f"invalid JSON line: {error}"}
     own = request.history if request.history is not None else history
-    return _ask_or_error(service, request.question, filters, own)
+    chosen = request.filters if request.filters is not None else filters
+    if request.as_of is not None:
+        chosen = chosen.model_copy(update={"as_of": request.as_of})
+    return _ask_or_error(service, request.question, chosen, own)
 
 
 def _ask_or_error(service: Styrdok, question: str, filters: Filters,

@@ -25,6 +25,8 @@ from ingest.service import Styrdok
 from prompts import load_prompt
 from rag.answer.followup import Turn, is_follow_up, resolve
 from rag.store.embeddings import Embedder
+from web.feedback import FeedbackStore
+from web.ui_actions import ALL, Actions
 
 BMM = "Hur mycket läkartid ska BMM ha?"
 
@@ -38,6 +40,12 @@ BMM = "Hur mycket läkartid ska BMM ha?"
     ("Vilka mål gällde 2019?", "Och 2020?", "Vilka mål gällde 2020?"),
     ("How many doctor hours does BMM need?", "What about UMM?",
      "How many doctor hours does UMM need?"),
+    # typed carelessly: an abbreviation in lower case still stands in for the abbreviation
+    (BMM, "och for bvc?", "Hur mycket läkartid ska bvc ha?"),
+    # a constraint the previous question lacked is added, not swapped for its topic word
+    (BMM, "Och i Halland?", "Hur mycket läkartid ska BMM ha i Halland?"),
+    (BMM, "Och 2020?", "Hur mycket läkartid ska BMM ha 2020?"),
+    (BMM, "Gäller det BVC också?", "Hur mycket läkartid ska BVC ha?"),
 ])
 def test_a_follow_up_replaces_the_constraint_it_names(previous: str, follow_up: str,
                                                       expected: str) -> None:
@@ -150,6 +158,32 @@ def test_http_a_question_asked_back_is_not_logged_as_a_gap(base: str) -> None:
     assert UNANSWERABLE_QUESTION in logged and marker not in logged
 
 
+# --- the chat's own turns ------------------------------------------------------------------
+
+def test_the_chat_sends_its_stored_turns_and_skips_ones_that_do_not_fit(
+        served: tuple[str, Styrdok], tmp_path: Path) -> None:
+    """What the browser stores is sent as the history; an old or edited entry is left out
+    rather than failing the question. The follow-up is kept as the question it was answered
+    as, so later follow-ups and "Sök i alla regioner" read it on its own."""
+    actions = Actions(served[1], FeedbackStore(tmp_path / "feedback.sqlite3"))
+    conversation = {"messages": [], "last": None, "turns": [
+        {"question": "x" * 3000}, {"answer": "ingen fråga"}, "skräp",
+        {"question": SMALL_DOC_QUESTION, "answer": "3 timmar per vecka"}]}
+    rewritten = SMALL_DOC_QUESTION.replace("BMM", "UMM")
+
+    *_, last = actions.ask("Och för UMM?", conversation, ALL, ALL)
+
+    chat, stored = last[:2]
+    assert "Tolkat som:" in chat[-1]["content"] and rewritten in chat[-1]["content"]
+    assert stored["last"]["question"] == "Och för UMM?"
+    assert stored["last"]["interpreted_as"] == rewritten
+    assert stored["turns"][-1]["question"] == rewritten
+    assert actions.last_question(stored) == rewritten
+    *_, bare = actions.ask("Och för UMM?", None, ALL, ALL)  # a new conversation
+    assert bare[1]["last"]["refused"] and "sd-clarify" in bare[0][-1]["content"]
+    assert "sd-card" not in bare[0][-1]["content"]
+
+
 # --- the CLI ---------------------------------------------------------------------------------
 
 def test_cli_jsonl_lines_may_carry_their_own_history(served: tuple[str, Styrdok],
@@ -163,17 +197,20 @@ def test_cli_jsonl_lines_may_carry_their_own_history(served: tuple[str, Styrdok]
         "Och för UMM?",  # a plain line: no history, so asked back
         SMALL_DOC_QUESTION,
         '{"question": "Och för UMM?", "history": "not a list"}',
+        json.dumps({"question": SMALL_DOC_QUESTION, "filters": {"region": "Region Annan"}}),
     ]) + "\n", encoding="utf-8")
 
     result = CliRunner().invoke(cli_app, ["ask", "--jsonl", str(batch)])
 
     assert result.exit_code == 0, result.output
-    followed, plain, whole, bad = (json.loads(line) for line in result.stdout.splitlines())
+    followed, plain, whole, bad, elsewhere = (json.loads(line)
+                                              for line in result.stdout.splitlines())
     assert followed["interpreted_as"] == SMALL_DOC_QUESTION.replace("BMM", "UMM")
     assert followed["question"] == "Och för UMM?" and not followed["clarify"]
     assert plain["clarify"] and plain["refused"]
     assert not whole["refused"] and "3 timmar" in whole["answer"]
     assert "error" in bad and "history" in bad["error"]
+    assert elsewhere["refused"] and not elsewhere["citations"]  # the line's own filter
 
 
 def test_cli_history_file_answers_a_follow_up(served: tuple[str, Styrdok], tmp_path: Path,

@@ -10,15 +10,16 @@ state passes axe-core's WCAG 2.1 A/AA check (no serious or critical violations).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from browser_helpers import ask, axe_serious, chromium, open_page
+from browser_helpers import ANSWER_TIMEOUT_MS, ask, axe_serious, chromium, fill_owner_key, open_page
 from playwright.sync_api import Browser, Page, expect
-from web_fixtures import REPO, make_service, running_server
+from web_fixtures import API_KEY, REPO, make_service, running_server
 
 from ingest.manifest import load_manifest
 from prompts import load_prompt
-from rag.models import DocumentMeta
+from web.render import FLAG_NOTE
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -38,19 +39,11 @@ tid för återuppringning.
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The whole app over the real Värmland document and a small document with an
-    instruction-like sentence (about 15–60 s)."""
-    root = tmp_path_factory.mktemp("followups-ui")
-    service = make_service(root / "data")
+    """The whole app over the real Värmland document (about 15–60 s)."""
+    service = make_service(tmp_path_factory.mktemp("followups-ui") / "data")
     corpus = REPO / "corpus"
     report = service.ingest([corpus / f"{VARMLAND}.txt"],
                             metadata=load_manifest(corpus)[VARMLAND])
-    assert report.ok, report.failed
-    phone = root / "provland_telefonrutin.txt"
-    phone.write_text(PHONE_DOC, encoding="utf-8")
-    report = service.ingest([phone], metadata=DocumentMeta(
-        document="provland_telefonrutin", title="Telefonrutin", region="Region Provland",
-        doc_type="rutin"))
     assert report.ok, report.failed
     with running_server(service) as url:
         yield url
@@ -115,13 +108,42 @@ def test_a_first_message_that_is_only_a_follow_up_is_asked_back(page: Page) -> N
     expect(page.locator("#sd-chat .bot-row").last).to_contain_text(BVC_RULE)
 
 
-def test_the_documents_tab_lists_the_flagged_sentences(page: Page) -> None:
+def test_an_owner_upload_with_an_instruction_is_flagged_in_the_documents_tab(
+        page: Page, tmp_path: Path) -> None:
     page.get_by_role("tab", name="Dokument").click()
     flagged = page.locator("#sd-documents .sd-flagged")
-    expect(flagged).to_contain_text("Meningar som liknar instruktioner")
+    expect(flagged).to_contain_text("Ingen mening i dokumenten riktar sig till läsaren")
+
+    upload = tmp_path / "Telefonrutin Provland.txt"
+    upload.write_text(PHONE_DOC, encoding="utf-8")
+    page.get_by_text("Ladda upp dokument").click()
+    page.locator("#sd-upload input[type=file]").set_input_files(str(upload))
+    fill_owner_key(page, "sd-owner-key", API_KEY)
+    page.get_by_role("button", name="Ladda upp och läs in").click()
+    status = page.locator("#sd-documents-status")
+    expect(status).to_contain_text("Inläst: Telefonrutin Provland", timeout=ANSWER_TIMEOUT_MS)
+    expect(status).to_contain_text("1 mening i dokumentet ger order till läsaren")
+
     entry = flagged.locator(".sd-flagged-document")
     expect(entry).to_have_count(1)  # the Värmland document has none
-    expect(entry).to_contain_text("Telefonrutin")
+    expect(entry).to_contain_text("Telefonrutin Provland")
     expect(entry).to_contain_text("avsnitt 3.1 Telefontillgänglighet")
     expect(entry.locator("q")).to_have_text(INJECTION)
     assert axe_serious(page) == []
+
+    # Staff asking about it get the rule, never the order.
+    page.get_by_role("tab", name="Fråga").click()
+    ask(page, "Hur snabbt ska vårdcentralen besvara samtal i telefon?")
+    answer = page.locator("#sd-chat .bot-row").last
+    expect(answer).to_contain_text("samma dag")
+    # The source card shows the whole passage as context: the quoted (highlighted) sentence
+    # is the rule, and the order beside it is set apart and labelled as never used.
+    card = answer.locator("details.sd-card").first
+    card.locator("summary").click()
+    expect(card.locator(".sd-passage mark")).to_have_text(
+        "Vårdcentralen ska besvara samtal i telefon samma dag.")
+    expect(card.locator(".sd-flagged-inline")).to_have_text(INJECTION)
+    expect(card.locator(".sd-flag-note")).to_have_text(FLAG_NOTE)
+    assert axe_serious(page) == []
+    answer_text = answer.inner_text().split("Sökt i alla regioner")[0]
+    assert "24 timmar" not in answer_text and "Ignorera" not in answer_text

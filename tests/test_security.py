@@ -44,6 +44,10 @@ from web_fixtures import (
 from app import create_app
 from ingest.service import Styrdok
 from prompts import load_prompt
+from rag.chain import generation_sources
+from rag.generate.llm import verification_sources
+from rag.generate.verify import verify_answer
+from rag.models import Filters
 from rag.store.integrity import CatalogIntegrityError
 from rag.text.lexical import MAX_QUERY_WORDS, MAX_TYPO_CHARS, correct_typo, query_words
 from web.ui_guard import upload_folder
@@ -489,6 +493,7 @@ def test_an_instruction_in_a_document_is_never_quoted_and_is_shown_to_the_owner(
                              INJECTED_DOC.format(injection=injection).encode(),
                              region=region, title=f"Vårdval Provland ({kind})")
     assert uploaded.status_code == 201, uploaded.text
+    assert uploaded.json()["flagged"] == 1  # the owner is told at once
 
     for filters in ({"region": region}, {"document": document}, None):
         body = server.http.post("/api/ask", json={"question": BMM_QUESTION,
@@ -514,6 +519,31 @@ def test_an_instruction_in_a_document_is_never_quoted_and_is_shown_to_the_owner(
     listed = {doc["document"]: doc["flagged"]
               for doc in server.http.get("/api/documents").json()["documents"]}
     assert listed[document] == 1 and listed[SMALL_DOC_ID] == 0
+
+
+def test_a_language_model_never_sees_the_instruction_and_cannot_pass_off_its_number(
+        server: Server) -> None:
+    """With a model configured, the numbered sources it writes from (and the verifier checks
+    against) are the passages without their flagged sentences: an answer taking up the
+    order's "40 timmar" fails verification and the extractive answer is shown instead."""
+    document = "provland-bmm-llm"
+    uploaded = server.upload(f"{document}.txt",
+                             INJECTED_DOC.format(injection=FINDING_7).encode(),
+                             region="Region Provland llm")
+    assert uploaded.status_code == 201, uploaded.text
+    hits = server.service.search(BMM_QUESTION, k=3, filters=Filters(document=document))
+    assert any(FINDING_7 in hit.chunk.text for hit in hits)
+    sources, texts = generation_sources(hits, 3)
+
+    assert texts and not any("40 timmar" in text or "Ignorera" in text
+                             for text in texts.values())
+    assert any("3 timmar per vecka för 100" in text for text in texts.values())
+    assert not any("Ignorera" in source.quote for source in sources)  # what the card shows
+    shown = verification_sources(sources, texts)
+    assert not verify_answer("Läkartiden på BMM är 40 timmar [1].", shown).ok
+    real = next(n for n, text in texts.items() if "3 timmar per vecka" in text)
+    assert verify_answer(f"Behovet av läkarinsats är 3 timmar per vecka för 100 inskrivna "
+                         f"gravida kvinnor [{real}].", shown).ok
 
 
 def test_the_owner_view_of_an_unknown_document_is_404(server: Server) -> None:
@@ -554,6 +584,7 @@ def test_two_passages_with_different_numbers_are_both_shown_and_said_to_differ(
     for document, (title, text) in CONFLICT_DOCS.items():
         uploaded = server.upload(f"{document}.txt", text.encode(), region=region, title=title)
         assert uploaded.status_code == 201, uploaded.text
+        assert uploaded.json()["flagged"] == 0
 
     body = server.http.post("/api/ask", json={"question": BMM_QUESTION,
                                               "filters": {"region": region}}).json()

@@ -159,6 +159,8 @@ class UploadOut(BaseModel):
     title: str
     chunks: int
     stored_as: str
+    flagged: int = Field(0, description="Sentences of the document that address a reader or "
+                         "an AI: never used as evidence (see GET /api/documents/{id}).")
 
 
 class Removed(BaseModel):
@@ -377,7 +379,8 @@ def create_api(service: Styrdok, feedback: FeedbackStore, gaps: GapLog | None = 
                                edition=edition, valid_from=valid_from, valid_to=valid_to)
         result = store_upload(service, file.filename or "", file.file, meta,
                               on_existing=on_existing(replace, meta))
-        return UploadOut(**asdict(result))
+        flagged = flagged_sentences(service, result.document).get(result.document, [])
+        return UploadOut(**asdict(result), flagged=len(flagged))
 
     @api.delete("/documents/{document}", response_model=Removed, dependencies=write,
                 tags=["documents"], responses=error_responses(401, 403, 404))

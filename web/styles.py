@@ -64,6 +64,8 @@ UI_CSS = """
 .sd-flagged { margin-top: 1rem; overflow-wrap: anywhere; }
 .sd-flagged h4 { font-size: .95rem; margin: .5rem 0 .25rem; }
 .sd-flagged li { margin: .2rem 0; }
+.sd-flagged-inline { color: var(--sd-subdued) !important; }
+.sd-flag-note { font-size: .85em; color: var(--sd-subdued) !important; }
 .sd-doc-table, .sd-owner-table { border-collapse: collapse; width: 100%; font-size: .95em; }
 .sd-doc-table caption, .sd-owner-table caption { text-align: left; font-weight: 600;
   padding: .25rem 0; }

@@ -205,7 +205,7 @@ class Actions:
         # its summary; any other answer carries its own source cards in its message.
         table = comparison_html(answer.comparison) if answer.comparison else ""
         bubble = chat_message(answer) if answer.comparison else \
-            answer_bubble(answer, self._passages(answer), filters)
+            answer_bubble(answer, self._passages(answer), filters, self._flagged(answer))
         sources = answer.nearest if answer.refused else answer.citations
         # A follow-up is kept as the question it was answered as, so that the turns (and
         # "Sök i alla regioner") read on their own.
@@ -245,6 +245,16 @@ class Actions:
             index = snapshot.position.get(citation.chunk_id)
             if index is not None:
                 found[citation.chunk_id] = snapshot.chunks[index].text
+        return found
+
+    def _flagged(self, answer: Answer) -> dict[str, list[str]]:
+        """The shown passages' sentences that give orders to the reader (never evidence)."""
+        snapshot = self.service.store.snapshot()
+        found: dict[str, list[str]] = {}
+        for citation in [*answer.citations, *answer.nearest]:
+            index = snapshot.position.get(citation.chunk_id)
+            if index is not None and snapshot.chunks[index].instructions:
+                found[citation.chunk_id] = list(snapshot.chunks[index].instructions)
         return found
 
     @staticmethod
@@ -314,8 +324,12 @@ class Actions:
         except ApiError as error:
             return notice_html(_owner_error(error, settings.max_upload_mb), "error"), *keep
         verb = {"added": "Inläst", "updated": "Uppdaterat", "unchanged": "Oförändrat"}
-        return (notice_html(f"{verb[result.status]}: {result.title} ({result.chunks} delar).",
-                            "ok"), None, "", "", "")
+        flagged = len(flagged_sentences(self.service, result.document).get(result.document, []))
+        warning = (f" {flagged} mening{'ar' if flagged > 1 else ''} i dokumentet ger order till "
+                   "läsaren eller till en AI och används aldrig som svar; se listan under "
+                   "dokumenten." if flagged else "")
+        return (notice_html(f"{verb[result.status]}: {result.title} ({result.chunks} delar)."
+                            + warning, "ok"), None, "", "", "")
 
     def ask_remove(self, document: str | None) -> tuple[Any, ...]:
         """First step of removal: name what will go and ask. Outputs: status, confirm group,

@@ -30,7 +30,7 @@ QUESTION_START = re.compile(
 WORD = re.compile(r"[0-9]+|[^\W\d_][\w-]*", re.UNICODE)
 # Prepositions and pointers that frame the new word ("för BVC", "i Halland", "for BVC").
 FRAMING = frozenset("för for på pa i om vid hos inom till med about at in on of the det den "
-                    "dem då da sedan then".split())
+                    "dem då da sedan then också ocksa även aven too also".split())
 MAX_FOLLOW_UP_WORDS = 6
 MAX_HISTORY = 10
 
@@ -76,7 +76,7 @@ def resolve(question: str, history: Sequence[Turn] | None,
         return Resolution(question, clarify=True)
     rewritten = previous
     for word in added:
-        rewritten = _replace_one(rewritten, word, vectors)
+        rewritten = _replace_one(rewritten, word, vectors, _framing_before(question, word))
     if rewritten == previous:
         return Resolution(question, clarify=True)
     return Resolution(rewritten, rewritten=True)
@@ -100,6 +100,11 @@ def _effective_previous(history: Sequence[Turn], vectors: WordVectors | None) ->
     return current
 
 
+def _typed_abbreviation(word: str) -> bool:
+    """A short all-lower-case word that may be an abbreviation typed without capitals."""
+    return word.isalpha() and word.islower() and 2 <= len(word) <= 4
+
+
 def _kind(word: str) -> str:
     folded = fold(word)
     if YEAR.fullmatch(word):
@@ -115,7 +120,16 @@ def _kind(word: str) -> str:
     return "word"
 
 
-def _replace_one(question: str, word: str, vectors: WordVectors | None) -> str:
+def _framing_before(question: str, word: str) -> str:
+    """The framing word the follow-up puts before `word` ("i" of "Och i Halland?"), or ""."""
+    words = WORD.findall(question)
+    position = words.index(word) if word in words else 0
+    before = words[position - 1].lower() if position else ""
+    return before if before in FRAMING else ""
+
+
+def _replace_one(question: str, word: str, vectors: WordVectors | None,
+                 framing: str = "") -> str:
     tokens = [(match.start(), match.end(), match.group(0)) for match in WORD.finditer(question)]
     content = [(start, end, token) for start, end, token in tokens
                if token.lower() not in STOP_WORDS and token.lower() not in FRAMING
@@ -123,7 +137,15 @@ def _replace_one(question: str, word: str, vectors: WordVectors | None) -> str:
     if not content:
         return question
     kind = _kind(word)
+    if kind == "word" and _typed_abbreviation(word) and \
+            any(_kind(item[2]) == "abbreviation" for item in content):
+        kind = "abbreviation"  # "och for bvc?" typed in lower case after "… BMM …"
     same_kind = [item for item in content if _kind(item[2]) == kind] if kind != "word" else []
+    if not same_kind and kind in ("region", "year", "month"):
+        # A new constraint the previous question did not have: added, not swapped for a
+        # topic word ("Och i Halland?" after "Hur mycket läkartid ska BMM ha?").
+        stem = question.rstrip().rstrip("?").rstrip()
+        return f"{stem} {framing or ('i' if kind != 'year' else '')} {word}?".replace("  ", " ")
     if same_kind:
         target = same_kind[-1]
     elif vectors is not None:
