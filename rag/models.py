@@ -58,6 +58,8 @@ class Chunk(BaseModel):
     valid_from: date | None = None
     valid_to: date | None = Field(None, description="Exclusive: the day it ceased.")
     amended_by: str = Field("", description="SFS number of the act that gave this wording.")
+    renumbered_to: str = Field("", description="A statute paragraph renumbered on valid_to: "
+                               "its number from then on (SFS 'Ny beteckning'), e.g. '8 kap. 9 §'.")
 
     def valid_on(self, day: date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (
