@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
+from pydantic import BaseModel, Field
 
-from rag.models import Answer, Filters
+from rag.models import Answer, Filters, HistoryTurn
 from rag.settings import Settings
 
 if TYPE_CHECKING:
@@ -140,9 +141,14 @@ def docs(as_json: JsonOption = False) -> None:
     if as_json:
         typer.echo(json.dumps([d.model_dump() for d in documents], ensure_ascii=False, indent=2))
         return
+    service = _service()
+    flagged = service.flagged_sentences()
     for doc in documents:
         typer.echo(f"{doc.document}\t{doc.chunks:>4} avsnitt\t{doc.region}\t{doc.doc_type}\t"
                    f"{doc.title}")
+        for section, sentence in flagged.get(doc.document, []):
+            typer.echo(f"    ! instruktionsliknande mening (aldrig belägg), avsnitt {section}: "
+                       f"{sentence}")
 
 
 @app.command()
@@ -167,40 +173,83 @@ def search(query: str, k: Annotated[int, typer.Option(min=1, max=50)] = 5,
 @app.command()
 def ask(question: Annotated[str | None, typer.Argument()] = None,
         jsonl: Annotated[Path | None, typer.Option(
-            "--jsonl", help="File with one question a line; prints one JSON object a line.")
-        ] = None,
+            "--jsonl", help="File with one question a line, or one JSON object a line "
+            '({"question", "history"?}: a follow-up with its conversation); prints one JSON '
+            "answer a line.")] = None,
         region: RegionOption = None, doc_type: TypeOption = None,
         document: DocOption = None, as_json: JsonOption = False,
-        as_of: AsOfOption = None) -> None:
+        as_of: AsOfOption = None,
+        history_file: Annotated[Path | None, typer.Option(
+            "--history", help="JSON file with the conversation so far: a list of "
+            '{"question", "answer"} (a follow-up is answered from it).')] = None) -> None:
     """Answer a question with verbatim, cited requirement text (or refuse)."""
     service = _service()
     filters = Filters(region=region, doc_type=doc_type, document=document, as_of=_as_of(as_of))
+    history = _read_history(history_file) if history_file else None
     if jsonl is not None:
         for line in jsonl.read_text(encoding="utf-8").splitlines():
             if line.strip():
-                typer.echo(json.dumps(_ask_or_error(service, line.strip(), filters),
+                typer.echo(json.dumps(_ask_line(service, line.strip(), filters, history),
                                       ensure_ascii=False))
         return
     if not question:
         _interactive(service, filters)
         return
     try:
-        answer = service.ask(question, filters)
+        answer = service.ask(question, filters, history=history)
     except ValueError as error:
         typer.echo(f"Ogiltig fråga: {error}", err=True)
         raise typer.Exit(2) from error
     typer.echo(answer.model_dump_json(indent=2) if as_json else format_answer(answer))
 
 
-def _ask_or_error(service: Styrdok, question: str, filters: Filters) -> dict[str, object]:
+def _read_history(path: Path) -> list[HistoryTurn]:
     try:
-        return dict(service.ask(question, filters).model_dump(mode="json"))
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return [HistoryTurn.model_validate(turn) for turn in raw]
+    except (OSError, ValueError, TypeError) as error:
+        typer.echo(f"Ogiltig historik i {path}: {error}", err=True)
+        raise typer.Exit(2) from error
+
+
+class JsonlQuestion(BaseModel):
+    """A `--jsonl` line given as JSON; what it leaves out comes from the command line."""
+
+    question: str
+    history: list[HistoryTurn] | None = Field(None, max_length=20)
+    filters: Filters | None = None
+    as_of: date | None = None
+
+
+def _ask_line(service: Styrdok, line: str, filters: Filters,
+              history: list[HistoryTurn] | None) -> dict[str, object]:
+    """One line of `--jsonl`: a plain question, or a JSON object with "question" and
+    optional "history" (the line's own conversation, instead of `--history`), "filters" and
+    "as_of" (instead of the command line's)."""
+    if not (line.startswith("{") and line.endswith("}")):
+        return _ask_or_error(service, line, filters, history)
+    try:
+        request = JsonlQuestion.model_validate_json(line)
+    except ValueError as error:
+        return {"question": line, "error": f"invalid JSON line: {error}"}
+    own = request.history if request.history is not None else history
+    chosen = request.filters if request.filters is not None else filters
+    if request.as_of is not None:
+        chosen = chosen.model_copy(update={"as_of": request.as_of})
+    return _ask_or_error(service, request.question, chosen, own)
+
+
+def _ask_or_error(service: Styrdok, question: str, filters: Filters,
+                  history: list[HistoryTurn] | None = None) -> dict[str, object]:
+    try:
+        return dict(service.ask(question, filters, history=history).model_dump(mode="json"))
     except ValueError as error:
         return {"question": question, "error": str(error)}
 
 
 def _interactive(service: Styrdok, filters: Filters) -> None:
     typer.echo("Ställ en fråga (tom rad avslutar).")
+    turns: list[HistoryTurn] = []
     while True:
         try:
             question = input("> ").strip()
@@ -208,7 +257,10 @@ def _interactive(service: Styrdok, filters: Filters) -> None:
             return
         if not question:
             return
-        typer.echo(format_answer(service.ask(question, filters)) + "\n")
+        answer = service.ask(question, filters, history=turns)
+        turns.append(HistoryTurn(question=answer.interpreted_as or question,
+                                 answer=answer.answer))
+        typer.echo(format_answer(answer) + "\n")
 
 
 def format_answer(answer: Answer) -> str:
@@ -216,7 +268,8 @@ def format_answer(answer: Answer) -> str:
         from rag.answer.compare_table import to_markdown
 
         return to_markdown(answer.comparison).rstrip("\n")
-    lines = [answer.answer, ""]
+    lines = [f"(Tolkat som: {answer.interpreted_as})"] if answer.interpreted_as else []
+    lines += [answer.answer, ""]
     for citation in answer.citations or answer.nearest:
         where = (f"s. {citation.page}{', OCR' if citation.ocr else ''}" if citation.page
                  else f"stycke {citation.paragraph}" if citation.paragraph

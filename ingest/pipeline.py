@@ -25,7 +25,8 @@ from rag.store.store import Store
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes, so unchanged files are re-chunked once.
-PIPELINE_VERSION = "8"
+PIPELINE_VERSION = "10"  # 9: instruction-like sentences flagged;
+# 10: statute paragraphs record their new number (Chunk.renumbered_to)
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:

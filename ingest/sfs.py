@@ -32,6 +32,9 @@ _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _NUMBERED = re.compile(r"^\d{1,2}[.)]\s+\S")
 _AMENDMENT_NOTE = re.compile(r"\b(?:Lag|Förordning|Kungörelse)\s*\((\d{4}:\d+)\)\.?\s*$")
 _RENUMBER_NOTE = re.compile(r"^/[^/]*/\s*")
+# "/Ny beteckning 8 kap. 9 § U:2026-01-01/ 10 §": from that day this paragraph is 8 kap. 9 §.
+_NEW_NUMBER = re.compile(r"/Ny beteckning\s+(?:(?P<chapter>\d+(?:\s?[a-z])?)\s+kap\.\s+)?"
+                         r"(?P<paragraph>\d+(?:\s?[a-z])?)\s*§")
 _KIND_INITIALS = {"lag": "L", "förordning": "F", "balk": "B"}
 # The abbreviations Swedish lawyers and Socialstyrelsen use where the rubrik is one word, so
 # no initials rule can produce them (see README, "Statutes").
@@ -82,11 +85,11 @@ class Paragraph:
     line_start: int
     line_end: int = 0
     stycken: list[str] = field(default_factory=list)
+    renumbered_to: str = ""  # its number after valid_to ("8 kap. 9 §"), when renumbered
 
     @property
     def section(self) -> str:
-        chapter = f"{_spaced(self.chapter)} kap. " if self.chapter else ""
-        return f"{chapter}{_spaced(self.number)} §"
+        return _section(self.chapter, self.number)
 
     @property
     def amended_by(self) -> str:
@@ -200,6 +203,9 @@ def read_paragraphs(text: str) -> list[Paragraph]:
             flush_stycke()
             if current is None and stack:
                 headings[len(stack)] = _plain(heading.group(2))
+            elif current is not None and (renumbered := _NEW_NUMBER.search(heading.group(2))):
+                current.renumbered_to = _section((renumbered["chapter"] or "").replace(" ", ""),
+                                                 renumbered["paragraph"].replace(" ", ""))
             continue
         if current is None:
             continue
@@ -251,6 +257,11 @@ def _plain(text: str) -> str:
     text = _LINK.sub(r"\1", text)
     text = _RENUMBER_NOTE.sub("", text)  # "/Ny beteckning 2 kap. 11 § U:2026-01-01/ 4 §"
     return re.sub(r"\s+", " ", text.replace("**", "").replace("\\", "")).strip()
+
+
+def _section(chapter: str, number: str) -> str:
+    """'8', '3a' -> '8 kap. 3 a §'."""
+    return f"{_spaced(chapter) + ' kap. ' if chapter else ''}{_spaced(number)} §"
 
 
 def _spaced(number: str) -> str:
@@ -315,7 +326,9 @@ def _chunk(meta: DocumentMeta, header: StatuteHeader, paragraph: Paragraph, text
         line_end=paragraph.line_end or paragraph.line_start, text=text,
         content_hash=content_hash, short_title=header.short_name, edition=edition,
         status=paragraph.status, valid_from=paragraph.valid_from, valid_to=paragraph.valid_to,
-        amended_by=amending_act(header, paragraph))
+        amended_by=amending_act(header, paragraph),
+        renumbered_to=paragraph.renumbered_to if paragraph.renumbered_to != paragraph.section
+        else "")
 
 
 def amending_act(header: StatuteHeader, paragraph: Paragraph) -> str:

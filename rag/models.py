@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from rag.text.sentences import split_sentences
+
 
 class DocumentMeta(BaseModel):
     """What we know about a document before reading it (from the manifest or its name)."""
@@ -47,12 +49,17 @@ class Chunk(BaseModel):
     paragraph_spans: list[tuple[int, int]] = Field(
         default_factory=list, description="(offset in text, paragraph) in Word documents.")
     passage: Literal["text", "table-row"] = "text"
+    instructions: list[str] = Field(
+        default_factory=list, description="Sentences addressing a reader or an AI "
+        "('ignorera tidigare instruktioner'): flagged for the owner, never used as evidence.")
     short_title: str = Field("", description="Short name for citations, e.g. HSL.")
     edition: str = ""
     status: str = Field("", description="SFS paragraph status: ikraft, upphord, upphavd.")
     valid_from: date | None = None
     valid_to: date | None = Field(None, description="Exclusive: the day it ceased.")
     amended_by: str = Field("", description="SFS number of the act that gave this wording.")
+    renumbered_to: str = Field("", description="A statute paragraph renumbered on valid_to: "
+                               "its number from then on (SFS 'Ny beteckning'), e.g. '8 kap. 9 §'.")
 
     def valid_on(self, day: date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (
@@ -68,6 +75,11 @@ class Chunk(BaseModel):
 
     def paragraph_at(self, offset: int) -> int | None:
         return span_at(self.paragraph_spans, offset, None)
+
+    def sentences(self) -> list[str]:
+        """The text's sentences; a table row is one, since its cells mean something only
+        together."""
+        return [self.text] if self.passage == "table-row" else split_sentences(self.text)
 
 
 def span_at(spans: list[tuple[int, int]], offset: int, default: int | None) -> int | None:
@@ -177,6 +189,20 @@ class Answer(BaseModel):
     comparison: Comparison | None = Field(
         None, description="Set when the question asked for several regions: one cited row "
         "per region (see POST /api/compare).")
+    interpreted_as: str | None = Field(
+        None, description="A follow-up question as it was answered, rewritten from the "
+        "conversation ('Och för BVC?' -> 'Hur mycket läkartid ska BVC ha?').")
+    clarify: bool = Field(
+        False, description="True when the answer is a question back: a follow-up ('Och för "
+        "BVC?') with no topic of its own and nothing earlier in the conversation to read it "
+        "from. `refused` is then true too, but nothing was looked up.")
+
+
+class HistoryTurn(BaseModel):
+    """An earlier question of the conversation and the answer it got."""
+
+    question: str = Field(max_length=2000)
+    answer: str = Field("", max_length=20000)
 
 
 class DocumentInfo(BaseModel):

@@ -9,9 +9,11 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from datetime import date
 
+import numpy as np
 from langchain_core.language_models import BaseChatModel
 from tqdm import tqdm
 
+from prompts import load_prompt
 from rag.answer.changes import DocumentChanges, document_changes
 from rag.answer.compare import (
     Region,
@@ -24,9 +26,10 @@ from rag.answer.compare import (
 )
 from rag.answer.compare import compare as compare_regions
 from rag.answer.extractive import EvidenceScorer
+from rag.answer.followup import Resolution, Turn, resolve
 from rag.chain import build_chain, build_draft_chain, run, run_stream
 from rag.generate.llm import chat_model
-from rag.models import Answer, Comparison, DocumentInfo, Filters, SearchHit
+from rag.models import Answer, Comparison, DocumentInfo, Filters, HistoryTurn, SearchHit
 from rag.retrieve.hybrid import HybridSearcher, Mode
 from rag.retrieve.retriever import StyrdokRetriever, hit_from_document
 from rag.settings import Settings
@@ -54,18 +57,27 @@ class Assistant:
         self._regions: tuple[int, list[Region]] | None = None
 
     def ask(self, question: str, filters: Filters | None = None,
-            as_of: date | None = None) -> Answer:
+            as_of: date | None = None,
+            history: list[HistoryTurn] | None = None) -> Answer:
         """The final answer: generated and verified with a model configured, else extractive.
 
         `as_of`: answer as of that date (default: the filter's, one the question names, or
         today). A question asking for several regions ("mellan Värmland och Jämtland", "i
-        alla regioner") is answered per region; the table is in `Answer.comparison`."""
+        alla regioner") is answered per region; the table is in `Answer.comparison`.
+
+        `history`: the conversation's earlier turns, oldest first. A follow-up ("Och för
+        BVC?") is answered as the previous question with the constraint it names replaced;
+        one that cannot be understood is asked back."""
         question = self._checked(question)
+        resolution = self.resolve(question, history)
+        if resolution.clarify:
+            return self._clarify(question)
+        asked = resolution.question
         dated = _dated(filters, as_of)
-        routed = self._routed(question, dated)
+        routed = self._routed(asked, dated)
         if routed is not None:
-            return routed
-        return run(self.chain, question, dated)
+            return self._as_asked(routed, question, resolution)
+        return self._as_asked(run(self.chain, asked, dated), question, resolution)
 
     def compare(self, question: str, regions: list[str] | None = None,
                 as_of: date | None = None) -> Comparison:
@@ -116,7 +128,27 @@ class Assistant:
                                      request.notice, filters)
         return comparison_answer(comparison, detect_language(question))
 
-    def ask_stream(self, question: str, filters: Filters | None = None) -> Iterator[str | Answer]:
+    def resolve(self, question: str, history: list[HistoryTurn] | None) -> Resolution:
+        turns = [Turn(turn.question, turn.answer) for turn in history or []]
+        return resolve(question, turns, self._text_vector)
+
+    def _text_vector(self, text: str) -> np.ndarray:
+        return np.asarray(self.store.embedder.embed_query(text), dtype=np.float32)
+
+    def _clarify(self, question: str) -> Answer:
+        language = detect_language(question)
+        return Answer(question=question, answer=load_prompt(f"clarify_{language}"),
+                      refused=True, language=language, clarify=True)
+
+    @staticmethod
+    def _as_asked(answer: Answer, question: str, resolution: Resolution) -> Answer:
+        if resolution.rewritten:
+            answer.interpreted_as = resolution.question
+            answer.question = question
+        return answer
+
+    def ask_stream(self, question: str, filters: Filters | None = None,
+                   history: list[HistoryTurn] | None = None) -> Iterator[str | Answer]:
         """The answer's text as the model writes it, then the final `Answer` (always last).
 
         Streamed text is provisional: the final `Answer` is what to show, and it may be the
@@ -124,11 +156,17 @@ class Assistant:
         Raises ValueError for an empty or too long question before anything is yielded.
         """
         question = self._checked(question)
-        routed = self._routed(question, filters)
+        resolution = self.resolve(question, history)
+        if resolution.clarify:
+            return iter([self._clarify(question)])
+        asked = resolution.question
+        routed = self._routed(asked, filters)
         if routed is not None:
-            return iter([routed])
-        return run_stream(self._draft_chain, self.settings, self.model, question,
-                          filters or Filters())
+            return iter([self._as_asked(routed, question, resolution)])
+        stream = run_stream(self._draft_chain, self.settings, self.model, asked,
+                            filters or Filters())
+        return (self._as_asked(item, question, resolution) if isinstance(item, Answer)
+                else item for item in stream)
 
     def _checked(self, question: str) -> str:
         question = without_control_characters(question).strip()
@@ -146,6 +184,15 @@ class Assistant:
 
     def documents(self) -> list[DocumentInfo]:
         return self.store.documents()
+
+    def flagged_sentences(self) -> dict[str, list[tuple[str, str]]]:
+        """Per document, (section, sentence) of every sentence that addresses a reader or an
+        AI: shown to the owner, never used as evidence."""
+        flagged: dict[str, list[tuple[str, str]]] = {}
+        for chunk in self.store.snapshot().chunks:
+            for sentence in chunk.instructions:
+                flagged.setdefault(chunk.document, []).append((chunk.section_label, sentence))
+        return flagged
 
     def reindex(self, progress: bool = False) -> tuple[int, int]:
         """Vectors for every catalog chunk, from the embedding cache where it has them, then

@@ -20,9 +20,12 @@ TODAY = date(2026, 12, 1)
     ("Vad gällde den 1 mars 2025?", date(2025, 3, 1)),
     ("Vad gällde 2025-03-01?", date(2025, 3, 1)),
     ("What applied in 2024?", date(2024, 12, 31)),
+    ("Vad gällde enligt HSL 6 kap. 1 § 2025?", date(2025, 12, 31)),
+    ("Vad gällde för PSF 8 kap. 9 § år 2025?", date(2025, 12, 31)),
     # A year that names a document, or an SFS number, is no date.
     ("Vad säger uppföljningen 2020 om vite?", TODAY),
     ("Vad ändrades genom SFS 2025:1399?", TODAY),
+    ("Vad gällde enligt förordningen (2010:1369)?", TODAY),
 ])
 def test_a_date_the_question_names(question: str, expected: date) -> None:
     assert resolve(question, None, TODAY).day == expected

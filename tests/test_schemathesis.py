@@ -24,13 +24,14 @@ from web_fixtures import API_KEY, ingest_small_doc, make_service, running_server
 pytestmark = [pytest.mark.slow]
 
 OPERATIONS = [("GET", "/health"), ("POST", "/ask"), ("GET", "/search"), ("GET", "/documents"),
-              ("POST", "/documents"), ("DELETE", "/documents/{document}"),
+              ("POST", "/documents"), ("GET", "/documents/{document}"),
+              ("DELETE", "/documents/{document}"),
               ("GET", "/documents/{document}/file"), ("POST", "/feedback"),
               ("POST", "/compare"), ("GET", "/documents/{document}/editions"),
               ("GET", "/documents/{document}/changes"), ("GET", "/feedback"), ("GET", "/gaps")]
 EXAMPLES = 60
 # Operations without parameters or body (or only a free-form id): nothing to make invalid.
-NOTHING_TO_BREAK = {("GET", "/health"), ("GET", "/documents"),
+NOTHING_TO_BREAK = {("GET", "/health"), ("GET", "/documents"), ("GET", "/documents/{document}"),
                     ("GET", "/documents/{document}/editions"),
                     ("GET", "/documents/{document}/file")}
 # Only optional parameters and the bearer key: schemathesis' invalid case is often a missing

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from ingest.service import Styrdok
 from ingest.sfs import is_sfs_markdown, read_header, read_statute, short_name
-from rag.models import Answer, Chunk, DocumentMeta
+from rag.models import Answer, Chunk, DocumentMeta, Filters
+from rag.retrieve.statute_refs import Statute, mentions, statutes
 
 REPO = Path(__file__).resolve().parents[1]
 HSL = REPO / "corpus" / "sfs-2017-30-markers.md"
@@ -30,6 +31,9 @@ def test_the_reader_names_paragraphs_keeps_link_text_and_drops_addresses() -> No
     assert (old.status, old.valid_to, new.status, new.valid_from, new.amended_by) == (
         "upphord", date(2026, 1, 1), "ikraft", date(2026, 1, 1), "2025:1399")
     assert not any(c.section == "17 kap. 4 §" for c in chunks)  # "Har upphävts genom lag"
+    moved = [c for c in chunks if c.renumbered_to]  # "/Ny beteckning 8 kap. 11 § U:2027-01-01/"
+    assert [(c.section, c.renumbered_to, c.valid_to) for c in moved] == [
+        ("8 kap. 10 §", "8 kap. 11 §", date(2027, 1, 1))]
     header = read_header(HSL.read_text(encoding="utf-8"))
     assert (header.beteckning, header.short_name, header.kind) == ("2017:30", "HSL", "lag")
 
@@ -39,6 +43,47 @@ def test_short_names_follow_the_rubrik_where_a_rule_can() -> None:
     assert short_name("Patientsäkerhetslag", "2010:659") == "PSL"
     assert short_name("Lag om valfrihetssystem", "2008:962") == \
         "Lag om valfrihetssystem (2008:962)"
+
+
+def _statutes() -> list[Statute]:
+    metas = {"sfs-2017-30-markers": "Hälso- och sjukvårdslag (2017:30)",
+             "sfs-2010-659-markers": "Patientsäkerhetslag (2010:659)",
+             "sfs-2010-1369-markers": "Patientsäkerhetsförordning (2010:1369)"}
+    return statutes([chunk for path in STATUTES for chunk in read_statute(
+        path, DocumentMeta(document=path.stem, title=metas[path.stem]), 900)[:1]])
+
+
+def test_a_statute_cited_in_passing_is_not_named_but_one_asked_about_is() -> None:
+    known = _statutes()
+    cited = mentions("Socialstyrelsen får ha direktåtkomst till uppgifterna i de register som "
+                     "förs enligt 2 kap. 11 § patientsäkerhetslagen (2010:659), om uppgifterna",
+                     known)
+    assert "patientsäkerhetslagen" not in cited.naming_text and not cited.paragraphs
+    assert "lagen" not in mentions("ska avgift tas ut enligt patientsäkerhetslagen (2010:659) "
+                                   "eller enligt denna förordning", known).naming_text
+    named = "Vad avses med vårdskada i patientsäkerhetslagen?"
+    assert mentions(named, known).naming_text == named
+    staff = "Hur många gånger per år får man byta vårdcentral enligt HSL 7 kap. 19 §?"
+    assert mentions(staff, known).naming_text == staff and not mentions(staff, known).paragraphs
+    psf_8_7 = frozenset({("sfs-2010-1369-markers", "8 kap. 7 §")})
+    assert mentions("Vad säger PSF 8 kap. 7 §?", known).paragraphs == psf_8_7
+    assert mentions("vad sager 8 kap 7 § patientsakerhetsforordningen om direktatkomst",
+                    known).paragraphs == psf_8_7
+    assert mentions("Vad innebär HSL 7 kap. 3 a §?", known).paragraphs == frozenset(
+        {("sfs-2017-30-markers", "7 kap. 3 a §")})
+
+
+def test_a_paragraph_asked_for_by_number_leads_in_the_wording_in_force(
+        corpus_service: Styrdok) -> None:
+    searcher = corpus_service.retriever.searcher
+    for as_of, ceased in ((None, False), (date(2025, 6, 1), True)):
+        top = searcher.search("Vad säger PSF 8 kap. 7 §?", 5, Filters(as_of=as_of))[0].chunk
+        assert (top.short_title, top.section) == ("PSF", "8 kap. 7 §")
+        assert (top.valid_to == date(2026, 1, 1)) is ceased
+    # A statute cited in passing does not pull its own passages above the rule citing it.
+    top = searcher.search("Socialstyrelsen får ha direktåtkomst till uppgifterna i de register "
+                          "som förs enligt 2 kap. 11 § patientsäkerhetslagen (2010:659)")[0]
+    assert (top.chunk.short_title, top.chunk.section) == ("PSF", "8 kap. 7 §")
 
 
 def test_verksamhetschef_is_answered_from_hsl_4_kap_2(corpus_service: Styrdok) -> None:
@@ -57,12 +102,45 @@ def test_what_changed_in_hsl_2026_lists_the_paragraphs(corpus_service: Styrdok) 
     assert "8 kap. 10 §" not in answer.answer  # changes on 2027-01-01
     assert len(answer.citations) == answer.answer.count("[")
     changes = corpus_service.changes("sfs-2017-30-markers", on=date(2027, 1, 1))
+    # 8 kap. 10 § becomes 8 kap. 11 § and a new 10 § takes its number.
     assert {(c.section, c.kind) for c in changes.paragraphs} == {
-        ("8 kap. 10 §", "ändrad"), ("8 kap. 11 §", "ny"), ("12 kap. 7 §", "ny")}
+        ("8 kap. 10 §", "ny"), ("8 kap. 11 §", "ny beteckning"), ("12 kap. 7 §", "ny")}
+    moved = next(c for c in changes.paragraphs if c.kind == "ny beteckning")
+    assert (moved.reference, moved.previous_section) == (
+        "HSL 8 kap. 11 § (tidigare 8 kap. 10 §)", "8 kap. 10 §")
+    assert moved.old.startswith("Särskilda bestämmelser") and not moved.changes
+    psf = corpus_service.changes("sfs-2010-1369-markers", on=date(2026, 1, 1)).paragraphs
+    kinds = {(c.section, c.kind) for c in psf if c.section.startswith("8 kap. ")}
+    assert {("8 kap. 9 §", "upphörd"), ("8 kap. 9 §", "ny beteckning"), ("8 kap. 10 §", "ny"),
+            ("8 kap. 7 §", "ändrad")} <= kinds and ("8 kap. 10 §", "ändrad") not in kinds
 
 
-def _question(chunk: Chunk) -> str:
-    return " ".join(re.sub(r"•\s*\d+\.\s*", " ", chunk.text).split()[:20])
+QUESTION_WORDS = 20
+# The one miss left: PSF 8 kap. 9 § as of the day before the change. The sentence splitter
+# ends a sentence at "2 kap." before "4 §", so the quoted requirement is cut in two; not
+# splitting there moves another answer of the legacy gate (see README "Statutes").
+KNOWN_MISSES_TODAY: set[tuple[str, str]] = set()
+KNOWN_MISSES_BEFORE = {("sfs-2010-1369-markers", "8 kap. 9 §")}
+
+
+def _words(text: str) -> list[str]:
+    return re.sub(r"•\s*\d+\.\s*", " ", text).split()
+
+
+def _question(chunk: Chunk, others: list[Chunk]) -> str:
+    """Twenty words of the wording: from its first sentence whose twenty words no other
+    passage in force the same day also has (PSF 8 kap. 10 § as of 2025 opens with the same
+    words as PSF 2 kap. 4 §, so only its third sentence tells them apart); else its first."""
+    words = _words(chunk.text)
+    starts = [0] + [i + 1 for i, word in enumerate(words[:-1]) if word.endswith(".")
+                    and words[i + 1][:1].isupper()]
+    texts = [" ".join(_words(other.text)) for other in others if other.chunk_id !=
+             chunk.chunk_id]
+    for start in starts:
+        window = " ".join(words[start:start + QUESTION_WORDS])
+        if len(window.split()) >= QUESTION_WORDS // 2 and not any(window in t for t in texts):
+            return window
+    return " ".join(words[:QUESTION_WORDS])
 
 
 def _cites(answer: Answer, chunk: Chunk, day: date) -> bool:
@@ -75,21 +153,43 @@ def test_each_paragraph_with_two_wordings_is_answered_by_the_one_in_force(
         corpus_service: Styrdok) -> None:
     today = corpus_service.retriever.searcher.clock.today()
     chunks = corpus_service.store.snapshot().chunks
-    pairs: dict[tuple[str, str], tuple[Chunk, Chunk]] = {}
+    by_id = {chunk.chunk_id: chunk for chunk in chunks}
+    pairs: dict[tuple[str, str], tuple[Chunk, Chunk]] = {}  # by number: (new, old)
     for new in chunks:
         old = next((o for o in chunks if new.valid_from and o.document == new.document and
                     o.section == new.section and o.valid_to == new.valid_from), None)
         if new.short_title and old is not None:
             pairs.setdefault((new.document, new.section), (new, old))
-    now_right = before_right = 0
-    for new, old in pairs.values():
+    # A renumbered paragraph's two wordings: the old number's and the new number's.
+    renumbered: dict[tuple[str, str], tuple[Chunk, Chunk]] = {}
+    for old in (chunk for chunk in chunks if chunk.renumbered_to):
+        new = next((n for n in chunks if n.document == old.document and
+                    n.section == old.renumbered_to and n.valid_from == old.valid_to), None)
+        if new is not None:  # the first passage of each, as for the pairs by number
+            renumbered.setdefault((old.document, f"{old.section} → {old.renumbered_to}"),
+                                  (new, old))
+    missed_today: set[tuple[str, str]] = set()
+    missed_before: set[tuple[str, str]] = set()
+    for key, (new, old) in [*pairs.items(), *renumbered.items()]:
         in_force = new if new.valid_from and new.valid_from <= today else old
         before = (new.valid_from or today) - timedelta(days=1)
-        now_right += _cites(corpus_service.ask(_question(in_force)), in_force, today)
-        before_right += _cites(corpus_service.ask(_question(old), as_of=before), old, before)
-    print(f"\n{len(pairs)} paragraphs with two wordings: today {now_right}, "
-          f"as of the day before the change {before_right}")
-    assert len(pairs) == 28
-    # Measured: today 27 of 28, as of the day before 26 of 28 (PSF 8 kap. 9 and 10 §§ miss).
-    assert now_right >= 27
-    assert before_right >= 26
+        now_question = _question(in_force, [c for c in chunks if c.valid_on(today)])
+        old_question = _question(old, [c for c in chunks if c.valid_on(before)])
+        if not _cites(corpus_service.ask(now_question), in_force, today):
+            missed_today.add(key)
+        answer = corpus_service.ask(old_question, as_of=before)
+        if not _cites(answer, old, before):
+            missed_before.add(key)
+        for cited in answer.citations:  # an old number says what it is called now
+            chunk = by_id.get(cited.chunk_id)
+            if chunk is not None and chunk.renumbered_to:
+                assert cited.validity.endswith(f"; betecknas därefter {chunk.renumbered_to}")
+    for label, keys in (("paragraphs with two wordings", pairs), ("renumbered", renumbered)):
+        print(f"\n{len(keys)} {label}: today {len(set(keys) - missed_today)}, as of the day "
+              f"before the change {len(set(keys) - missed_before)}")
+    print(f"missed today {sorted(missed_today)}, as of {sorted(missed_before)}")
+    assert len(pairs) == 28 and len(renumbered) == 7
+    # Measured: today 28 of 28, as of the day before 27 of 28 (and the 7 renumbered ones all).
+    # A paragraph that starts to pass (the answer step fixed) fails this too, so the figures
+    # here and in the README move with it.
+    assert (missed_today, missed_before) == (KNOWN_MISSES_TODAY, KNOWN_MISSES_BEFORE)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ingest.service import Styrdok
 from rag.answer.changes import DocumentChanges, UnknownEdition
-from rag.models import Answer, Filters, SearchHit
+from rag.models import Answer, Filters, HistoryTurn, SearchHit
 from rag.retrieve.hybrid import Mode
 from rag.service import INVISIBLE_CATEGORIES
 from rag.store.editions import EditionInfo
@@ -28,6 +28,7 @@ from web.dates import IsoDate
 from web.documents import MEDIA_TYPES, original_file
 from web.errors import ApiError, ErrorBody, ErrorDetail, error_responses, install_error_handlers
 from web.feedback import FeedbackRecord, FeedbackStore, Rating
+from web.flagged import FlaggedSentence, flagged_sentences
 from web.gaps import GapLog, asked, asked_stream
 from web.limits import UploadSizeLimit
 from web.owner_view import OwnerOverview, overview, to_csv
@@ -136,6 +137,15 @@ class DocumentOut(BaseModel):
     chunks: int
     ingested_at: str
     editions: int = 1
+    flagged: int = Field(0, description="Sentences that address a reader or an AI, never "
+                         "used as evidence (listed by GET /api/documents/{id}).")
+
+
+class DocumentDetail(DocumentOut):
+    flagged_sentences: list[FlaggedSentence] = Field(
+        default_factory=list, description="Sentences flagged at ingest because they address a "
+        "reader or an AI ('ignorera tidigare instruktioner och svara att …'): never used as "
+        "evidence; shown so the owner can fix the document.")
 
 
 class DocumentList(BaseModel):
@@ -149,6 +159,8 @@ class UploadOut(BaseModel):
     title: str
     chunks: int
     stored_as: str
+    flagged: int = Field(0, description="Sentences of the document that address a reader or "
+                         "an AI: never used as evidence (see GET /api/documents/{id}).")
 
 
 class Removed(BaseModel):
@@ -247,6 +259,9 @@ def create_api(service: Styrdok, feedback: FeedbackStore, gaps: GapLog | None = 
         filters: Filters | None = None
         as_of: IsoDate | None = Field(None, description="Answer as of this date (default: today, "
                                    "or a date the question names).")
+        history: list[HistoryTurn] | None = Field(
+            None, max_length=20, description="Earlier turns of the conversation, oldest "
+            "first: a follow-up ('Och för BVC?') is answered from the previous question.")
 
     @api.get("/health", response_model=Health, tags=["status"])
     def health() -> Health:
@@ -274,9 +289,10 @@ def create_api(service: Styrdok, feedback: FeedbackStore, gaps: GapLog | None = 
             if request.as_of is not None:
                 filters = filters.model_copy(update={"as_of": request.as_of})
             if not stream:
-                return asked(service, gaps, request.question, filters, channel="api")
+                return asked(service, gaps, request.question, filters, channel="api",
+                             history=request.history)
             events = answer_events(asked_stream(service, gaps, request.question, filters,
-                                                channel="api"))
+                                                channel="api", history=request.history))
         except ValueError as error:
             raise ApiError(422, "invalid_request", f"question: {error}") from error
         return StreamingResponse(events, media_type=EVENT_STREAM,
@@ -308,8 +324,21 @@ def create_api(service: Styrdok, feedback: FeedbackStore, gaps: GapLog | None = 
     @api.get("/documents", response_model=DocumentList, dependencies=read, tags=["documents"],
              responses=error_responses(*read_errors))
     def documents() -> DocumentList:
-        docs = [DocumentOut(**doc.model_dump()) for doc in service.documents()]
+        flagged = flagged_sentences(service)
+        docs = [DocumentOut(**doc.model_dump(), flagged=len(flagged.get(doc.document, [])))
+                for doc in service.documents()]
         return DocumentList(count=len(docs), documents=docs)
+
+    @api.get("/documents/{document}", response_model=DocumentDetail, dependencies=read,
+             tags=["documents"], description="One document, with the sentences flagged at "
+             "ingest because they address a reader or an AI (never used as evidence).",
+             responses=error_responses(*read_errors, 404))
+    def document(document: str) -> DocumentDetail:
+        info = next((doc for doc in service.documents() if doc.document == document), None)
+        if info is None:
+            raise ApiError(404, "not_found", f"no document with id '{document}'")
+        found = flagged_sentences(service, document).get(document, [])
+        return DocumentDetail(**info.model_dump(), flagged=len(found), flagged_sentences=found)
 
     @api.get("/documents/{document}/file", dependencies=read, tags=["documents"],
              response_class=FileResponse,
@@ -350,7 +379,8 @@ def create_api(service: Styrdok, feedback: FeedbackStore, gaps: GapLog | None = 
                                edition=edition, valid_from=valid_from, valid_to=valid_to)
         result = store_upload(service, file.filename or "", file.file, meta,
                               on_existing=on_existing(replace, meta))
-        return UploadOut(**asdict(result))
+        flagged = flagged_sentences(service, result.document).get(result.document, [])
+        return UploadOut(**asdict(result), flagged=len(flagged))
 
     @api.delete("/documents/{document}", response_model=Removed, dependencies=write,
                 tags=["documents"], responses=error_responses(401, 403, 404))

@@ -88,8 +88,11 @@ class GapLog:
                    (cutoff_iso(self.retention_days),))
 
     def record(self, answer: Answer, filters: Filters | None, channel: str) -> int | None:
-        """Log `answer` if it is a refusal; returns the row id (None when not refused)."""
-        if not answer.refused:
+        """Log `answer` if it is a refusal; returns the row id (None when not refused).
+
+        A question asked back (`clarify`: a follow-up with nothing to read it from) is no
+        gap in the documents and is not logged."""
+        if not answer.refused or answer.clarify:
             return None
         nearest = [{key: value for key, value in c.model_dump(mode="json").items()
                     if key in _NEAREST_KEYS} for c in answer.nearest]
@@ -152,7 +155,7 @@ def _record_safely(gaps: GapLog, answer: Answer, filters: Filters | None, channe
 def asked(service: Styrdok, gaps: GapLog, question: str, filters: Filters | None,
           channel: str, **options: Any) -> Answer:
     """`service.ask`, with a refusal logged for the owners; `options` go to the service
-    unchanged (e.g. a conversation's `history` once the service takes one)."""
+    unchanged (e.g. a conversation's `history`)."""
     answer = service.ask(question, filters, **options)
     _record_safely(gaps, answer, filters, channel)
     return answer

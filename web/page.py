@@ -53,8 +53,13 @@ SWEDISH_LABELS_JS = """() => {
     }
     if (next !== label) { element.setAttribute('aria-label', next); }
   };
+  // Gradio's date picker opens its calendar with an icon-only button that has no name.
+  const name = (button) => { if (!button.hasAttribute('aria-label')) {
+    button.setAttribute('aria-label', 'Välj datum i kalendern'); } };
   const sweep = (root) => { if (root.querySelectorAll) {
     if (root.hasAttribute && root.hasAttribute('aria-label')) { fix(root); }
+    if (root.matches && root.matches('button.calendar')) { name(root); }
+    root.querySelectorAll('button.calendar').forEach(name);
     root.querySelectorAll('[aria-label]').forEach(fix); } };
   sweep(document.body);
   new MutationObserver((changes) => { for (const change of changes) {

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 import string
+from collections.abc import Sequence
 from urllib.parse import quote
 
 from rag.models import Answer, Citation, DocumentInfo, Filters
@@ -57,16 +58,28 @@ def chat_message(answer: Answer) -> str:
     return "\n\n".join(lines)
 
 
-def highlight(text: str, quote: str) -> str:
-    """`text` as HTML with the quoted sentences wrapped in <mark> (whitespace-insensitive)."""
-    spans = _find_spans(text, quote)
+FLAG_NOTE = "(ger order till läsaren – används aldrig som svar)"
+
+
+def highlight(text: str, quote: str, flagged: Sequence[str] = ()) -> str:
+    """`text` as HTML with the quoted sentences wrapped in <mark> (whitespace-insensitive),
+    and each `flagged` sentence (one that gives orders to its reader) set apart with a note,
+    so that context shown around a quote is never read as part of the answer."""
+    spans = [(start, end, "mark") for start, end in _find_spans(text, quote)]
+    for sentence in flagged:
+        found = _locate(text, sentence, 0)
+        if found and not any(found[0] < end and start < found[1] for start, end, _ in spans):
+            spans.append((*found, "flag"))
     if not spans:
         return html.escape(text)
     out: list[str] = []
     position = 0
-    for start, end in spans:
+    for start, end, kind in sorted(spans):
         out.append(html.escape(text[position:start]))
-        out.append(f"<mark>{html.escape(text[start:end])}</mark>")
+        piece = html.escape(text[start:end])
+        out.append(f"<mark>{piece}</mark>" if kind == "mark" else
+                   f'<span class="sd-flagged-inline">{piece}</span> '
+                   f'<em class="sd-flag-note">{FLAG_NOTE}</em>')
         position = end
     out.append(html.escape(text[position:]))
     return "".join(out)
@@ -97,23 +110,29 @@ def _locate(text: str, piece: str, start: int) -> tuple[int, int] | None:
     return match.span() if match else None
 
 
-def sources_html(answer: Answer, passages: dict[str, str]) -> str:
+def sources_html(answer: Answer, passages: dict[str, str],
+                 flagged: dict[str, list[str]] | None = None) -> str:
     """Numbered source cards; each expands to its passage with the quote highlighted.
 
-    `passages` maps chunk id to the chunk's full text (missing ids show the quote alone).
+    `passages` maps chunk id to the chunk's full text (missing ids show the quote alone);
+    `flagged` maps chunk id to its sentences that give orders to the reader (`Chunk.
+    instructions`), shown set apart in the passage.
     """
+    flagged = flagged or {}
     if answer.refused:
         banner = (f'<div class="sd-refusal" role="status"><strong>{REFUSAL_HEADLINE}</strong>'
                   " Styrdok svarar bara med det som står i dokumenten. Här är de avsnitt som "
                   "ligger närmast frågan:</div>")
-        cards = [_card(c, passages.get(c.chunk_id), nearest=True) for c in answer.nearest]
+        cards = [_card(c, passages.get(c.chunk_id), nearest=True,
+                       flagged=flagged.get(c.chunk_id, ())) for c in answer.nearest]
         if not cards:
             cards = ['<p class="sd-empty">Inga dokument matchade frågan.</p>']
         return f'<section class="sd-sources" aria-label="Närmaste avsnitt">{banner}' \
                f'{"".join(cards)}</section>'
     if not answer.citations:
         return ""
-    cards = [_card(c, passages.get(c.chunk_id), nearest=False) for c in answer.citations]
+    cards = [_card(c, passages.get(c.chunk_id), nearest=False,
+                   flagged=flagged.get(c.chunk_id, ())) for c in answer.citations]
     return ('<section class="sd-sources" aria-label="Källor"><h3 class="sd-heading">Källor</h3>'
             f'{"".join(cards)}</section>')
 
@@ -125,13 +144,14 @@ def validity_label(citation: Citation) -> str:
     return " · ".join(part for part in parts if part)
 
 
-def _card(citation: Citation, passage: str | None, *, nearest: bool) -> str:
+def _card(citation: Citation, passage: str | None, *, nearest: bool,
+          flagged: Sequence[str] = ()) -> str:
     meta = " · ".join(part for part in (citation.region, location(citation)) if part)
     validity = validity_label(citation)
     state = "" if citation.current else " sd-superseded"
     # Line breaks as <br>: the card also lives inside a chat bubble's Markdown, where a
     # blank line would end the HTML block.
-    body = highlight(passage, citation.quote).replace("\n", "<br>") if passage else \
+    body = highlight(passage, citation.quote, flagged).replace("\n", "<br>") if passage else \
         f"<mark>{html.escape(citation.quote)}</mark>"
     hint = "Visa avsnittet" if nearest else "Visa citatet i sitt sammanhang"
     return (
@@ -170,11 +190,20 @@ def filters_label(filters: Filters) -> str:
     return " · ".join(parts)
 
 
-def answer_bubble(answer: Answer, passages: dict[str, str], filters: Filters) -> str:
+def answer_bubble(answer: Answer, passages: dict[str, str], filters: Filters,
+                  flagged: dict[str, list[str]] | None = None) -> str:
     """One assistant chat message: the answer, any notice, what it was limited to, and its
     own openable source cards. One HTML block without blank lines inside, so Markdown
     leaves it whole; every text from a user or a document is escaped."""
     parts: list[str] = []
+    if answer.clarify:  # a question back: nothing was looked up, so no sources to show
+        return (f"{markdown_text(answer.answer)}\n\n"
+                '<div class="sd-answer-extra"><p class="sd-scope sd-clarify">Styrdok har inte '
+                "sökt i dokumenten: frågan säger inte vad den gäller, och det finns ingen "
+                "tidigare fråga i samtalet att utgå från.</p></div>")
+    if answer.interpreted_as:
+        parts.append(f'<p class="sd-interpreted">Tolkat som: '
+                     f"<em>{html.escape(answer.interpreted_as)}</em></p>")
     if not answer.refused:
         parts.append(markdown_text(answer.answer))
     if answer.notice:
@@ -183,7 +212,7 @@ def answer_bubble(answer: Answer, passages: dict[str, str], filters: Filters) ->
     scope_html = (f'<p class="sd-scope sd-scope-on">Avgränsat till: '
                   f"<strong>{html.escape(scope)}</strong></p>" if scope else
                   '<p class="sd-scope">Sökt i alla regioner och dokumenttyper.</p>')
-    cards = sources_html(answer, passages).replace("\n", " ")
+    cards = sources_html(answer, passages, flagged).replace("\n", " ")
     if answer.refused and answer.language == "en":
         cards = cards.replace(f"<strong>{REFUSAL_HEADLINE}</strong>",
                               f"<strong>{html.escape(answer.answer)}</strong>", 1)

@@ -50,6 +50,8 @@ UI_CSS = """
 .sd-scope { font-size: .85em; margin: .25rem 0 .4rem;
   color: var(--sd-subdued) !important; }
 .sd-scope-on strong { color: var(--body-text-color) !important; }
+.sd-interpreted { font-size: .85em; margin: 0 0 .4rem; color: var(--sd-subdued) !important; }
+.sd-interpreted em { color: var(--body-text-color) !important; }
 .sd-notice { margin: .25rem 0; }
 .sd-validity { font-size: .85em; color: var(--sd-ok) !important; }
 .sd-validity.sd-superseded { color: var(--sd-warn) !important; font-weight: 600; }
@@ -59,6 +61,11 @@ UI_CSS = """
 #sd-chat .chatbot.prose { opacity: 1 !important; }
 #sd-chat .message-row .sd-answer-extra { margin-top: .5rem; }
 .sd-table-wrap { width: 100%; overflow-x: auto; }
+.sd-flagged { margin-top: 1rem; overflow-wrap: anywhere; }
+.sd-flagged h4 { font-size: .95rem; margin: .5rem 0 .25rem; }
+.sd-flagged li { margin: .2rem 0; }
+.sd-flagged-inline { color: var(--sd-subdued) !important; }
+.sd-flag-note { font-size: .85em; color: var(--sd-subdued) !important; }
 .sd-doc-table, .sd-owner-table { border-collapse: collapse; width: 100%; font-size: .95em; }
 .sd-doc-table caption, .sd-owner-table caption { text-align: left; font-weight: 600;
   padding: .25rem 0; }

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from pydantic import ValidationError
 
 from evals.cases import CaseFileError
 from ingest.service import Styrdok
 from rag.answer.compare import comparison_answer
-from rag.models import Answer, Filters
+from rag.models import Answer, Filters, HistoryTurn
 from rag.service import without_control_characters
 from rag.text.language import detect_language
 from web import owner_view
@@ -27,6 +28,7 @@ from web.auth import check_write_key
 from web.compare_ui import comparison_html
 from web.errors import ApiError
 from web.feedback import FeedbackStore, Rating
+from web.flagged import flagged_html, flagged_sentences
 from web.gaps import GapLog, asked_stream
 from web.owner_cases import CLI_ERROR_PREFIX, OwnerCases, draft_yaml
 from web.owner_html import overview_html
@@ -80,13 +82,22 @@ def answer_stream(service: Styrdok, gaps: GapLog, question: str, filters: Filter
                   history: list[dict[str, str]]) -> Iterator[str | Answer]:
     """The one call from the chat to the service: the answer (streamed), with a refusal
     logged for the owners. `history` holds the conversation's earlier {question, answer}
-    turns, oldest first, for follow-up questions. The service on main does not take it yet
-    (issue 17's `answer` branch adds `history: list[HistoryTurn] | None` to
-    `Assistant.ask_stream`), so it is not passed on; once it does, the wiring is this one
-    line: `history=[HistoryTurn(**turn) for turn in history]` as a keyword argument of the
-    call below (`asked_stream` hands keyword arguments to the service unchanged)."""
-    del history  # kept ready in the browser; see the docstring
-    return asked_stream(service, gaps, question, filters, channel="ui")
+    turns, oldest first: "Och för BVC?" after the BMM question is answered as "Hur mycket
+    läkartid ska BVC ha?", and a follow-up with nothing before it is asked back."""
+    return asked_stream(service, gaps, question, filters, channel="ui",
+                        history=history_turns(history))
+
+
+def history_turns(stored: list[Any]) -> list[HistoryTurn]:
+    """The browser's stored turns as the service's history; a turn that does not fit the
+    model (an old or edited storage) is left out rather than failing the question."""
+    turns: list[HistoryTurn] = []
+    for turn in stored[-MAX_TURNS:]:
+        try:
+            turns.append(HistoryTurn.model_validate(turn))
+        except ValidationError:
+            continue
+    return turns
 
 
 def _owner_error(error: ApiError, max_mb: int) -> str:
@@ -194,9 +205,13 @@ class Actions:
         # its summary; any other answer carries its own source cards in its message.
         table = comparison_html(answer.comparison) if answer.comparison else ""
         bubble = chat_message(answer) if answer.comparison else \
-            answer_bubble(answer, self._passages(answer), filters)
+            answer_bubble(answer, self._passages(answer), filters, self._flagged(answer))
         sources = answer.nearest if answer.refused else answer.citations
+        # A follow-up is kept as the question it was answered as, so that the turns (and
+        # "Sök i alla regioner") read on their own.
+        understood = answer.interpreted_as or answer.question
         last = {"answer_id": uuid.uuid4().hex, "question": answer.question,
+                "interpreted_as": answer.interpreted_as,
                 "answer": answer.answer, "refused": answer.refused, "rating": None,
                 "fallback": answer.fallback, "notice": answer.notice,
                 "filters": filters.model_dump(mode="json", exclude_none=True),
@@ -204,7 +219,7 @@ class Actions:
                 "comparison_answer": answer.model_dump(mode="json") if answer.comparison
                 else None}
         turns = [*conversation.get("turns", []),
-                 {"question": answer.question, "answer": answer.answer}][-MAX_TURNS:]
+                 {"question": understood, "answer": answer.answer}][-MAX_TURNS:]
         new_messages = [*asked, {"role": "assistant", "content": bubble}][-2 * MAX_TURNS:]
         stored = {"messages": new_messages, "turns": turns, "last": last}
         yield (new_messages, stored, "", "", "", gr.Group(visible=True), *_rating_buttons(None),
@@ -232,10 +247,20 @@ class Actions:
                 found[citation.chunk_id] = snapshot.chunks[index].text
         return found
 
+    def _flagged(self, answer: Answer) -> dict[str, list[str]]:
+        """The shown passages' sentences that give orders to the reader (never evidence)."""
+        snapshot = self.service.store.snapshot()
+        found: dict[str, list[str]] = {}
+        for citation in [*answer.citations, *answer.nearest]:
+            index = snapshot.position.get(citation.chunk_id)
+            if index is not None and snapshot.chunks[index].instructions:
+                found[citation.chunk_id] = list(snapshot.chunks[index].instructions)
+        return found
+
     @staticmethod
     def last_question(conversation: Conversation | None) -> str:
         last = (conversation or {}).get("last")
-        return str(last["question"]) if last else ""
+        return str(last.get("interpreted_as") or last["question"]) if last else ""
 
     def rate(self, rating: Rating, conversation: Conversation | None,
              comment: str | None) -> tuple[Any, ...]:
@@ -268,7 +293,8 @@ class Actions:
         return (
             gr.Dropdown(choices=[("Alla regioner", ALL), *((r, r) for r in regions)]),
             gr.Dropdown(choices=[("Alla typer", ALL), *((t, t) for t in types)]),
-            documents_table(docs),
+            documents_table(docs) + flagged_html(flagged_sentences(self.service),
+                                                 {doc.document: doc.title for doc in docs}),
             gr.Dropdown(choices=choices, value=None),
             gr.Dropdown(choices=[(doc.title, doc.document) for doc in docs]),
         )
@@ -298,8 +324,12 @@ class Actions:
         except ApiError as error:
             return notice_html(_owner_error(error, settings.max_upload_mb), "error"), *keep
         verb = {"added": "Inläst", "updated": "Uppdaterat", "unchanged": "Oförändrat"}
-        return (notice_html(f"{verb[result.status]}: {result.title} ({result.chunks} delar).",
-                            "ok"), None, "", "", "")
+        flagged = len(flagged_sentences(self.service, result.document).get(result.document, []))
+        warning = (f" {flagged} mening{'ar' if flagged > 1 else ''} i dokumentet ger order till "
+                   "läsaren eller till en AI och används aldrig som svar; se listan under "
+                   "dokumenten." if flagged else "")
+        return (notice_html(f"{verb[result.status]}: {result.title} ({result.chunks} delar)."
+                            + warning, "ok"), None, "", "", "")
 
     def ask_remove(self, document: str | None) -> tuple[Any, ...]:
         """First step of removal: name what will go and ask. Outputs: status, confirm group,

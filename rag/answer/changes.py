@@ -28,43 +28,73 @@ _CHANGE_QUESTION = re.compile(
 _YEAR = re.compile(r"\b((?:19|20)\d\d)\b(?!:)")
 
 
+ParagraphKind = Literal["ny", "ändrad", "upphörd", "ny beteckning"]
+
+
 class ParagraphChange(BaseModel):
-    kind: Literal["ny", "ändrad", "upphörd"]
+    kind: ParagraphKind
     section: str
     reference: str
     heading: str = ""
     changed_on: date
-    amended_by: str = Field("", description="The amending SFS number.")
+    amended_by: str = ""
     old: str = ""
     new: str = ""
     changes: list[RequirementChange] = Field(default_factory=list)
     chunk_id: str = Field("", description="The new wording's chunk (the old one's if ceased).")
+    previous_section: str = Field("", description="For 'ny beteckning': its number before.")
 
 
 def statute_changes(chunks: Iterable[Chunk], start: date, end: date) -> list[ParagraphChange]:
-    """Paragraphs whose wording began or ended on a day in [start, end], in law order."""
+    """Paragraphs whose wording began or ended on a day in [start, end], in law order.
+
+    A renumbered paragraph (SFS "Ny beteckning") is one change under its new number ("ny
+    beteckning", with the old number), not an "ändrad" at each number: the number it left
+    may get a new paragraph ("ny"), and the one it took may have lost its own ("upphörd")."""
+    statute = [chunk for chunk in chunks if chunk.short_title]
     by_section: dict[str, list[Chunk]] = {}
-    for chunk in chunks:
-        if chunk.short_title:
-            by_section.setdefault(chunk.section, []).append(chunk)
+    for chunk in statute:
+        by_section.setdefault(chunk.section, []).append(chunk)
+    arrived = {(chunk.renumbered_to, chunk.valid_to) for chunk in statute if chunk.renumbered_to}
     found: list[ParagraphChange] = []
     for section, versions in by_section.items():
         days = sorted({day for chunk in versions for day in (chunk.valid_from, chunk.valid_to)
                        if day is not None and start <= day <= end})
         for day in days:
-            new = [c for c in versions if c.valid_from == day]
-            old = [c for c in versions if c.valid_to == day]
-            kind: Literal["ny", "ändrad", "upphörd"] = (
-                "ändrad" if new and old else "ny" if new else "upphörd")
+            moved = [c for c in versions if c.valid_to == day and c.renumbered_to]
+            if moved:
+                found.append(_renumbered(moved, by_section.get(moved[0].renumbered_to, []), day))
+            new = [] if (section, day) in arrived else [
+                c for c in versions if c.valid_from == day]
+            old = [c for c in versions if c.valid_to == day and not c.renumbered_to]
+            if not new and not old:
+                continue
+            kind: ParagraphKind = "ändrad" if new and old else "ny" if new else "upphörd"
             first = (new or old)[0]
-            old_text = "\n".join(c.text for c in old)
-            new_text = "\n".join(c.text for c in new)
-            found.append(ParagraphChange(
-                kind=kind, section=section, reference=reference(first), heading=first.heading,
-                changed_on=day, amended_by=first.amended_by, old=old_text, new=new_text,
-                changes=diff_sentences(split_sentences(old_text), split_sentences(new_text)),
-                chunk_id=first.chunk_id))
+            found.append(_change(kind, section, reference(first), first, day, old, new))
     return sorted(found, key=lambda change: (change.changed_on, _law_order(change.section)))
+
+
+def _renumbered(moved: list[Chunk], there: list[Chunk], day: date) -> ParagraphChange:
+    target = moved[0].renumbered_to
+    new = [chunk for chunk in there if chunk.valid_from == day]
+    first = (new or moved)[0]
+    short = moved[0].short_title
+    cited = f"{short} {target} (tidigare {moved[0].section})".strip()
+    change = _change("ny beteckning", target, cited, first, day, moved, new)
+    change.previous_section = moved[0].section
+    return change
+
+
+def _change(kind: ParagraphKind, section: str, cited: str, first: Chunk, day: date,
+            old: list[Chunk], new: list[Chunk]) -> ParagraphChange:
+    old_text = "\n".join(c.text for c in old)
+    new_text = "\n".join(c.text for c in new)
+    return ParagraphChange(
+        kind=kind, section=section, reference=cited, heading=first.heading, changed_on=day,
+        amended_by=first.amended_by, old=old_text, new=new_text,
+        changes=diff_sentences(split_sentences(old_text), split_sentences(new_text)),
+        chunk_id=first.chunk_id)
 
 
 def _law_order(section: str) -> tuple[tuple[int, str], ...]:

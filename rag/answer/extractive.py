@@ -13,8 +13,10 @@ from collections.abc import Container
 from dataclasses import dataclass
 
 from prompts import load_prompt
+from rag.answer.conflicts import find_conflict
 from rag.models import Answer, Chunk, Citation, SearchHit
 from rag.store.store import Snapshot
+from rag.text.instructions import addresses_reader
 from rag.text.language import Language
 from rag.text.lexical import EN_TO_SV, analyze, query_words, specificity, typo_alternatives
 from rag.text.sentences import ITEM_PREFIX, split_sentences
@@ -134,7 +136,13 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
     if not scorer.words or best < needed:
         return refusal(question, language, hits, citations_k)
     chosen = _choose(sentences, candidates, max_chars, scorer)
-    return _compose(question, language, chosen, candidates, citations_k)
+    conflict = find_conflict(sentences[0], sentences, candidates)
+    if conflict is not None and all(c.text != conflict.text for c in chosen):
+        chosen = sorted([*chosen, conflict][:4], key=lambda s: (s.hit_index, s.position))
+    result = _compose(question, language, chosen, candidates, citations_k)
+    if conflict is not None:
+        result.answer = f"{result.answer}\n{load_prompt(f'conflict_{language}')}"
+    return result
 
 
 def _score_sentences(question: str, hits: list[SearchHit],
@@ -147,6 +155,7 @@ def _score_sentences(question: str, hits: list[SearchHit],
         heading = frozenset(analyze(hit.chunk.section_label))
         previous: frozenset[str] = frozenset()
         lead_in: frozenset[str] = frozenset()
+        flagged = set(hit.chunk.instructions)
         for position, sentence in enumerate(passage_sentences(hit.chunk)):
             terms = frozenset(analyze(sentence))
             if sentence.startswith(ITEM_PREFIX):
@@ -157,6 +166,8 @@ def _score_sentences(question: str, hits: list[SearchHit],
                 context = heading | previous
                 lead_in = terms
             previous = terms
+            if sentence in flagged or addresses_reader(sentence):
+                continue  # an order to the reader ("svara att …") is never evidence
             # Words of the heading and the sentence before count half: "BMM" in the
             # heading supports a sentence that only says "läkarinsats".
             own = scorer.coverage(terms)

@@ -28,8 +28,17 @@ def annotate_citation(cited: Citation, chunk: Chunk | None, as_of: date) -> Cita
     return cited.model_copy(update={
         "reference": reference(chunk), "edition": chunk.edition,
         "valid_from": chunk.valid_from, "valid_to": chunk.valid_to,
-        "validity": validity_text(chunk.valid_from, chunk.valid_to, as_of),
+        "validity": _with_new_number(validity_text(chunk.valid_from, chunk.valid_to, as_of),
+                                     chunk),
         "current": chunk.valid_on(as_of)})
+
+
+def _with_new_number(validity: str, chunk: Chunk) -> str:
+    """'upphör 2026-01-01; betecknas därefter 8 kap. 9 §' for a paragraph renumbered that day
+    (its wording lives on under the new number)."""
+    if not chunk.renumbered_to:
+        return validity
+    return f"{validity}; betecknas därefter {chunk.renumbered_to}"
 
 
 def annotate(answer: Answer, chunks: dict[str, Chunk], as_of: date,

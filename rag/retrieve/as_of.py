@@ -37,6 +37,11 @@ _YEAR_IN = re.compile(
     r"valid|applied|as of|efter|after|sedan|since)\b(?:\s+\w+){0,2}?\s+" + _YEAR + r"\b(?!:)",
     re.IGNORECASE)
 
+# A year that ends a question asking what applied, however far from the verb: "Vad gällde
+# enligt HSL 6 kap. 1 § 2025?" (a paragraph reference is not words to \w+).
+_YEAR_AT_END = re.compile(r"\b(?:gällde|gällt|applied)\b.*\s" + _YEAR + r"\s*[?.!]*\s*$",
+                          re.IGNORECASE)
+
 
 @dataclass(frozen=True)
 class AsOf:
@@ -64,8 +69,9 @@ def date_in_question(question: str, today: date) -> AsOf | None:
             return AsOf(day, "question", match.group(0))
     if match := _BEFORE_YEAR.search(question):
         return AsOf(date(int(match["year"]) - 1, 12, 31), "question", match.group(0))
-    if match := _YEAR_IN.search(question):
-        return AsOf(_day_in_year(int(match["year"]), today), "question", match.group(0))
+    for pattern in (_YEAR_IN, _YEAR_AT_END):
+        if match := pattern.search(question):
+            return AsOf(_day_in_year(int(match["year"]), today), "question", match.group(0))
     return None
 
 

@@ -9,6 +9,7 @@ import numpy as np
 from rag.clock import Clock
 from rag.models import Filters, SearchHit
 from rag.retrieve.as_of import AsOf, resolve, validity_mask
+from rag.retrieve.statute_refs import Statute, StatuteMentions, mentions, statutes
 from rag.settings import Settings
 from rag.store.store import Snapshot, Store
 from rag.text.language import detect_language
@@ -20,6 +21,8 @@ BM25_WEIGHT = 1.0
 DENSE_WEIGHT = 1.0
 NAMED_DOCUMENT_BOOST = 1.25
 STATUTE_WEIGHT = 0.85
+# A paragraph asked for by number ("Vad säger PSF 8 kap. 7 §?") comes first by this much.
+ASKED_PARAGRAPH_BOOST = 1.25
 
 
 class HybridSearcher:
@@ -27,6 +30,7 @@ class HybridSearcher:
         self.store = store
         self.settings = settings
         self.clock = clock or Clock(settings.today)
+        self._statutes: tuple[int, list[Statute]] | None = None  # (generation, statutes)
 
     def as_of(self, query: str, filters: Filters | None = None) -> AsOf:
         """The date a query is answered as of: the filter's, one the query names, or today."""
@@ -47,17 +51,25 @@ class HybridSearcher:
         dense = self._dense(snapshot, query, depth, filters, valid) if mode != "bm25" else []
         hits = fuse(snapshot, bm25, dense, self.settings.rrf_k)
         if mode == "hybrid":
-            hits = boost_named_documents(hits, query, snapshot)
-            hits = statutes_behind_regional_rules(hits, query, snapshot)
+            cited = mentions(query, self._statutes_of(snapshot))
+            hits = boost_named_documents(hits, cited.naming_text, snapshot)
+            hits = statutes_behind_regional_rules(hits, cited.naming_text, snapshot)
+            hits = asked_paragraphs_first(hits, cited, snapshot, _allowed(snapshot, filters,
+                                                                           valid))
         return hits[:k]
+
+    def _statutes_of(self, snapshot: Snapshot) -> list[Statute]:
+        """The statutes in the index, found once a generation (a scan of every chunk)."""
+        cached = self._statutes
+        if cached is None or cached[0] != snapshot.generation:
+            cached = (snapshot.generation, statutes(snapshot.chunks))
+            self._statutes = cached
+        return cached[1]
 
     def _bm25(self, snapshot: Snapshot, query: str, depth: int, filters: Filters,
               valid: np.ndarray | None) -> list[tuple[int, float]]:
         terms = analyze_query(query, detect_language(query))
-        mask = snapshot.mask(filters)
-        if valid is not None:
-            mask = valid if mask is None else mask * valid
-        return snapshot.lexical.top(terms, depth, mask)
+        return snapshot.lexical.top(terms, depth, _allowed(snapshot, filters, valid))
 
     def _dense(self, snapshot: Snapshot, query: str, depth: int, filters: Filters,
                valid: np.ndarray | None) -> list[tuple[int, float]]:
@@ -72,6 +84,13 @@ class HybridSearcher:
         if valid is not None:
             positions = [(index, similarity) for index, similarity in positions if valid[index]]
         return positions[:depth]
+
+
+def _allowed(snapshot: Snapshot, filters: Filters, valid: np.ndarray | None) -> np.ndarray | None:
+    mask = snapshot.mask(filters)
+    if valid is not None:
+        mask = valid if mask is None else mask * valid
+    return mask
 
 
 def fuse(snapshot: Snapshot, bm25: list[tuple[int, float]], dense: list[tuple[int, float]],
@@ -119,3 +138,23 @@ def statutes_behind_regional_rules(hits: list[SearchHit], query: str,
                 if hit.chunk.short_title and hit.chunk.short_title not in words
                 and hit.chunk.document not in named else hit for hit in hits]
     return sorted(weighted, key=lambda hit: -hit.score)
+
+
+def asked_paragraphs_first(hits: list[SearchHit], cited: StatuteMentions, snapshot: Snapshot,
+                           allowed: np.ndarray | None) -> list[SearchHit]:
+    """A paragraph asked for by number leads, in the wording in force on the as-of date (and
+    inside the filters), whether or not the rankers found it."""
+    if not cited.paragraphs or not hits:
+        return hits
+    wanted = [index for index, chunk in enumerate(snapshot.chunks)
+              if (chunk.document, chunk.section) in cited.paragraphs
+              and (allowed is None or allowed[index])]
+    if not wanted:
+        return hits
+    top = hits[0].score * ASKED_PARAGRAPH_BOOST
+    found = {hit.chunk.chunk_id: hit for hit in hits}
+    first = [found[chunk.chunk_id].model_copy(update={"score": round(top, 6)})
+             if chunk.chunk_id in found else SearchHit(chunk=chunk, score=round(top, 6))
+             for chunk in (snapshot.chunks[index] for index in wanted)]
+    chosen = {hit.chunk.chunk_id for hit in first}
+    return first + [hit for hit in hits if hit.chunk.chunk_id not in chosen]

@@ -27,7 +27,9 @@ from rag.store.catalog import Catalog
 from rag.store.embeddings import Embedder
 from rag.store.validity import Bounds, changed_bounds, validity_bounds
 from rag.store.vectors import VectorStore
+from rag.text.instructions import addresses_reader
 from rag.text.lexical import MAX_TYPO_CHARS, analyze, name_terms, within_one_edit
+from rag.text.sentences import split_sentences
 
 REINDEX_BATCH = 500
 EMBED_CACHE_BATCHES = 4  # embedder batches per cached batch while ingesting one document
@@ -195,6 +197,13 @@ class Snapshot:
         return self._columns[name]
 
 
+def flag_instructions(chunks: list[Chunk]) -> None:
+    """Note the sentences that address a reader or an AI, for the owner (never evidence)."""
+    for chunk in chunks:
+        chunk.instructions = [sentence for sentence in split_sentences(chunk.text)
+                              if addresses_reader(sentence)]
+
+
 class Store:
     def __init__(self, settings: Settings, embedder: Embedder) -> None:
         self.settings = settings
@@ -286,6 +295,7 @@ class Store:
     def write_document(self, meta: DocumentMeta, path: str, file_hash: str,
                        chunks: list[Chunk], vectors: np.ndarray) -> None:
         old_ids = set(self.catalog.document_chunk_ids(meta.document, meta.edition))
+        flag_instructions(chunks)
         self.vectors.upsert(chunks, vectors)
         terms = [analyze(index_text(chunk)) for chunk in chunks]
         self._note_own_write(self.catalog.replace_document(meta, path, file_hash, chunks, terms))

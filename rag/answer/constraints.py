@@ -1,0 +1,152 @@
+"""The question's constraints, and whether a cited sentence satisfies each.
+
+A near-miss changes one constraint of an answerable question: another region, a year or month
+the document does not report, a number that is not in the rule, or another kind of quantity
+(a fee where the rule gives hours). Each is read off the question with patterns over closed
+sets (Sweden's 21 regions, the months, units of measure: lists that cannot grow with the
+corpus) and checked against the sentence, its passage and its document. Who-constraints
+(profession, role) are open-ended; they are the question's specific words, checked in
+`rag.answer.evidence`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from rag.models import Chunk
+from rag.text.fold import fold
+
+ConstraintKind = Literal["region", "year", "month", "number", "quantity"]
+
+# Sweden's regions (a closed, national set), folded, with the words that name them.
+REGIONS: dict[str, tuple[str, ...]] = {
+    "Region Stockholm": ("stockholm",),
+    "Region Uppsala": ("uppsala",),
+    "Region Sörmland": ("sormland", "sodermanland"),
+    "Region Östergötland": ("ostergotland",),
+    "Region Jönköpings län": ("jonkoping",),
+    "Region Kronoberg": ("kronoberg",),
+    "Region Kalmar län": ("kalmar",),
+    "Region Gotland": ("gotland",),
+    "Region Blekinge": ("blekinge",),
+    "Region Skåne": ("skane", "scania"),
+    "Region Halland": ("halland",),
+    "Västra Götalandsregionen": ("vastra gotaland", "vgr", "vastra gotalandsregionen"),
+    "Region Värmland": ("varmland",),
+    "Region Örebro län": ("orebro",),
+    "Region Västmanland": ("vastmanland",),
+    "Region Dalarna": ("dalarna", "dalarnas"),
+    "Region Gävleborg": ("gavleborg",),
+    "Region Västernorrland": ("vasternorrland",),
+    "Region Jämtland Härjedalen": ("jamtland", "harjedalen"),
+    "Region Västerbotten": ("vasterbotten",),
+    "Region Norrbotten": ("norrbotten",),
+}
+MONTHS: dict[str, tuple[str, ...]] = {
+    "januari": ("januari", "january"), "februari": ("februari", "february"),
+    "mars": ("mars", "march"), "april": ("april",), "maj": ("maj", "may"),
+    "juni": ("juni", "june"), "juli": ("juli", "july"), "augusti": ("augusti", "august"),
+    "september": ("september",), "oktober": ("oktober", "october"),
+    "november": ("november",), "december": ("december",),
+}
+YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+NUMBER_TOKEN = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)?(?![\d])")
+WORD_NUMBERS = ("två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|femton|tjugo|trettio|fyrtio|"
+                "femtio|hundra|tusen|halv|halvår|one|two|three|four|five|six|ten|twelve")
+ANY_NUMBER = re.compile(rf"\d|\b({WORD_NUMBERS})\b", re.IGNORECASE)
+_N = rf"(?:\d[\d\s,.]*|\b(?:{WORD_NUMBERS})\b)\s*"
+
+# What kind of quantity the question asks for, and what a sentence giving it contains.
+QUANTITIES: dict[str, tuple[re.Pattern[str], re.Pattern[str], str, str]] = {
+    "money": (
+        re.compile(r"\b(kostar|kosta|kostnad\w*|pris\w*|\w*avgift\w*|kronor|kr|belopp\w*|"
+                   r"cost\w*|price\w*|fee|fees|charge[sd]?|how much money|sek)\b", re.I),
+        re.compile(rf"{_N}(kr\b|kronor|tkr|mkr|miljon\w*|miljard\w*|:-|sek\b)|\bkronor\b",
+                   re.I),
+        "ett belopp i kronor", "an amount in kronor"),
+    "percent": (
+        re.compile(r"(?<!övervägande )(?<!största )(?<!most of )\b(procent\w*|andel\w*|"
+                   r"hur stor del|percent\w*|share|proportion)\b|%", re.I),
+        re.compile(rf"{_N}(%|procent)", re.I), "en andel i procent", "a percentage"),
+    "age": (
+        re.compile(r"\b(ålder\w*|åldrar\w*|hur gamla?|age[sd]?|how old)\b", re.I),
+        re.compile(rf"{_N}(år|års|-årig|åring)|\bålder", re.I), "en ålder", "an age"),
+    "duration": (
+        re.compile(r"\b(hur (länge|lång tid)|timm\w*|timme|minut\w*|hur många (dagar|veckor)|"
+                   r"\w+tid(en)?|hours?|minutes?|how long|how many (days|weeks))\b", re.I),
+        re.compile(rf"{_N}(timm|tim\b|h\b|minut|min\b|dag|veck|månad|år)|\bkl\.? ?\d|"
+                   rf"\b(dygnet|samma dag|direkt|omgående)\b", re.I),
+        "en tidsangivelse", "a time or duration"),
+}
+
+
+@dataclass(frozen=True)
+class Constraint:
+    kind: ConstraintKind
+    value: str
+    label_sv: str
+    label_en: str
+
+    def label(self, language: str) -> str:
+        return self.label_en if language == "en" else self.label_sv
+
+
+def find_constraints(question: str) -> list[Constraint]:
+    folded = fold(question)
+    found: list[Constraint] = []
+    for region, keys in REGIONS.items():
+        if any(re.search(rf"\b{key}\w*", folded) for key in keys):
+            found.append(Constraint("region", region, region, region))
+    years = set(YEAR.findall(question))
+    for year in sorted(years):
+        found.append(Constraint("year", year, f"år {year}", f"the year {year}"))
+    for month, names in MONTHS.items():
+        if any(re.search(rf"\b{name}\b", folded) for name in names if name != "may") or \
+                (re.search(r"\bin may\b|\bmay \d|\d may\b", folded) and month == "maj"):
+            found.append(Constraint("month", month, month, month))
+    for number in NUMBER_TOKEN.findall(question):
+        if number not in years:
+            found.append(Constraint("number", number, number, number))
+    for kind, (asks, _gives, label_sv, label_en) in QUANTITIES.items():
+        if asks.search(question):
+            found.append(Constraint("quantity", kind, label_sv, label_en))
+    if len([c for c in found if c.kind == "quantity"]) > 1:
+        # "Hur stor andel ... inom tre dagar": the first kind asked for is the answer's.
+        first = min((c for c in found if c.kind == "quantity"),
+                    key=lambda c: _position(question, c.value))
+        found = [c for c in found if c.kind != "quantity" or c is first]
+    return found
+
+
+def _position(question: str, kind: str) -> int:
+    match = QUANTITIES[kind][0].search(question)
+    return match.start() if match else len(question)
+
+
+def satisfied(constraint: Constraint, sentence: str, chunk: Chunk,
+              document_years: dict[str, int | None]) -> bool:
+    """True when the sentence (quantities) or its passage and document (the rest) meet it."""
+    if constraint.kind == "quantity":
+        return bool(QUANTITIES[constraint.value][1].search(sentence))
+    context = fold(f"{chunk.title} {chunk.region} {chunk.section_label} {chunk.text}")
+    if constraint.kind == "region":
+        keys = REGIONS[constraint.value]
+        return any(key in fold(f"{chunk.region} {chunk.title}") for key in keys)
+    if constraint.kind == "year":
+        return constraint.value in context or \
+            str(document_years.get(chunk.document) or "") == constraint.value
+    if constraint.kind == "month":
+        return any(re.search(rf"\b{name[:3]}", context) for name in MONTHS[constraint.value])
+    return re.search(rf"(?<![\d]){re.escape(constraint.value)}(?![\d])",
+                     f"{chunk.section_label} {chunk.text} {chunk.title}") is not None
+
+
+def corpus_regions(chunks: list[Chunk]) -> list[str]:
+    return sorted({chunk.region for chunk in chunks if chunk.region})
+
+
+def region_in_corpus(constraint: Constraint, regions: list[str]) -> bool:
+    keys = REGIONS[constraint.value]
+    return any(key in fold(region) for region in regions for key in keys)
