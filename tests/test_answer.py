@@ -8,7 +8,7 @@ from functools import cache
 import pytest
 
 from ingest.service import Styrdok
-from prompts import load_prompt
+from prompts import load_prompt, render
 from rag.models import Answer, Chunk, Citation, Filters
 from rag.text.sentences import ITEM_PREFIX, split_sentences
 
@@ -260,3 +260,31 @@ def test_documents_list_the_corpus(corpus_service: Styrdok) -> None:
     assert documents["vgr_fardplan-god-och-nara-vard"].year == 2022
     snapshot = corpus_service.store.snapshot()
     assert sum(doc.chunks for doc in documents.values()) == len(snapshot.chunks)
+
+
+def test_a_year_the_document_does_not_report_is_a_near_miss(corpus_service: Styrdok) -> None:
+    asked = "Hur stor andel av patienterna på SÄBO hade fast läkarkontakt i april {}?"
+    answered = ask(corpus_service, asked.format(2025))
+    assert not answered.refused and "90 procent" in answered.answer
+
+    near = ask(corpus_service, asked.format(2024))
+    assert near.refused and not near.citations
+    assert near.answer.startswith(render("near_miss_sv", missing="år 2024"))
+    assert "april 2025" in near.nearest[0].quote  # what the documents do say, as nearest
+
+
+def test_a_month_range_is_met_by_a_list_of_its_months(corpus_service: Styrdok) -> None:
+    answer = ask(corpus_service, "Hur stor andel av patienterna fick medicinsk bedömning inom "
+                 "tre dagar i januari till mars 2025?")
+    assert not answer.refused
+    assert all(month in answer.answer for month in ("Januari 86 %", "Mars 84 %"))
+
+
+@pytest.mark.parametrize("question", ["Hur mycket läkartid ska BMM ha i Region Skåne?",
+                                      "How many doctor hours does BMM need in Skåne?"])
+def test_a_region_not_in_the_documents_names_the_regions_that_are(
+        corpus_service: Styrdok, question: str) -> None:
+    answer = ask(corpus_service, question)
+    assert answer.refused and not answer.citations
+    assert "Region Skåne" in answer.answer and "Region Värmland" in answer.answer
+    assert "Nationell" not in answer.answer

@@ -72,7 +72,7 @@ QUANTITIES: dict[str, tuple[re.Pattern[str], re.Pattern[str], str, str]] = {
         re.compile(rf"{_N}(%|procent)", re.I), "en andel i procent", "a percentage"),
     "age": (
         re.compile(r"\b(ålder\w*|åldrar\w*|hur gamla?|age[sd]?|how old)\b", re.I),
-        re.compile(rf"{_N}(år|års|-årig|åring)|\bålder", re.I), "en ålder", "an age"),
+        re.compile(rf"{_N}-?(år|års|årig|åring)|\bålder", re.I), "en ålder", "an age"),
     "duration": (
         re.compile(r"\b(hur (länge|lång tid)|timm\w*|timme|minut\w*|hur många (dagar|veckor)|"
                    r"\w+tid(en)?|hours?|minutes?|how long|how many (days|weeks))\b", re.I),
@@ -134,13 +134,32 @@ def satisfied(constraint: Constraint, sentence: str, chunk: Chunk,
     if constraint.kind == "region":
         keys = REGIONS[constraint.value]
         return any(key in fold(f"{chunk.region} {chunk.title}") for key in keys)
+    # A sentence that dates its own figure ("april 2025") answers for that date only; one
+    # that names no year or month takes its passage's and document's.
     if constraint.kind == "year":
-        return constraint.value in context or \
+        stated = set(YEAR.findall(sentence))
+        if stated:
+            return constraint.value in stated
+        return constraint.value in context or chunk.edition == constraint.value or \
+            _in_force_during(chunk, int(constraint.value)) or \
             str(document_years.get(chunk.document) or "") == constraint.value
     if constraint.kind == "month":
+        named = [month for month, names in MONTHS.items()
+                 if any(re.search(rf"\b{name}\b", fold(sentence)) for name in names)]
+        if named:
+            return constraint.value in named
         return any(re.search(rf"\b{name[:3]}", context) for name in MONTHS[constraint.value])
     return re.search(rf"(?<![\d]){re.escape(constraint.value)}(?![\d])",
                      f"{chunk.section_label} {chunk.text} {chunk.title}") is not None
+
+
+def _in_force_during(chunk: Chunk, year: int) -> bool:
+    """An edition with validity dates answers for the years it was in force."""
+    if chunk.valid_from is None and chunk.valid_to is None:
+        return False
+    starts = chunk.valid_from.year if chunk.valid_from else year
+    ends = chunk.valid_to.year if chunk.valid_to else year
+    return starts <= year and (year < ends or (year == ends and chunk.valid_to is None))
 
 
 def corpus_regions(chunks: list[Chunk]) -> list[str]:

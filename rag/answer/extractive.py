@@ -12,8 +12,15 @@ import re
 from collections.abc import Container
 from dataclasses import dataclass
 
-from prompts import load_prompt
+from prompts import load_prompt, render
 from rag.answer.conflicts import find_conflict
+from rag.answer.constraints import (
+    REGIONS,
+    Constraint,
+    find_constraints,
+    region_in_corpus,
+    satisfied,
+)
 from rag.models import Answer, Chunk, Citation, SearchHit
 from rag.store.store import Snapshot
 from rag.text.instructions import addresses_reader
@@ -61,6 +68,9 @@ class ScoredSentence:
 
 
 TYPO_WORDS_PER_QUESTION = 8
+# Constraints a near-miss changes that the best passage must meet: another region, a year
+# or a month the document does not report.
+NEAR_MISS_KINDS = frozenset({"region", "year", "month"})
 
 
 class EvidenceScorer:
@@ -133,8 +143,19 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
     # A specific word the documents never use ("mammografi", "lösenordet") needs
     # strong evidence from the rest of the question.
     needed = max(min_evidence, UNKNOWN_TOPIC_EVIDENCE) if scorer.unknown else min_evidence
+    constraints = find_constraints(question)
+    unknown_region = next((c for c in constraints if c.kind == "region" and
+                           not region_in_corpus(c, indexed_regions(snapshot))), None)
+    if unknown_region is not None:
+        return unknown_region_refusal(question, language, hits, snapshot, citations_k,
+                                      unknown_region)
     if not scorer.words or best < needed:
         return refusal(question, language, hits, citations_k)
+    top = sentences[0]
+    unmet = _unmet(constraints, top, candidates[top.hit_index].chunk)
+    if unmet is not None:  # the best passage answers for another region, year or month
+        return near_miss(question, language, candidates, top, citations_k,
+                         unmet.label(language))
     chosen = _choose(sentences, candidates, max_chars, scorer)
     conflict = find_conflict(sentences[0], sentences, candidates)
     if conflict is not None and all(c.text != conflict.text for c in chosen):
@@ -316,6 +337,49 @@ def refusal(question: str, language: Language, hits: list[SearchHit],
                for n, hit in enumerate(hits[:citations_k], start=1)]
     return Answer(question=question, answer=load_prompt(f"refusal_{language}"), refused=True,
                   language=language, nearest=nearest)
+
+
+def _unmet(constraints: list[Constraint], sentence: ScoredSentence,
+           chunk: Chunk) -> Constraint | None:
+    """The first kind of constraint (region, year, month) none of whose asked values the
+    sentence, its passage or its document meets; "januari–mars" is met by a January figure."""
+    for kind in sorted(NEAR_MISS_KINDS):
+        asked = [c for c in constraints if c.kind == kind]
+        if asked and not any(satisfied(c, sentence.text, chunk, {}) for c in asked):
+            return asked[0]
+    return None
+
+
+def indexed_regions(snapshot: Snapshot) -> list[str]:
+    """The regions of the indexed documents (one look per document, not per chunk)."""
+    return sorted({snapshot.chunks[start].region for start, _ in snapshot.ranges.values()
+                   if snapshot.chunks[start].region})
+
+
+def near_miss(question: str, language: Language, hits: list[SearchHit], best: ScoredSentence,
+              citations_k: int, missing: str) -> Answer:
+    """The documents answer a neighbouring question: say what is missing, show what is there,
+    and refuse (the passage is the nearest, never a citation)."""
+    hit = hits[best.hit_index]
+    lead = render(f"near_miss_{language}", missing=missing)
+    others = [h for n, h in enumerate(hits[:citations_k]) if n != best.hit_index]
+    nearest = [citation(1, hit, best.text)] + [
+        citation(n, other, preview(other.chunk))
+        for n, other in enumerate(others[:max(0, citations_k - 1)], start=2)]
+    return Answer(question=question, answer=f"{lead} {best.text} [1]", refused=True,
+                  language=language, nearest=nearest)
+
+
+def unknown_region_refusal(question: str, language: Language, hits: list[SearchHit],
+                           snapshot: Snapshot, citations_k: int, asked: Constraint) -> Answer:
+    """A region the documents do not cover: say so, and which regions they do cover."""
+    regions = ", ".join(region for region in indexed_regions(snapshot)
+                        if region in REGIONS)  # the statutes' "Nationell" is no region
+    text = render(f"unknown_region_{language}", asked=asked.value, regions=regions)
+    nearest = [citation(n, hit, preview(hit.chunk))
+               for n, hit in enumerate(hits[:citations_k], start=1)]
+    return Answer(question=question, answer=text, refused=True, language=language,
+                  nearest=nearest)
 
 
 def citation(n: int, hit: SearchHit, quote: str) -> Citation:
