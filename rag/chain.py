@@ -76,8 +76,8 @@ def build_draft_chain(retriever: StyrdokRetriever,
                                   max_chars=settings.answer_max_chars,
                                   citations_k=settings.citations_k)
         day = retrieved["as_of"].day
-        if result.refused and changes is None and any(
-                chunk.valid_to is not None and chunk.valid_to <= day for chunk in snapshot.chunks):
+        if result.refused and changes is None and bool(
+                (snapshot.validity_bounds()[1] <= day.toordinal()).any()):
             # Nothing in force answers: say what used to apply, marked as no longer in force.
             older = searcher.search(question, max(10, settings.citations_k),
                                     retrieved["filters"], versions="superseded")

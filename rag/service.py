@@ -105,7 +105,9 @@ class Assistant:
         snapshot = self.store.snapshot()
         cached = self._regions
         if cached is None or cached[0] != snapshot.generation:
-            cached = (snapshot.generation, corpus_regions(snapshot.chunks))
+            # Region and type are a document's: one chunk of each document says them all.
+            cached = (snapshot.generation, corpus_regions(
+                snapshot.chunks[start] for start, _ in snapshot.ranges.values()))
             self._regions = cached
         return cached[1]
 
