@@ -16,6 +16,7 @@ import ctypes
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -183,15 +184,21 @@ class TorchE5Embedder:
         self.query_threads = query_threads
 
     def embed_passages(self, texts: list[str]) -> Vectors:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.vstack([self._model.passage(texts[start:start + self.batch_size])
-                          for start in range(0, len(texts), self.batch_size)])
+        return in_batches(self._model.passage, texts, self.batch_size, self.dim)
 
     def embed_query(self, text: str) -> Vectors:
         if not self.query_threads or self._model.device.type != "cpu":
             return self._model.query(text)
         return self._model.query(text, threads=self.query_threads)
+
+
+def in_batches(embed: Callable[[list[str]], Vectors], texts: list[str], batch_size: int,
+               dim: int) -> Vectors:
+    """Passage vectors `batch_size` texts a call (the engines batch by tokens within one)."""
+    if not texts:
+        return np.zeros((0, dim), dtype=np.float32)
+    return np.vstack([embed(texts[start:start + batch_size])
+                      for start in range(0, len(texts), batch_size)])
 
 
 class OnnxE5Embedder:
@@ -214,10 +221,7 @@ class OnnxE5Embedder:
         self.query_threads = query_threads
 
     def embed_passages(self, texts: list[str]) -> Vectors:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.vstack([self._model.passage(texts[start:start + self.batch_size])
-                          for start in range(0, len(texts), self.batch_size)])
+        return in_batches(self._model.passage, texts, self.batch_size, self.dim)
 
     def embed_query(self, text: str) -> Vectors:
         return self._model.query(text, threads=self.query_threads)
