@@ -46,6 +46,8 @@ BMM = "Hur mycket läkartid ska BMM ha?"
     (BMM, "Och i Halland?", "Hur mycket läkartid ska BMM ha i Halland?"),
     (BMM, "Och 2020?", "Hur mycket läkartid ska BMM ha 2020?"),
     (BMM, "Gäller det BVC också?", "Hur mycket läkartid ska BVC ha?"),
+    # a unit spelled out stands in for the unit's abbreviation, not for the topic word
+    (BMM, "Och för barnhälsovården?", "Hur mycket läkartid ska barnhälsovården ha?"),
 ])
 def test_a_follow_up_replaces_the_constraint_it_names(previous: str, follow_up: str,
                                                       expected: str) -> None:

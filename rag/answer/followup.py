@@ -18,7 +18,7 @@ import numpy as np
 
 from rag.answer.constraints import MONTHS, REGIONS, YEAR
 from rag.text.fold import fold
-from rag.text.lexical import STOP_WORDS
+from rag.text.lexical import ABBREVIATIONS, STOP_WORDS, analyze
 
 CONTINUATION = re.compile(
     r"^\s*(och|men|samt|än|an|också|även|and|but|also|what about|how about|same for|"
@@ -105,6 +105,13 @@ def _typed_abbreviation(word: str) -> bool:
     return word.isalpha() and word.islower() and 2 <= len(word) <= 4
 
 
+def _spelled_abbreviation(word: str) -> bool:
+    """A word that spells out a known abbreviation ("barnhälsovården" for BVC)."""
+    stem = analyze(word)[:1]
+    return bool(stem) and any(analyze(form)[:1] == stem for forms in ABBREVIATIONS.values()
+                              for form in forms if " " not in form)
+
+
 def _kind(word: str) -> str:
     folded = fold(word)
     if YEAR.fullmatch(word):
@@ -137,9 +144,11 @@ def _replace_one(question: str, word: str, vectors: WordVectors | None,
     if not content:
         return question
     kind = _kind(word)
-    if kind == "word" and _typed_abbreviation(word) and \
+    if kind == "word" and (_typed_abbreviation(word) or _spelled_abbreviation(word)) and \
             any(_kind(item[2]) == "abbreviation" for item in content):
-        kind = "abbreviation"  # "och for bvc?" typed in lower case after "… BMM …"
+        # "och for bvc?" typed in lower case, or "Och för barnhälsovården?" spelled out,
+        # after "… BMM …": the unit for the unit.
+        kind = "abbreviation"
     same_kind = [item for item in content if _kind(item[2]) == kind] if kind != "word" else []
     if not same_kind and kind in ("region", "year", "month"):
         # A new constraint the previous question did not have: added, not swapped for a
