@@ -105,9 +105,7 @@ class Assistant:
         snapshot = self.store.snapshot()
         cached = self._regions
         if cached is None or cached[0] != snapshot.generation:
-            # Region and type are a document's: one chunk of each document says them all.
-            cached = (snapshot.generation, corpus_regions(
-                snapshot.chunks[start] for start, _ in snapshot.ranges.values()))
+            cached = (snapshot.generation, corpus_regions(snapshot.document_heads()))
             self._regions = cached
         return cached[1]
 

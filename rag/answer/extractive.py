@@ -17,6 +17,7 @@ from rag.answer.conflicts import find_conflict
 from rag.answer.constraints import (
     REGIONS,
     Constraint,
+    corpus_regions,
     find_constraints,
     region_in_corpus,
     satisfied,
@@ -144,8 +145,10 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
     # strong evidence from the rest of the question.
     needed = max(min_evidence, UNKNOWN_TOPIC_EVIDENCE) if scorer.unknown else min_evidence
     constraints = find_constraints(question)
+    regions = corpus_regions(snapshot.document_heads()) if any(
+        c.kind == "region" for c in constraints) else []
     unknown_region = next((c for c in constraints if c.kind == "region" and
-                           not region_in_corpus(c, indexed_regions(snapshot))), None)
+                           not region_in_corpus(c, regions)), None)
     if unknown_region is not None:
         return unknown_region_refusal(question, language, hits, snapshot, citations_k,
                                       unknown_region)
@@ -350,12 +353,6 @@ def _unmet(constraints: list[Constraint], sentence: ScoredSentence,
     return None
 
 
-def indexed_regions(snapshot: Snapshot) -> list[str]:
-    """The regions of the indexed documents (one look per document, not per chunk)."""
-    return sorted({snapshot.chunks[start].region for start, _ in snapshot.ranges.values()
-                   if snapshot.chunks[start].region})
-
-
 def near_miss(question: str, language: Language, hits: list[SearchHit], best: ScoredSentence,
               citations_k: int, missing: str) -> Answer:
     """The documents answer a neighbouring question: say what is missing, show what is there,
@@ -373,7 +370,7 @@ def near_miss(question: str, language: Language, hits: list[SearchHit], best: Sc
 def unknown_region_refusal(question: str, language: Language, hits: list[SearchHit],
                            snapshot: Snapshot, citations_k: int, asked: Constraint) -> Answer:
     """A region the documents do not cover: say so, and which regions they do cover."""
-    regions = ", ".join(region for region in indexed_regions(snapshot)
+    regions = ", ".join(region for region in corpus_regions(snapshot.document_heads())
                         if region in REGIONS)  # the statutes' "Nationell" is no region
     text = render(f"unknown_region_{language}", asked=asked.value, regions=regions)
     nearest = [citation(n, hit, preview(hit.chunk))

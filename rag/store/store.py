@@ -97,6 +97,11 @@ class Snapshot:
         self.position = ChunkPositions(self.lexical)
         self.document_frequency = TermCounts(self.lexical)
 
+    def document_heads(self) -> list[Chunk]:
+        """The first chunk of each document: what is the same for all its chunks (region,
+        type, title) read once per document, not per chunk."""
+        return [self.chunks[start] for start, _ in self.ranges.values()]
+
     @classmethod
     def build(cls, generation: int, chunks: list[Chunk], terms: list[list[str]]) -> Snapshot:
         segment = Segment.build(terms, (chunk.chunk_id for chunk in chunks))
