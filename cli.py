@@ -146,9 +146,9 @@ def docs(as_json: JsonOption = False) -> None:
     for doc in documents:
         typer.echo(f"{doc.document}\t{doc.chunks:>4} avsnitt\t{doc.region}\t{doc.doc_type}\t"
                    f"{doc.title}")
-        for section, sentence in flagged.get(doc.document, []):
-            typer.echo(f"    ! instruktionsliknande mening (aldrig belägg), avsnitt {section}: "
-                       f"{sentence}")
+        for chunk, sentence in flagged.get(doc.document, []):
+            typer.echo(f"    ! instruktionsliknande mening (aldrig belägg), avsnitt "
+                       f"{chunk.section_label}: {sentence}")
 
 
 @app.command()

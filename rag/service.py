@@ -29,7 +29,15 @@ from rag.answer.extractive import EvidenceScorer
 from rag.answer.followup import Resolution, Turn, resolve
 from rag.chain import build_chain, build_draft_chain, run, run_stream
 from rag.generate.llm import chat_model
-from rag.models import Answer, Comparison, DocumentInfo, Filters, HistoryTurn, SearchHit
+from rag.models import (
+    Answer,
+    Chunk,
+    Comparison,
+    DocumentInfo,
+    Filters,
+    HistoryTurn,
+    SearchHit,
+)
 from rag.retrieve.hybrid import HybridSearcher, Mode
 from rag.retrieve.retriever import StyrdokRetriever, hit_from_document
 from rag.settings import Settings
@@ -185,13 +193,21 @@ class Assistant:
     def documents(self) -> list[DocumentInfo]:
         return self.store.documents()
 
-    def flagged_sentences(self) -> dict[str, list[tuple[str, str]]]:
-        """Per document, (section, sentence) of every sentence that addresses a reader or an
-        AI: shown to the owner, never used as evidence."""
-        flagged: dict[str, list[tuple[str, str]]] = {}
-        for chunk in self.store.snapshot().chunks:
+    def flagged_sentences(self, document: str | None = None
+                          ) -> dict[str, list[tuple[Chunk, str]]]:
+        """Per document (only `document` when given), (chunk, sentence) of every sentence
+        that addresses a reader or an AI, in text order: shown to the owner, never used as
+        evidence."""
+        snapshot = self.store.snapshot()
+        if document is None:
+            chunks = snapshot.chunks
+        else:
+            start, end = snapshot.ranges.get(document, (0, 0))
+            chunks = snapshot.chunks[start:end]
+        flagged: dict[str, list[tuple[Chunk, str]]] = {}
+        for chunk in chunks:
             for sentence in chunk.instructions:
-                flagged.setdefault(chunk.document, []).append((chunk.section_label, sentence))
+                flagged.setdefault(chunk.document, []).append((chunk, sentence))
         return flagged
 
     def reindex(self, progress: bool = False) -> tuple[int, int]:

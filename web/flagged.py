@@ -28,13 +28,8 @@ class FlaggedSentence(BaseModel):
 def flagged_sentences(service: Styrdok,
                       document: str | None = None) -> dict[str, list[FlaggedSentence]]:
     """Per document id (only `document` when given), its flagged sentences in text order."""
-    found: dict[str, list[FlaggedSentence]] = {}
-    for chunk in service.store.snapshot().chunks:
-        if document is not None and chunk.document != document:
-            continue
-        for sentence in chunk.instructions:
-            found.setdefault(chunk.document, []).append(_flagged(chunk, sentence))
-    return found
+    return {name: [_flagged(chunk, sentence) for chunk, sentence in items]
+            for name, items in service.flagged_sentences(document).items()}
 
 
 def _flagged(chunk: Chunk, sentence: str) -> FlaggedSentence:
