@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+from web.retained import RetainedTable, now_iso
 
 Rating = Literal["up", "down"]
 
@@ -58,38 +56,16 @@ class FeedbackRecord(BaseModel):
                                   if c.get("document")))
 
 
-def now_iso() -> str:
-    # Milliseconds: the owners' list is ordered by time across two tables.
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
+class FeedbackStore(RetainedTable):
+    TABLE = "feedback"
+    SCHEMA = _SCHEMA
 
-
-def cutoff_iso(retention_days: int) -> str:
-    return (datetime.now(UTC) - timedelta(days=retention_days)).isoformat(timespec="seconds")
-
-
-class FeedbackStore:
-    def __init__(self, path: Path, retention_days: int = 180) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self.retention_days = retention_days
-        with self._db() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
-            present = {row[1] for row in db.execute("PRAGMA table_info(feedback)")}
-            for column, kind in _ADDED_COLUMNS.items():
-                if column not in present:
-                    db.execute(f"ALTER TABLE feedback ADD COLUMN {column} {kind}")
-            db.execute(_ANSWER_INDEX)
-
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        # A connection per call: feedback is rare, and this is safe from any thread.
-        with closing(sqlite3.connect(self.path, timeout=30)) as db, db:
-            yield db
-
-    def _purge(self, db: sqlite3.Connection) -> None:
-        db.execute("DELETE FROM feedback WHERE created_at < ?",
-                   (cutoff_iso(self.retention_days),))
+    def _upgrade(self, db: sqlite3.Connection) -> None:
+        present = {row[1] for row in db.execute("PRAGMA table_info(feedback)")}
+        for column, kind in _ADDED_COLUMNS.items():
+            if column not in present:
+                db.execute(f"ALTER TABLE feedback ADD COLUMN {column} {kind}")
+        db.execute(_ANSWER_INDEX)
 
     def add(self, *, question: str, answer: str, rating: Rating, comment: str = "",
             citations: list[dict[str, Any]] | None = None, channel: str = "api",

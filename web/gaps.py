@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from ingest.service import Styrdok
 from rag.models import Answer, Filters
-from web.feedback import cutoff_iso, now_iso
+from web.retained import RetainedTable, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -69,23 +66,9 @@ def filters_dict(filters: Filters | None) -> dict[str, str]:
     return {key: value for key, value in filters.model_dump(mode="json").items() if value}
 
 
-class GapLog:
-    def __init__(self, path: Path, retention_days: int = 180) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self.retention_days = retention_days
-        with self._db() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
-
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=30)) as db, db:
-            yield db
-
-    def _purge(self, db: sqlite3.Connection) -> None:
-        db.execute("DELETE FROM refused WHERE created_at < ?",
-                   (cutoff_iso(self.retention_days),))
+class GapLog(RetainedTable):
+    TABLE = "refused"
+    SCHEMA = _SCHEMA
 
     def record(self, answer: Answer, filters: Filters | None, channel: str) -> int | None:
         """Log `answer` if it is a refusal; returns the row id (None when not refused).
