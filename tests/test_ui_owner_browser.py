@@ -122,10 +122,17 @@ def test_owners_edit_cases_with_the_cli_messages_and_run_their_documents(
     fill_owner_key(page, "sd-eval-key", API_KEY)
     page.get_by_text("Dina testfall").click()
     editor = page.locator("#sd-cases-editor textarea")
-    editor.fill("- id: agare-bmm\n  question: Hur mycket läkartid ska BMM ha?\n"
-                "  kind: number\n  expect:\n    facts: ['3 timmar']\n")
-    editor.blur()  # the textbox sends its value on change; save only after it has
-    page.wait_for_timeout(500)
+    # The page's load event fills the editor with the saved cases (an earlier test saved
+    # one); on a busy machine it can land after a quick fill and replace it, so fill until
+    # the text stays.
+    invalid = ("- id: agare-bmm\n  question: Hur mycket läkartid ska BMM ha?\n"
+               "  kind: number\n  expect:\n    facts: ['3 timmar']\n")
+    for _ in range(5):
+        editor.fill(invalid)
+        editor.blur()  # the textbox sends its value on change; save only after it has
+        page.wait_for_timeout(1000)
+        if editor.input_value() == invalid:
+            break
     page.locator("#sd-cases-save").click()
     status = page.locator("#sd-cases-status")
     # A save goes through Gradio's queue: on a busy machine it can take seconds.
