@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -108,8 +109,14 @@ def _typed_abbreviation(word: str) -> bool:
 def _spelled_abbreviation(word: str) -> bool:
     """A word that spells out a known abbreviation ("barnhälsovården" for BVC)."""
     stem = analyze(word)[:1]
-    return bool(stem) and any(analyze(form)[:1] == stem for forms in ABBREVIATIONS.values()
-                              for form in forms if " " not in form)
+    return bool(stem) and stem[0] in _spelled_stems()
+
+
+@cache
+def _spelled_stems() -> frozenset[str]:
+    """The stems of the one-word spellings of the known abbreviations (computed once)."""
+    return frozenset(analyze(form)[0] for forms in ABBREVIATIONS.values() for form in forms
+                     if " " not in form and analyze(form))
 
 
 def _kind(word: str) -> str:
