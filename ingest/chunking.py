@@ -111,9 +111,14 @@ def _paragraph_units(block: Block, max_chars: int) -> list[_Unit]:
         unit = _Unit([block], block.text)
         _take(unit, block, 0, len(block.text), 0)
         return [unit]
+    return _located_units(block, pack_sentences(block.text, max_chars))
+
+
+def pack_sentences(text: str, max_chars: int) -> list[str]:
+    """The text's sentences in runs of at most `max_chars` (a longer sentence stands alone)."""
     parts: list[str] = []
     current = ""
-    for sentence in split_sentences(block.text):
+    for sentence in split_sentences(text):
         if current and len(current) + 1 + len(sentence) > max_chars:
             parts.append(current)
             current = sentence
@@ -121,7 +126,7 @@ def _paragraph_units(block: Block, max_chars: int) -> list[_Unit]:
             current = f"{current} {sentence}".strip()
     if current:
         parts.append(current)
-    return _located_units(block, parts)
+    return parts
 
 
 def _located_units(block: Block, parts: list[str]) -> list[_Unit]:

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import yaml
 
+from ingest.chunking import pack_sentences
 from ingest.readers import ReadError
 from rag.models import Chunk, DocumentMeta
-from rag.text.sentences import ITEM_PREFIX, split_sentences
+from rag.text.sentences import ITEM_PREFIX
 
 _SECTION_OPEN = re.compile(r"^<section\b([^>]*)>\s*(</section>)?\s*$")
 _SECTION_CLOSE = re.compile(r"^</section>\s*$")
@@ -294,15 +295,7 @@ def _parts(stycken: list[str], max_chars: int) -> list[str]:
         if len(stycke) <= max_chars:
             pieces.append(stycke)
             continue
-        current = ""
-        for sentence in split_sentences(stycke):
-            if current and len(current) + 1 + len(sentence) > max_chars:
-                pieces.append(current)
-                current = sentence
-            else:
-                current = f"{current} {sentence}".strip()
-        if current:
-            pieces.append(current)
+        pieces.extend(pack_sentences(stycke, max_chars))
     parts: list[str] = []
     for piece in pieces:
         if parts and len(parts[-1]) + 1 + len(piece) <= max_chars:
