@@ -236,6 +236,16 @@ def test_sentence_split_protects_swedish_abbreviations() -> None:
         == ["Vårdcentralen ska t.ex. erbjuda hembesök.", "Det gäller bl.a. SÄBO."]
 
 
+def test_a_statute_reference_is_one_sentence_and_a_paragraph_sign_ends_one() -> None:
+    assert split_sentences("Anmälan görs enligt 2 kap. 4 § av vårdgivaren. Se även 7 kap. 2 §. "
+                           "Anmälan ska göras skriftligt. J. Berg svarar.") == [
+        "Anmälan görs enligt 2 kap. 4 § av vårdgivaren.", "Se även 7 kap. 2 §.",
+        "Anmälan ska göras skriftligt.", "J. Berg svarar."]  # an initial does not end one
+    # A chapter heading before its first sentence still ends there.
+    assert split_sentences("2 kap. Anmälan av vårdskador ska göras.") == [
+        "2 kap.", "Anmälan av vårdskador ska göras."]
+
+
 # --- hyphenation by lexicon, digits carrying a sentence, page marks ------------------------
 
 
