@@ -46,6 +46,7 @@ from rag.store.embeddings import Embedder, build_embedder
 from rag.store.store import Store
 from rag.text.language import detect_language
 from rag.text.lexical import analyze
+from rag.text.vocabulary import Vocabulary, respell
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class Assistant:
         self._draft_chain = build_draft_chain(self.retriever, self.settings)
         self._write_lock = threading.Lock()  # one ingest/remove at a time per process
         self._regions: tuple[int, list[Region]] | None = None
+        self._vocabulary: tuple[int, Vocabulary] | None = None
 
     def ask(self, question: str, filters: Filters | None = None,
             as_of: date | None = None,
@@ -93,7 +95,7 @@ class Assistant:
         (typed names are matched to the corpus's), else those the question names, else all;
         each row as of `as_of` (default: a date the question names, or today).
         Raises ValueError for a bad question or a region the documents do not have."""
-        question = self._checked(question)
+        question = self.respell(self._checked(question))
         known = self.regions()
         request = comparison_request(question, known)
         asked = request.asked if request else asked_question(
@@ -137,8 +139,26 @@ class Assistant:
         return comparison_answer(comparison, detect_language(question))
 
     def resolve(self, question: str, history: list[HistoryTurn] | None) -> Resolution:
+        """The question to answer: a follow-up completed from the history, and every word in
+        the documents' spelling ("lakartid" -> "läkartid"); `rewritten` when either moved."""
         turns = [Turn(turn.question, turn.answer) for turn in history or []]
-        return resolve(question, turns, self._text_vector)
+        resolution = resolve(question, turns, self._text_vector)
+        if resolution.clarify:
+            return resolution
+        respelled = self.respell(resolution.question)
+        if respelled == resolution.question:
+            return resolution
+        return Resolution(respelled, rewritten=True)
+
+    def respell(self, text: str) -> str:
+        """`text` in the documents' spelling (marks restored, one-letter typos corrected)."""
+        snapshot = self.store.snapshot()
+        cached = self._vocabulary
+        if cached is None or cached[0] != snapshot.generation:
+            cached = (snapshot.generation,
+                      Vocabulary.from_texts(chunk.text for chunk in snapshot.chunks))
+            self._vocabulary = cached
+        return respell(text, cached[1], detect_language(text))
 
     def _text_vector(self, text: str) -> np.ndarray:
         return np.asarray(self.store.embedder.embed_query(text), dtype=np.float32)
@@ -187,7 +207,8 @@ class Assistant:
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None,
                mode: Mode = "hybrid", as_of: date | None = None) -> list[SearchHit]:
-        documents = self.retriever.invoke(query, k=k, filters=_dated(filters, as_of), mode=mode)
+        documents = self.retriever.invoke(self.respell(query), k=k, filters=_dated(filters, as_of),
+                                          mode=mode)
         return [hit_from_document(document) for document in documents]
 
     def documents(self) -> list[DocumentInfo]:

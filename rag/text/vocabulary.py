@@ -1,0 +1,138 @@
+"""The documents' own spelling of a question: å/ä/ö restored, one-letter typos corrected.
+
+Staff type "lakartid bmm", "sjukskoterska", "ungdomsmotagning". The vocabulary is built from
+the passages of one snapshot, so it applies to any corpus. A question word the documents do
+not use as typed is mapped to their spelling: first by folding ("lakartid" -> "läkartid", the
+most frequent spelling of the folded form wins), then by one edit against the documents' words
+("ungdomsmotagning" -> "ungdomsmottagning"; a symmetric-delete index, so the cost is linear in
+the word's length), then as a compound of two of their words with only the marks restored
+("lakartimmar" -> "läkartimmar"). A word common in general Swedish is what the writer meant
+even when the documents lack it, so it is not "corrected" into one of theirs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from wordfreq import zipf_frequency
+
+from rag.text.fold import fold
+from rag.text.lexical import within_one_edit
+
+WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+MIN_RESTORED = 3  # "ar" could be "år" or "är": two letters say too little
+# Shorter words are not corrected: one edit turns "vård" into any of its neighbours.
+MIN_CORRECTABLE = 5
+# Corrections look at this many letters at most (a 2 000-letter "word" is not a typo).
+MAX_CORRECTABLE = 40
+COMMON_ZIPF = 3.5  # a word this common in general Swedish is meant as typed
+LINKING = ("", "s", "e", "a", "u", "o")
+MIN_PART = 3
+
+
+@dataclass
+class Vocabulary:
+    counts: Counter[str] = field(default_factory=Counter)
+    by_fold: dict[str, str] = field(default_factory=dict)
+    deletes: dict[str, set[str]] = field(default_factory=dict)
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str]) -> Vocabulary:
+        vocabulary = cls()
+        for text in set(texts):  # a repeated passage adds nothing
+            vocabulary.counts.update(word.lower() for word in WORD.findall(text))
+        for word, _count in vocabulary.counts.most_common():
+            vocabulary.by_fold.setdefault(fold(word), word)
+        for folded in vocabulary.by_fold:
+            if MIN_CORRECTABLE - 1 <= len(folded) <= MAX_CORRECTABLE:
+                for variant in _deletions(folded):
+                    vocabulary.deletes.setdefault(variant, set()).add(folded)
+        return vocabulary
+
+    def spelling(self, word: str, typos: bool = True) -> str:
+        """The documents' spelling of a lower-case word (the word itself when none fits)."""
+        if word in self.counts or not word.isalpha() or len(word) < MIN_RESTORED:
+            return word
+        folded = fold(word)
+        if folded in self.by_fold:
+            # Marks are restored, never taken away: "läkartid" stays when a document has
+            # only "Lakartid" (a title typed without them).
+            return self.by_fold[folded] if word == folded else word
+        if not typos or not MIN_CORRECTABLE <= len(folded) <= MAX_CORRECTABLE:
+            return self._compound(word, folded) or word
+        if zipf_frequency(word, "sv") >= COMMON_ZIPF:
+            return word
+        return self._one_edit(folded) or self._compound(word, folded) or word
+
+    def _one_edit(self, folded: str) -> str | None:
+        candidates: set[str] = set(self.deletes.get(folded, ()))
+        for variant in _deletions(folded):
+            if variant in self.by_fold:
+                candidates.add(variant)
+            candidates |= self.deletes.get(variant, set())
+        matches = [candidate for candidate in candidates
+                   if candidate != folded and within_one_edit(folded, candidate)]
+        if not matches:
+            return None
+        best = max(matches, key=lambda candidate: (self.counts[self.by_fold[candidate]],
+                                                   candidate))
+        return self.by_fold[best]
+
+    def _compound(self, word: str, folded: str) -> str | None:
+        """Two of the documents' words, with a linking letter between, whose marks the writer
+        left out: "lakartimmar" -> "läkar" + "timmar". A head may be a word's compound form
+        ("läkar" of "läkare"). None when the word already has its marks or no split fits."""
+        if word != folded:
+            return None
+        best: tuple[int, str] | None = None
+        for cut in range(MIN_PART + 1, len(folded) - MIN_PART + 1):
+            found = self._head(folded[:cut])
+            if found is None:
+                continue
+            head, head_word = found
+            rest = folded[cut:]
+            for link in LINKING:
+                tail = self.by_fold.get(rest[len(link):]) if rest.startswith(link) else None
+                if tail is None or len(tail) < MIN_PART:
+                    continue
+                score = min(self.counts[head_word], self.counts[tail])
+                if best is None or score > best[0]:
+                    best = (score, head + link + tail)
+        return best[1] if best and fold(best[1]) == folded and best[1] != word else None
+
+    def _head(self, folded_head: str) -> tuple[str, str] | None:
+        """The head in the documents' spelling, and the word it comes from."""
+        if folded_head in self.by_fold:
+            word = self.by_fold[folded_head]
+            return word, word
+        for ending in ("e", "a"):  # "läkar" is the compound form of "läkare"
+            whole = self.by_fold.get(folded_head + ending)
+            if whole:
+                return whole[:-1], whole
+        return None
+
+
+def respell(text: str, vocabulary: Vocabulary, language: str = "sv") -> str:
+    """`text` with each word in the documents' spelling. An English question only gets marks
+    restored, and not on English words: one edit away from a Swedish word, or with its marks
+    left out, an English word is still English."""
+
+    def replace(match: re.Match[str]) -> str:
+        typed = match.group(0)
+        if language == "en" and zipf_frequency(typed.lower(), "en") >= COMMON_ZIPF:
+            return typed  # "for" is English here, not "för" without its marks
+        spelled = vocabulary.spelling(typed.lower(), typos=language != "en")
+        if spelled == typed.lower():
+            return typed
+        if typed.isupper() and len(typed) > 1:
+            return spelled.upper()
+        return spelled[:1].upper() + spelled[1:] if typed[:1].isupper() else spelled
+
+    return WORD.sub(replace, text)
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
