@@ -139,6 +139,7 @@ def _ingest_file(store: Store, path: Path, meta: DocumentMeta, report: IngestRep
     for note in read.notes:
         log.warning("%s: %s", meta.document, note)
     vectors, embedded = store.embed_chunks(chunks)
+    store.sentence_vectors.embed_chunks(chunks)
     store.write_document(meta, str(path), fingerprint, chunks, vectors)
     (report.updated if previous else report.added).append(meta.document)
     report.chunks_written += len(chunks)

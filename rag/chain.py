@@ -17,6 +17,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from rag.answer.changes import changes_answer
 from rag.answer.extractive import build_answer, citation, preview
+from rag.answer.meaning import SentenceMeaning
 from rag.answer.validity import annotate
 from rag.generate.llm import generate_answer, stream_answer
 from rag.models import Answer, Chunk, Citation, Filters, SearchHit
@@ -47,10 +48,12 @@ class Draft(_Retrieved):
     extractive: Answer
 
 
-def build_draft_chain(retriever: StyrdokRetriever,
-                      settings: Settings) -> Runnable[ChainInput, Draft]:
-    """retrieve -> extractive answer, keeping the hits for the generation step."""
+def build_draft_chain(retriever: StyrdokRetriever, settings: Settings,
+                      meaning: SentenceMeaning | None = None) -> Runnable[ChainInput, Draft]:
+    """retrieve -> extractive answer, keeping the hits for the generation step. `meaning`:
+    the e5 sentence evidence (default: the store's embedder with the fitted model)."""
     searcher = retriever.searcher
+    meaning = meaning or SentenceMeaning(searcher.store.sentence_vectors)
 
     def retrieve(inputs: ChainInput) -> _Retrieved:
         started = time.perf_counter()
@@ -74,7 +77,7 @@ def build_draft_chain(retriever: StyrdokRetriever,
             result = build_answer(question, language, retrieved["hits"], snapshot,
                                   min_evidence=settings.min_evidence,
                                   max_chars=settings.answer_max_chars,
-                                  citations_k=settings.citations_k)
+                                  citations_k=settings.citations_k, meaning=meaning)
         day = retrieved["as_of"].day
         if result.refused and changes is None and bool(
                 (snapshot.validity_bounds()[1] <= day.toordinal()).any()):
@@ -84,7 +87,8 @@ def build_draft_chain(retriever: StyrdokRetriever,
             earlier = build_answer(question, language, older, snapshot,
                                    min_evidence=settings.min_evidence,
                                    max_chars=settings.answer_max_chars,
-                                   citations_k=settings.citations_k) if older else result
+                                   citations_k=settings.citations_k,
+                                   meaning=meaning) if older else result
             if not earlier.refused:
                 result, retrieved = earlier, {**retrieved, "hits": older}
         # A list of changes names its own period; "Svaret gäller per …" would only confuse.
@@ -97,10 +101,11 @@ def build_draft_chain(retriever: StyrdokRetriever,
 
 
 def build_chain(retriever: StyrdokRetriever, settings: Settings,
-                model: BaseChatModel | None = None) -> Runnable[ChainInput, Answer]:
+                model: BaseChatModel | None = None,
+                meaning: SentenceMeaning | None = None) -> Runnable[ChainInput, Answer]:
     """The whole chain; `model` is the configured chat model (None: built on first use)."""
     searcher = retriever.searcher
-    draft = build_draft_chain(retriever, settings)
+    draft = build_draft_chain(retriever, settings, meaning)
     if settings.llm_provider == "none":
         return draft | RunnableLambda(_extractive)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Container
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from prompts import load_prompt, render
 from rag.answer.conflicts import find_conflict
@@ -22,6 +22,7 @@ from rag.answer.constraints import (
     region_in_corpus,
     satisfied,
 )
+from rag.answer.meaning import PASSAGES, Nearest, SentenceMeaning
 from rag.models import Answer, Chunk, Citation, SearchHit
 from rag.store.store import Snapshot
 from rag.text.instructions import addresses_reader
@@ -136,7 +137,9 @@ def part_share(parts: tuple[str, ...], terms: Container[str]) -> float:
 
 
 def build_answer(question: str, language: Language, hits: list[SearchHit], snapshot: Snapshot,
-                 *, min_evidence: float, max_chars: int, citations_k: int) -> Answer:
+                 *, min_evidence: float, max_chars: int, citations_k: int,
+                 meaning: SentenceMeaning | None = None) -> Answer:
+    """`meaning`: e5 sentence evidence, consulted before a refusal for too few shared words."""
     scorer = EvidenceScorer(question, language, snapshot)
     candidates = hits[:CANDIDATE_PASSAGES]
     sentences = _score_sentences(question, candidates, scorer)
@@ -153,7 +156,11 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
         return unknown_region_refusal(question, language, hits, snapshot, citations_k,
                                       unknown_region)
     if not scorer.words or best < needed:
-        return refusal(question, language, hits, citations_k)
+        rescued = None if meaning is None or not scorer.words else _by_meaning(
+            question, language, candidates, sentences, scorer, best, meaning)
+        if rescued is None:
+            return refusal(question, language, hits, citations_k)
+        sentences = [rescued, *(s for s in sentences if s.text != rescued.text)]
     top = sentences[0]
     unmet = _unmet(constraints, top, candidates[top.hit_index].chunk)
     if unmet is not None:  # the best passage answers for another region, year or month
@@ -167,6 +174,56 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
     if conflict is not None:
         result.answer = f"{result.answer}\n{load_prompt(f'conflict_{language}')}"
     return result
+
+
+# A sentence chosen by meaning leads the answer; lexical runners-up join it only by the
+# list and continuation rules, never by a score relative to its own.
+RESCUED_SCORE = 10.0
+
+
+def _by_meaning(question: str, language: Language, hits: list[SearchHit],
+                sentences: list[ScoredSentence], scorer: EvidenceScorer, best: float,
+                meaning: SentenceMeaning) -> ScoredSentence | None:
+    """The sentence nearest the question in meaning, when the fitted model says it answers."""
+    usable = [[text not in hit.chunk.instructions and not addresses_reader(text)
+               for text in hit.chunk.sentences()] for hit in hits[:PASSAGES]]
+    nearest = meaning.nearest(question, hits, usable)
+    if nearest is None:
+        return None
+    scored = next((s for s in sentences if s.hit_index == nearest.hit_index and
+                   s.position == nearest.position), None)
+    if scored is None or not _answers_kind(question, scored.text):
+        return None  # asked for an amount, a date or a share, it must have one
+    gain = _unknown_gain(question, scorer.unknown, nearest, meaning)
+    if scorer.unknown and gain <= 0.0:
+        return None  # the words the documents never use are not what the sentence is about
+    values = {"cosine": nearest.cosine, "margin": nearest.margin, "lexical": scored.coverage,
+              "best_lexical": best, "rank": float(nearest.hit_index),
+              "unknown": float(len(scorer.unknown)), "unknown_gain": gain,
+              "english": float(language == "en")}
+    return replace(scored, score=RESCUED_SCORE) if meaning.answers(values) else None
+
+
+def _unknown_gain(question: str, unknown: list[str], nearest: Nearest,
+                  meaning: SentenceMeaning) -> float:
+    """How much the words the documents never use bring the question nearer the sentence: a
+    synonym ("doktorn" for "läkaren") does, a topic the sentence lacks ("lösenordet") does not
+    (without it the question is as near, or nearer)."""
+    if not unknown:
+        return 0.0
+    pattern = r"\b(" + "|".join(re.escape(word) for word in unknown) + r")\b"
+    without = re.sub(pattern, " ", question, flags=re.IGNORECASE)
+    return nearest.cosine - meaning.cosine(without, nearest.embedded)
+
+
+def _answers_kind(question: str, sentence: str) -> bool:
+    """The sentence has what kind of text the question asks for (a number, an amount …)."""
+    if QUANTITY_QUESTION.search(question) and not NUMBER.search(sentence):
+        return False
+    if MONEY_QUESTION.search(question) and not MONEY.search(sentence):
+        return False
+    return all(answers.search(sentence) for asks, answers in ANSWER_TYPES
+               if asks.search(question))
 
 
 def _score_sentences(question: str, hits: list[SearchHit],

@@ -25,6 +25,7 @@ from rag.settings import Settings
 from rag.store.bm25 import LexicalIndex, Segment, SegmentBuilder, TermCounts
 from rag.store.catalog import Catalog
 from rag.store.embeddings import Embedder
+from rag.store.sentence_vectors import SentenceVectors
 from rag.store.validity import Bounds, changed_bounds, validity_bounds
 from rag.store.vectors import VectorStore
 from rag.text.instructions import addresses_reader
@@ -218,6 +219,7 @@ class Store:
         # Read before opening the vectors: a write landing in between is then reloaded.
         self._vectors_generation = self.catalog.generation()
         self.vectors = VectorStore(settings, embedder)
+        self.sentence_vectors = SentenceVectors(embedder, self.catalog)
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
 
