@@ -43,7 +43,7 @@ from rag.retrieve.retriever import StyrdokRetriever, hit_from_document
 from rag.settings import Settings
 from rag.store.editions import EditionInfo
 from rag.store.embeddings import Embedder, build_embedder
-from rag.store.store import Store
+from rag.store.store import Snapshot, Store
 from rag.text.language import detect_language
 from rag.text.lexical import analyze
 from rag.text.vocabulary import Vocabulary, respell
@@ -65,6 +65,7 @@ class Assistant:
         self._write_lock = threading.Lock()  # one ingest/remove at a time per process
         self._regions: tuple[int, list[Region]] | None = None
         self._vocabulary: tuple[int, Vocabulary] | None = None
+        self._vocabulary_building = -1
 
     def ask(self, question: str, filters: Filters | None = None,
             as_of: date | None = None,
@@ -152,13 +153,25 @@ class Assistant:
 
     def respell(self, text: str) -> str:
         """`text` in the documents' spelling (marks restored, one-letter typos corrected)."""
+        return respell(text, self._current_vocabulary(), detect_language(text))
+
+    def _current_vocabulary(self) -> Vocabulary:
+        """The documents' vocabulary. After a change the previous one serves until the new
+        one is built off the query path (a 1000x corpus takes most of a second)."""
         snapshot = self.store.snapshot()
         cached = self._vocabulary
-        if cached is None or cached[0] != snapshot.generation:
-            cached = (snapshot.generation,
-                      Vocabulary.from_texts(chunk.text for chunk in snapshot.chunks))
+        if cached is None:
+            cached = (snapshot.generation, _vocabulary_of(snapshot))
             self._vocabulary = cached
-        return respell(text, cached[1], detect_language(text))
+        elif cached[0] != snapshot.generation and self._vocabulary_building != \
+                snapshot.generation:
+            self._vocabulary_building = snapshot.generation
+
+            def build() -> None:
+                self._vocabulary = (snapshot.generation, _vocabulary_of(snapshot))
+
+            threading.Thread(target=build, name="vocabulary", daemon=True).start()
+        return cached[1]
 
     def _text_vector(self, text: str) -> np.ndarray:
         return np.asarray(self.store.embedder.embed_query(text), dtype=np.float32)
@@ -257,6 +270,10 @@ class Assistant:
     def remove(self, document: str, edition: str | None = None) -> bool:
         with self._write_lock:
             return self.store.remove_document(document, edition)
+
+
+def _vocabulary_of(snapshot: Snapshot) -> Vocabulary:
+    return Vocabulary.from_texts(chunk.text for chunk in snapshot.chunks)
 
 
 def _dated(filters: Filters | None, as_of: date | None) -> Filters:

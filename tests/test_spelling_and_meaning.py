@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from langchain_core.runnables import Runnable
 
 from ingest.service import Styrdok
-from rag.answer.meaning import FEATURES, MeaningModel, SentenceMeaning
-from rag.models import Chunk, SearchHit
+from rag.answer.meaning import FEATURES, MeaningModel, SentenceMeaning, load_model
+from rag.chain import ChainInput, build_chain, run
+from rag.models import Answer, Chunk, Filters, SearchHit
 from rag.store.sentence_vectors import SentenceVectors, embedded_sentences, sentence_key
 from rag.text.vocabulary import Vocabulary, respell
 
@@ -35,6 +37,14 @@ def vocabulary() -> Vocabulary:
 def test_a_word_gets_the_documents_spelling(vocabulary: Vocabulary, typed: str,
                                             spelled: str) -> None:
     assert vocabulary.spelling(typed) == spelled
+
+
+def test_staff_words_become_the_documents_words_unless_the_documents_use_them() -> None:
+    vocabulary = Vocabulary.from_texts(["Läkartid och läkaren. Sjuksköterska."])
+    assert respell("doktorn och ssk, doktorstid?", vocabulary) == \
+        "läkaren och sjuksköterska, läkartid?"
+    own = Vocabulary.from_texts(["Doktorn ansvarar. SSK-mottagning."])
+    assert respell("doktorn och ssk", own) == "doktorn och ssk"
 
 
 def test_marks_typed_are_never_taken_away() -> None:
@@ -132,15 +142,39 @@ def test_without_a_fitted_model_nothing_is_rescued() -> None:
     assert not meaning.answers({**dict.fromkeys(FEATURES, 0.0), "cosine": -1.0})
 
 
-def test_meaning_answers_staff_wording_and_still_refuses_a_missing_topic(
+def _chain_accepting_every_candidate(service: Styrdok) -> Runnable[ChainInput, Answer]:
+    accepting = MeaningModel(FEATURES, (0.0,) * len(FEATURES), (1.0,) * len(FEATURES),
+                             (0.0,) * len(FEATURES), 0.0, threshold=0.0)
+    meaning = SentenceMeaning(service.store.sentence_vectors, model=accepting)
+    return build_chain(service.retriever, service.settings, meaning=meaning)
+
+
+def test_the_nearest_sentence_answers_staff_wording_and_the_fixed_checks_still_refuse(
         corpus_service: Styrdok) -> None:
-    staff = corpus_service.ask("deadline för att kolla passningslistorna?")
-    assert not staff.refused
+    question = "deadline för att kolla passningslistorna?"
+    chain = _chain_accepting_every_candidate(corpus_service)
+    staff = run(chain, question, Filters())
+    assert not staff.refused and "[1]" in staff.answer
     assert staff.citations[0].document == "halland_ivo-aterredovisning-tillsyn-primarvard"
-    # "lösenordet" is nowhere in the documents, and the Cosmic sentence is not about it.
+    snapshot = corpus_service.store.snapshot()
+    cited = snapshot.chunks[snapshot.position[staff.citations[0].chunk_id]]
+    assert staff.citations[0].quote in cited.text  # verbatim
+    # "lösenordet" is nowhere in the documents; the fitted model refuses the nearest sentence.
     assert corpus_service.ask("Vad är lösenordet till Cosmic på vårdcentralen?").refused
     # An amount is asked for: a sentence without one is no answer, however near in meaning.
-    assert corpus_service.ask("Vad kostar medicinsk fotvård för en patient med diabetes?").refused
+    assert run(chain, "Vad kostar medicinsk fotvård för en patient med diabetes?",
+               Filters()).refused
+
+
+def test_the_fitted_model_is_shipped_and_answers_some_but_not_all_candidates() -> None:
+    model = load_model()
+    assert model is not None and model.features == FEATURES
+    near = {**dict.fromkeys(FEATURES, 0.0), "cosine": 0.93, "margin": 0.05, "lexical": 0.3,
+            "best_lexical": 0.3}
+    far = {**near, "cosine": 0.78, "margin": 0.0, "lexical": 0.0, "best_lexical": 0.0,
+           "rank": 2.0}
+    assert model.probability(near) > model.probability(far)
+    assert model.probability(far) < model.threshold
 
 
 def test_ingest_puts_every_sentence_vector_in_the_cache(corpus_service: Styrdok) -> None:

@@ -6,8 +6,10 @@ not use as typed is mapped to their spelling: first by folding ("lakartid" -> "l
 most frequent spelling of the folded form wins), then by one edit against the documents' words
 ("ungdomsmotagning" -> "ungdomsmottagning"; a symmetric-delete index, so the cost is linear in
 the word's length), then as a compound of two of their words with only the marks restored
-("lakartimmar" -> "läkartimmar"). A word common in general Swedish is what the writer meant
-even when the documents lack it, so it is not "corrected" into one of theirs.
+("lakartimmar" -> "läkartimmar"). Staff words the documents do not use become theirs
+("doktorn" -> "läkaren", "doktorstid" -> "läkartid"; rag/text/staff_words.py). A word common
+in general Swedish is what the writer meant even when the documents lack it, so it is not
+"corrected" into one of theirs.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from wordfreq import zipf_frequency
 
 from rag.text.fold import fold
 from rag.text.lexical import within_one_edit
+from rag.text.staff_words import STAFF_HEADS, STAFF_WORDS
 
 WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 MIN_RESTORED = 3  # "ar" could be "år" or "är": two letters say too little
@@ -54,7 +57,12 @@ class Vocabulary:
 
     def spelling(self, word: str, typos: bool = True) -> str:
         """The documents' spelling of a lower-case word (the word itself when none fits)."""
-        if word in self.counts or not word.isalpha() or len(word) < MIN_RESTORED:
+        if word in self.counts or not word.isalpha():
+            return word
+        staff = self._staff_word(word)
+        if staff:
+            return staff
+        if len(word) < MIN_RESTORED:
             return word
         folded = fold(word)
         if folded in self.by_fold:
@@ -66,6 +74,17 @@ class Vocabulary:
         if zipf_frequency(word, "sv") >= COMMON_ZIPF:
             return word
         return self._one_edit(folded) or self._compound(word, folded) or word
+
+    def _staff_word(self, word: str) -> str | None:
+        """The documents' word for a staff word ("doktorn" -> "läkaren") or for a compound
+        that starts with one ("doktorstid" -> "läkartid", in their spelling if they use it)."""
+        if word in STAFF_WORDS:
+            return STAFF_WORDS[word]
+        for head, form in STAFF_HEADS.items():
+            rest = word[len(head):]
+            if word.startswith(head) and len(rest) >= MIN_PART:
+                return self.by_fold.get(fold(form + rest), form + rest)
+        return None
 
     def _one_edit(self, folded: str) -> str | None:
         candidates: set[str] = set(self.deletes.get(folded, ()))
