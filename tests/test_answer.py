@@ -9,7 +9,9 @@ import pytest
 
 from ingest.service import Styrdok
 from prompts import load_prompt, render
+from rag.answer.constraints import find_constraints, professions_named, satisfied
 from rag.models import Answer, Chunk, Citation, Filters
+from rag.text.fold import fold
 from rag.text.sentences import ITEM_PREFIX, split_sentences
 
 pytestmark = pytest.mark.slow
@@ -271,6 +273,37 @@ def test_a_year_the_document_does_not_report_is_a_near_miss(corpus_service: Styr
     assert near.refused and not near.citations
     assert near.answer.startswith(render("near_miss_sv", missing="år 2024"))
     assert "april 2025" in near.nearest[0].quote  # what the documents do say, as nearest
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("Hur många barnmorsketimmar per vecka krävs på BMM för 100 inskrivna gravida?",
+     "barnmorska"),
+    ("Inom hur många timmar ska en fysioterapeut kunna göra ett akut hembesök?",
+     "fysioterapeut"),
+    ("How many dietitian hours per week does the midwife clinic need?", "dietist"),
+])
+def test_another_professions_rule_is_a_near_miss(corpus_service: Styrdok, question: str,
+                                                  missing: str) -> None:
+    near = ask(corpus_service, question)
+    assert near.refused and not near.citations
+    language = "en" if question.startswith("How") else "sv"
+    assert near.answer.startswith(render(f"near_miss_{language}", missing=missing))
+    assert "läkar" in near.nearest[0].quote  # the doctors' rule, shown as what is there
+
+
+def test_a_rule_for_everyone_holds_for_the_profession_asked_about() -> None:
+    chunk = Chunk(chunk_id="c", document="d", title="T", region="R", section="3.1",
+                  heading="Legitimation", content_hash="h",
+                  text="En prövotid på tre år ska beslutas för den som har legitimation.")
+    asked = [c for c in find_constraints("Hur lång prövotid får en läkare?")
+             if c.kind == "profession"]
+    assert [c.value for c in asked] == ["läkare"]
+    assert satisfied(asked[0], chunk.text, chunk, {})
+    nurses = "Sjuksköterskan ska ha specialistutbildning."
+    assert not satisfied(asked[0], nurses, chunk, {})
+    # "barnmorskemottagningen" is a place, whoever staffs it; "tandläkare" is no "läkare".
+    assert professions_named(fold("läkartid på barnmorskemottagningen")) == ["läkare"]
+    assert professions_named(fold("tandläkaren")) == ["tandläkare"]
 
 
 def test_a_month_range_is_met_by_a_list_of_its_months(corpus_service: Styrdok) -> None:

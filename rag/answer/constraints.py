@@ -1,12 +1,11 @@
 """The question's constraints, and whether a cited sentence satisfies each.
 
 A near-miss changes one constraint of an answerable question: another region, a year or month
-the document does not report, a number that is not in the rule, or another kind of quantity
-(a fee where the rule gives hours). Each is read off the question with patterns over closed
-sets (Sweden's 21 regions, the months, units of measure: lists that cannot grow with the
-corpus) and checked against the sentence, its passage and its document. Who-constraints
-(profession, role) are open-ended; they are the question's specific words, checked in
-`rag.answer.evidence`.
+the document does not report, another profession, a number that is not in the rule, or
+another kind of quantity (a fee where the rule gives hours). Each is read off the question
+with patterns over closed sets (Sweden's 21 regions, the licensed care professions, the
+months, units of measure: lists that cannot grow with the corpus) and checked against the
+sentence, its passage and its document.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from typing import Literal
 from rag.models import Chunk
 from rag.text.fold import fold
 
-ConstraintKind = Literal["region", "year", "month", "number", "quantity"]
+ConstraintKind = Literal["region", "year", "month", "number", "quantity", "profession"]
 
 # Sweden's regions (a closed, national set), folded, with the words that name them.
 REGIONS: dict[str, tuple[str, ...]] = {
@@ -51,6 +50,38 @@ MONTHS: dict[str, tuple[str, ...]] = {
     "september": ("september",), "oktober": ("oktober", "october"),
     "november": ("november",), "december": ("december",),
 }
+# Care professions (folded stems): the 22 that Patientsäkerhetslagen 4 kap. 4 § licenses,
+# and the unlicensed roles every care centre has, with the English names staff use. Like the
+# regions, a closed set that does not grow with the corpus.
+PROFESSIONS: dict[str, tuple[str, ...]] = {
+    "läkare": ("lakar", "doctor", "physician", "gp"),
+    "tandläkare": ("tandlakar", "dentist"),
+    "sjuksköterska": ("sjukskotersk", "nurse"),
+    "distriktssköterska": ("distriktsskotersk", "district nurse"),
+    "undersköterska": ("underskotersk", "assistant nurse", "nursing assistant"),
+    "barnmorska": ("barnmorsk", "midwi"),
+    "kurator": ("kurator", "counsel", "social worker"),
+    "psykolog": ("psykolog", "psychologist"),
+    "psykoterapeut": ("psykoterapeut", "psychotherapist"),
+    "fysioterapeut": ("fysioterapeut", "sjukgymnast", "physiotherapist", "physical therapist"),
+    "arbetsterapeut": ("arbetsterapeut", "occupational therapist"),
+    "dietist": ("dietist", "dietitian", "dietician", "nutritionist"),
+    "logoped": ("logoped", "speech therapist"),
+    "fotterapeut": ("fotterapeut", "podiatrist"),
+    "apotekare": ("apotekar", "receptari", "pharmacist"),
+    "optiker": ("optiker", "optician"),
+    "audionom": ("audionom", "audiologist"),
+    "tandhygienist": ("tandhygienist", "dental hygienist"),
+    "biomedicinsk analytiker": ("biomedicinsk analytiker", "biomedical scientist"),
+    "kiropraktor": ("kiropraktor", "chiropractor"),
+    "naprapat": ("naprapat", "naprapath"),
+    "ortopedingenjör": ("ortopedingenjor", "orthotist"),
+    "sjukhusfysiker": ("sjukhusfysiker", "medical physicist"),
+}
+# A profession's name before these is a place or a service, not who does the work
+# ("barnmorskemottagningen" asks about the clinic, whoever staffs it).
+_PLACE_TAILS = ("mottagning", "centr", "program")
+_EN_PLACES = frozenset({"clinic", "clinics", "centre", "center", "centres", "unit", "service"})
 YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 NUMBER_TOKEN = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)?(?![\d])")
 WORD_NUMBERS = ("två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|femton|tjugo|trettio|fyrtio|"
@@ -109,6 +140,8 @@ def find_constraints(question: str) -> list[Constraint]:
     for number in NUMBER_TOKEN.findall(question):
         if number not in years:
             found.append(Constraint("number", number, number, number))
+    for profession in professions_named(folded):
+        found.append(Constraint("profession", profession, profession, profession))
     for kind, (asks, _gives, label_sv, label_en) in QUANTITIES.items():
         if asks.search(question):
             found.append(Constraint("quantity", kind, label_sv, label_en))
@@ -118,6 +151,33 @@ def find_constraints(question: str) -> list[Constraint]:
                     key=lambda c: _position(question, c.value))
         found = [c for c in found if c.kind != "quantity" or c is first]
     return found
+
+
+def professions_named(folded: str) -> list[str]:
+    """The professions a folded text names as who does the work (the longest name wins:
+    "tandläkare" is no mention of "läkare")."""
+    spans: list[tuple[int, int, str]] = []
+    for profession, stems in PROFESSIONS.items():
+        for stem in stems:
+            for match in re.finditer(re.escape(stem), folded):
+                if not _names_a_place(folded, match.end()):
+                    spans.append((match.start(), match.end(), profession))
+    named: list[str] = []
+    for start, end, profession in spans:
+        if not any(s <= start and end <= e and (e - s) > (end - start) for s, e, _ in spans) \
+                and profession not in named:
+            named.append(profession)
+    return named
+
+
+def _names_a_place(folded: str, end: int) -> bool:
+    """After a profession's stem: "…emottagningen" or "midwife clinic" is a place."""
+    rest = re.match(r"[a-z]*", folded[end:])
+    word_rest = rest.group(0) if rest else ""
+    if word_rest.startswith(_PLACE_TAILS) or word_rest[1:].startswith(_PLACE_TAILS):
+        return True
+    following = folded[end + len(word_rest):].split()
+    return bool(following) and following[0].strip("?.,!") in _EN_PLACES
 
 
 def _position(question: str, kind: str) -> int:
@@ -130,6 +190,11 @@ def satisfied(constraint: Constraint, sentence: str, chunk: Chunk,
     """True when the sentence (quantities) or its passage and document (the rest) meet it."""
     if constraint.kind == "quantity":
         return bool(QUANTITIES[constraint.value][1].search(sentence))
+    if constraint.kind == "profession":
+        # A rule for everyone ("den som har legitimation", "vårdcentralen ska") holds for the
+        # profession asked about; one that names other professions is their rule.
+        named = professions_named(fold(f"{chunk.section_label} {sentence}"))
+        return not named or constraint.value in named
     context = fold(f"{chunk.title} {chunk.region} {chunk.section_label} {chunk.text}")
     if constraint.kind == "region":
         keys = REGIONS[constraint.value]
