@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import RepeatedStratifiedKFold
 
 from evals.cases import V2_CASES_DIR, Case, load_cases
 from evals.metrics import missing_facts
@@ -30,6 +30,7 @@ from rag.settings import Settings
 SKIPPED_GROUPS = frozenset({"follow-up", "as-of", "compare"})
 WRONG_COST = 3.0
 C = 1.0
+REPEATS = 20
 
 
 class RecordingMeaning(SentenceMeaning):
@@ -88,10 +89,13 @@ def fit(x: np.ndarray, y: np.ndarray) -> MeaningModel:
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
     z = (x - mean) / scale
+    # Few rows: the out-of-fold probabilities are averaged over repeated splits, so the
+    # threshold does not hang on how one split fell.
     out_of_fold = np.zeros(len(y))
-    for train, held in StratifiedKFold(5, shuffle=True, random_state=0).split(z, y):
+    for train, held in RepeatedStratifiedKFold(n_splits=5, n_repeats=REPEATS,
+                                               random_state=0).split(z, y):
         fold_model = LogisticRegression(C=C, class_weight="balanced").fit(z[train], y[train])
-        out_of_fold[held] = fold_model.predict_proba(z[held])[:, 1]
+        out_of_fold[held] += fold_model.predict_proba(z[held])[:, 1] / REPEATS
     threshold, _utility = best_threshold(out_of_fold, y)
     model = LogisticRegression(C=C, class_weight="balanced").fit(z, y)
     return MeaningModel(FEATURES, tuple(float(v) for v in mean), tuple(float(v) for v in scale),
