@@ -67,6 +67,7 @@ class ScoredSentence:
     coverage: float
     score: float
     terms: frozenset[str] = frozenset()
+    kind_ok: bool = True  # has the kind of text asked for (a number, an amount, a date …)
 
 
 TYPO_WORDS_PER_QUESTION = 8
@@ -193,7 +194,7 @@ def _by_meaning(question: str, language: Language, hits: list[SearchHit],
         return None
     scored = next((s for s in sentences if s.hit_index == nearest.hit_index and
                    s.position == nearest.position), None)
-    if scored is None or not _answers_kind(question, scored.text):
+    if scored is None or not scored.kind_ok:
         return None  # asked for an amount, a date or a share, it must have one
     gain = _unknown_gain(question, scorer.unknown, nearest, meaning)
     if scorer.unknown and gain <= 0.0:
@@ -215,16 +216,6 @@ def _unknown_gain(question: str, unknown: list[str], nearest: Nearest,
     pattern = r"\b(" + "|".join(re.escape(word) for word in unknown) + r")\b"
     without = re.sub(pattern, " ", question, flags=re.IGNORECASE)
     return nearest.cosine - meaning.cosine(without, nearest.embedded)
-
-
-def _answers_kind(question: str, sentence: str) -> bool:
-    """The sentence has what kind of text the question asks for (a number, an amount …)."""
-    if QUANTITY_QUESTION.search(question) and not NUMBER.search(sentence):
-        return False
-    if MONEY_QUESTION.search(question) and not MONEY.search(sentence):
-        return False
-    return all(answers.search(sentence) for asks, answers in ANSWER_TYPES
-               if asks.search(question))
 
 
 def _score_sentences(question: str, hits: list[SearchHit],
@@ -254,17 +245,22 @@ def _score_sentences(question: str, hits: list[SearchHit],
             # heading supports a sentence that only says "läkarinsats".
             own = scorer.coverage(terms)
             coverage = max(own, 0.5 * own + 0.5 * scorer.coverage(terms | context))
-            if wants_money and not MONEY.search(sentence):
+            lacks_money = wants_money and not MONEY.search(sentence)
+            lacks_number = wants_number and not NUMBER.search(sentence)
+            missed_types = [answers for _asks, answers in expected_types
+                            if not answers.search(sentence)]
+            if lacks_money:
                 coverage *= 0.5  # a price question is not answered without an amount
             score = coverage * (1.0 - 0.04 * hit_index)
-            if wants_number and not NUMBER.search(sentence):
+            if lacks_number:
                 score *= 0.65  # "hur många", "när": the answer is a number or a date
-            for _asks, answers in expected_types:
-                if not answers.search(sentence):
-                    score *= 0.6
+            for _missed in missed_types:
+                score *= 0.6
             if len(sentence) < 25 and not sentence.startswith(ITEM_PREFIX):
                 score -= 0.2  # fragments ("Mål:") are rarely the answer; list items may be
-            scored.append(ScoredSentence(sentence, hit_index, position, coverage, score, terms))
+            kind_ok = not (lacks_money or lacks_number or missed_types)
+            scored.append(ScoredSentence(sentence, hit_index, position, coverage, score, terms,
+                                         kind_ok))
     return sorted(scored, key=lambda sentence: -sentence.score)
 
 
