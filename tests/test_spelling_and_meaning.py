@@ -114,7 +114,7 @@ def test_the_sentence_nearest_in_meaning_is_found_and_embedded_once() -> None:
     meaning = SentenceMeaning(SentenceVectors(embedder), model=None)
     hits = [_hit("Hundar får inte tas med. Läkarinsatsen är 3 timmar per vecka."),
             _hit("Hunden ska vara kopplad.")]
-    usable = [[True, True], [True]]
+    usable = {(0, 0), (0, 1), (1, 0)}
     nearest = meaning.nearest("doktorstimmar", hits, usable)
     assert nearest is not None and (nearest.hit_index, nearest.position) == (0, 1)
     assert nearest.embedded == "1.2 Barnmorskemottagning: Läkarinsatsen är 3 timmar per vecka."
@@ -123,7 +123,7 @@ def test_the_sentence_nearest_in_meaning_is_found_and_embedded_once() -> None:
     meaning.nearest("doktorstimmar", hits, usable)
     assert len(embedder.embedded) == embedded  # the second question reads the vectors kept
     # A sentence that may not be evidence (an order to the reader) is never the nearest.
-    assert meaning.nearest("doktorstimmar", hits, [[True, False], [True]]).position == 0  # type: ignore[union-attr]
+    assert meaning.nearest("doktorstimmar", hits, {(0, 0), (1, 0)}).position == 0  # type: ignore[union-attr]
 
 
 def test_a_list_item_is_embedded_with_its_lead_in() -> None:

@@ -187,14 +187,13 @@ def _by_meaning(question: str, language: Language, hits: list[SearchHit],
                 sentences: list[ScoredSentence], scorer: EvidenceScorer, best: float,
                 meaning: SentenceMeaning) -> ScoredSentence | None:
     """The sentence nearest the question in meaning, when the fitted model says it answers."""
-    usable = [[text not in hit.chunk.instructions and not addresses_reader(text)
-               for text in hit.chunk.sentences()] for hit in hits[:PASSAGES]]
-    nearest = meaning.nearest(question, hits, usable)
+    # The scored sentences are those that may be evidence (no orders to the reader).
+    scored_at = {(s.hit_index, s.position): s for s in sentences if s.hit_index < PASSAGES}
+    nearest = meaning.nearest(question, hits, scored_at)
     if nearest is None:
         return None
-    scored = next((s for s in sentences if s.hit_index == nearest.hit_index and
-                   s.position == nearest.position), None)
-    if scored is None or not scored.kind_ok:
+    scored = scored_at[(nearest.hit_index, nearest.position)]
+    if not scored.kind_ok:
         return None  # asked for an amount, a date or a share, it must have one
     gain = _unknown_gain(question, scorer.unknown, nearest, meaning)
     if scorer.unknown and gain <= 0.0:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Container
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -81,14 +82,15 @@ class SentenceMeaning:
         self.model = model if model is not None else load_model()
 
     def nearest(self, question: str, hits: list[SearchHit],
-                usable: list[list[bool]]) -> Nearest | None:
-        """`usable[i][j]`: whether sentence j of `hits[i]` may be evidence at all."""
+                usable: Container[tuple[int, int]]) -> Nearest | None:
+        """`usable`: the (hit, sentence position) pairs that may be evidence at all; only
+        those of the top PASSAGES hits are compared."""
         keys: list[tuple[int, int, str]] = []
         texts: list[str] = []
-        for hit_index, (hit, allowed) in enumerate(zip(hits[:PASSAGES], usable, strict=False)):
+        for hit_index, hit in enumerate(hits[:PASSAGES]):
             sentences = hit.chunk.sentences()
             for position, text in enumerate(embedded_sentences(hit.chunk)):
-                if allowed[position]:
+                if (hit_index, position) in usable:
                     keys.append((hit_index, position, sentences[position]))
                     texts.append(text)
         if not texts:
