@@ -28,7 +28,7 @@ from rag.store.store import Snapshot
 from rag.text.instructions import addresses_reader
 from rag.text.language import Language
 from rag.text.lexical import EN_TO_SV, analyze, query_words, specificity, typo_alternatives
-from rag.text.sentences import ITEM_PREFIX, split_sentences
+from rag.text.sentences import ITEM_PREFIX
 
 CANDIDATE_PASSAGES = 8
 UNKNOWN_TOPIC_EVIDENCE = 0.6
@@ -228,7 +228,7 @@ def _score_sentences(question: str, hits: list[SearchHit],
         previous: frozenset[str] = frozenset()
         lead_in: frozenset[str] = frozenset()
         flagged = set(hit.chunk.instructions)
-        for position, sentence in enumerate(passage_sentences(hit.chunk)):
+        for position, sentence in enumerate(hit.chunk.sentences()):
             terms = frozenset(analyze(sentence))
             if sentence.startswith(ITEM_PREFIX):
                 # A list item means nothing without its lead-in ("… inom tre dagar:").
@@ -266,7 +266,7 @@ def _score_sentences(question: str, hits: list[SearchHit],
 def _choose(sentences: list[ScoredSentence], hits: list[SearchHit],
             max_chars: int, scorer: EvidenceScorer) -> list[ScoredSentence]:
     best = sentences[0]
-    chunk_sentences = passage_sentences(hits[best.hit_index].chunk)
+    chunk_sentences = hits[best.hit_index].chunk.sentences()
     following = _next_sentence(chunk_sentences, best)
     if best.text.startswith(ITEM_PREFIX) or best.text.endswith((":", ";")) or (
             following is not None and following.startswith(ITEM_PREFIX)):
@@ -299,10 +299,6 @@ def _choose(sentences: list[ScoredSentence], hits: list[SearchHit],
             break
     return sorted(chosen, key=lambda sentence: (sentence.hit_index, sentence.position))
 
-
-def passage_sentences(chunk: Chunk) -> list[str]:
-    """A table row is quoted whole: its cells mean something only together."""
-    return [chunk.text] if chunk.passage == "table-row" else split_sentences(chunk.text)
 
 
 def _next_sentence(chunk_sentences: list[str], sentence: ScoredSentence) -> str | None:
