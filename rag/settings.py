@@ -59,7 +59,6 @@ class Settings(BaseSettings):
 
     # Retrieval and answering
     retrieve_k: int = Field(30, ge=5, le=200, description="Candidates from each retriever.")
-    rrf_k: int = Field(60, ge=1)
     citations_k: int = Field(3, ge=1, le=10)
     answer_max_chars: int = Field(800, ge=200, le=4000)
     min_evidence: float = Field(0.35, ge=0.0, le=1.0, description="Below this evidence score "

@@ -1,4 +1,5 @@
-"""Hybrid retrieval: Swedish BM25 and dense e5, fused by weighted reciprocal rank."""
+"""Hybrid retrieval: Swedish BM25 and dense e5, fused by a convex combination of their
+min-max normalised scores, then the top passages reordered by their nearest sentence in e5."""
 
 from __future__ import annotations
 
@@ -11,14 +12,18 @@ from rag.models import Filters, SearchHit
 from rag.retrieve.as_of import AsOf, resolve, validity_mask
 from rag.retrieve.statute_refs import Statute, StatuteMentions, mentions, statutes
 from rag.settings import Settings
+from rag.store.embeddings import Vectors
+from rag.store.sentence_vectors import SentenceVectors, embedded_sentences
 from rag.store.store import Snapshot, Store
 from rag.text.language import detect_language
 from rag.text.lexical import analyze_query, name_terms
 
 Mode = Literal["hybrid", "bm25", "dense"]
 Versions = Literal["as_of", "superseded"]
-BM25_WEIGHT = 1.0
-DENSE_WEIGHT = 1.0
+# Fitted on the dev split (v2 dev: hit@5 0.83 -> 0.91, fact 0.63 -> 0.67 with the sentence
+# step); reciprocal-rank fusion threw away how far apart two passages score.
+DENSE_SHARE = 0.4
+SENTENCE_SHARE = 0.5
 NAMED_DOCUMENT_BOOST = 1.25
 STATUTE_WEIGHT = 0.85
 # A paragraph asked for by number ("Vad säger PSF 8 kap. 7 §?") comes first by this much.
@@ -48,8 +53,11 @@ class HybridSearcher:
                               snapshot.validity_bounds())
         depth = max(self.settings.retrieve_k, k)
         bm25 = self._bm25(snapshot, query, depth, filters, valid) if mode != "dense" else []
-        dense = self._dense(snapshot, query, depth, filters, valid) if mode != "bm25" else []
-        hits = fuse(snapshot, bm25, dense, self.settings.rrf_k)
+        vector = self.store.embedder.embed_query(query) if mode != "bm25" else None
+        dense = self._dense(snapshot, vector, depth, filters, valid) if vector is not None else []
+        hits = fuse(snapshot, bm25, dense)
+        if mode == "hybrid" and vector is not None:
+            hits = by_nearest_sentence(hits, vector, self.store.sentence_vectors, depth)
         if mode == "hybrid":
             cited = mentions(query, self._statutes_of(snapshot))
             hits = boost_named_documents(hits, cited.naming_text, snapshot)
@@ -71,9 +79,8 @@ class HybridSearcher:
         terms = analyze_query(query, detect_language(query))
         return snapshot.lexical.top(terms, depth, _allowed(snapshot, filters, valid))
 
-    def _dense(self, snapshot: Snapshot, query: str, depth: int, filters: Filters,
+    def _dense(self, snapshot: Snapshot, vector: Vectors, depth: int, filters: Filters,
                valid: np.ndarray | None) -> list[tuple[int, float]]:
-        vector = self.store.embedder.embed_query(query)
         # Chunks out of force are dropped after the query, so ask for that many more: the
         # top `depth` in force are then all there (exact, and no validity in Chroma's metadata).
         excluded = 0 if valid is None else int(len(valid) - valid.sum())
@@ -93,23 +100,58 @@ def _allowed(snapshot: Snapshot, filters: Filters, valid: np.ndarray | None) -> 
     return mask
 
 
-def fuse(snapshot: Snapshot, bm25: list[tuple[int, float]], dense: list[tuple[int, float]],
-         rrf_k: int) -> list[SearchHit]:
+def fuse(snapshot: Snapshot, bm25: list[tuple[int, float]],
+         dense: list[tuple[int, float]]) -> list[SearchHit]:
+    """A convex combination of the two rankers' min-max normalised scores (one ranker alone
+    keeps its own order)."""
     scores: dict[int, float] = {}
-    bm25_rank: dict[int, int] = {}
-    dense_rank: dict[int, int] = {}
+    share = DENSE_SHARE if bm25 and dense else 1.0
+    for ranked, weight in ((bm25, 1.0 - share), (dense, share)):
+        for index, normalised in min_max(ranked):
+            scores[index] = scores.get(index, 0.0) + weight * normalised
+    bm25_rank = {index: rank for rank, (index, _) in enumerate(bm25, start=1)}
+    dense_rank = {index: rank for rank, (index, _) in enumerate(dense, start=1)}
     similarity = dict(dense)
-    for rank, (index, _) in enumerate(bm25, start=1):
-        bm25_rank[index] = rank
-        scores[index] = scores.get(index, 0.0) + BM25_WEIGHT / (rrf_k + rank)
-    for rank, (index, _) in enumerate(dense, start=1):
-        dense_rank[index] = rank
-        scores[index] = scores.get(index, 0.0) + DENSE_WEIGHT / (rrf_k + rank)
     ordered = sorted(scores, key=lambda index: -scores[index])
     return [SearchHit(chunk=snapshot.chunks[index], score=round(scores[index], 6),
                       bm25_rank=bm25_rank.get(index), dense_rank=dense_rank.get(index),
                       dense_similarity=similarity.get(index))
             for index in ordered]
+
+
+def min_max(ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """Scores rescaled to [0, 1] within one list (a lone entry scores 1)."""
+    if not ranked:
+        return []
+    low = min(score for _, score in ranked)
+    span = max(score for _, score in ranked) - low
+    return [(index, (score - low) / span if span > 0 else 1.0) for index, score in ranked]
+
+
+def by_nearest_sentence(hits: list[SearchHit], query: Vectors, sentences: SentenceVectors,
+                        depth: int) -> list[SearchHit]:
+    """The top `depth` passages reordered by half their fused score (relative to the best)
+    and half their nearest sentence's e5 similarity to the query (min-max within them). A
+    passage's vector blurs its sentences together; the one sentence that answers stands out.
+    Only passages in force are here, so two wordings of one paragraph never compete."""
+    head = hits[:depth]
+    if not head:
+        return hits
+    nearest: list[tuple[int, float]] = []
+    for index, hit in enumerate(head):
+        texts = embedded_sentences(hit.chunk)
+        nearest.append((index, float(np.max(sentences.of(texts) @ query)) if texts else -1.0))
+    best = max(hit.score for hit in head) or 1.0
+    closeness = dict(min_max(nearest))
+    rescored = [hit.model_copy(update={"score": round(
+        (1.0 - SENTENCE_SHARE) * hit.score / best + SENTENCE_SHARE * closeness[index], 6)})
+        for index, hit in enumerate(head)]
+    floor = min(hit.score for hit in rescored)
+    # The passages below the reordered head keep their order, and stay below it.
+    tail = [hit.model_copy(update={"score": round(min(floor, (1.0 - SENTENCE_SHARE)
+                                                      * hit.score / best), 6)})
+            for hit in hits[depth:]]
+    return sorted(rescored, key=lambda hit: -hit.score) + tail
 
 
 def boost_named_documents(hits: list[SearchHit], query: str,
