@@ -321,3 +321,46 @@ def test_a_region_not_in_the_documents_names_the_regions_that_are(
     assert answer.refused and not answer.citations
     assert "Region Skåne" in answer.answer and "Region Värmland" in answer.answer
     assert "Nationell" not in answer.answer
+
+
+def test_a_rate_the_documents_do_not_give_is_a_near_miss(corpus_service: Styrdok) -> None:
+    near = ask(corpus_service, "Hur många specialister i allmänmedicin ska det finnas per "
+               "10 000 listade?")
+    assert near.refused and not near.citations
+    assert near.answer.startswith(render("near_miss_sv", missing="per 10 000 listade"))
+    # A rate the documents write as "kr/person" or "per vecka" is given.
+    answered = ask(corpus_service, "Hur mycket läkartid ska finnas på BMM per vecka?")
+    assert not answered.refused and "timmar" in answered.answer
+    rate = next(c for c in find_constraints("vite per person?") if c.kind == "rate")
+    chunk = Chunk(chunk_id="c", document="d", title="T", region="R", section="7",
+                  content_hash="h", text="x")
+    assert satisfied(rate, "Vitet är 1 000 kr/person och vecka.", chunk, {})
+    assert not satisfied(rate, "Vårdgivaren kan åläggas vite.", chunk, {})
+
+
+def test_a_paragraph_that_does_not_exist_is_a_near_miss(corpus_service: Styrdok) -> None:
+    near = ask(corpus_service, "Av vem tas avgiften ut om patienten är under 18 år enligt HSL "
+               "17 kap. 15 §?")
+    assert near.refused and not near.citations
+    assert near.answer.startswith(render("near_miss_sv", missing="17 kap. 15 §"))
+    answered = ask(corpus_service, "Av vem tas avgiften ut om patienten är under 18 år enligt "
+                   "HSL 17 kap. 5 §?")
+    assert not answered.refused and "förmyndare" in answered.answer
+    assert answered.citations[0].section == "17 kap. 5 §"
+
+
+def test_a_month_the_best_sentence_lacks_is_answered_by_one_that_states_it(
+        corpus_service: Styrdok) -> None:
+    """The April figure scores best, but a nearly as good sentence gives January's."""
+    answer = ask(corpus_service, "Hur stor andel hade fast vårdkontakt inom Vårdcentralen "
+                 "Halland i januari?")
+    assert not answer.refused
+    assert re.search(r"januari 93 ?%", answer.answer, re.IGNORECASE), answer.answer
+
+
+def test_an_abbreviation_in_the_passage_covers_its_spelled_out_phrase(
+        corpus_service: Styrdok) -> None:
+    answer = ask(corpus_service, "Vem ska erbjudas en samordnad individuell plan enligt "
+                 "färdplanen?")
+    assert not answer.refused
+    assert "oavsett ålder, diagnos, funktionsnedsättning eller behov" in flat(answer.answer)

@@ -17,7 +17,8 @@ from typing import Literal
 from rag.models import Chunk
 from rag.text.fold import fold
 
-ConstraintKind = Literal["region", "year", "month", "number", "quantity", "profession"]
+ConstraintKind = Literal["region", "year", "month", "number", "quantity", "profession", "rate",
+                         "paragraph"]
 
 # Sweden's regions (a closed, national set), folded, with the words that name them.
 REGIONS: dict[str, tuple[str, ...]] = {
@@ -113,6 +114,17 @@ QUANTITIES: dict[str, tuple[re.Pattern[str], re.Pattern[str], str, str]] = {
 }
 
 
+# "per 1 000 invånare", "per boende och vecka": a rate asked for, and what a sentence giving
+# one contains (a rate written any way: "per vecka", "kr/person", "varje månad", "årligen").
+RATE_ASKED = re.compile(r"\bper\s+(?:\d[\d\s]*\s*)?[^\W\d_]+(?:\s+och\s+[^\W\d_]+)?",
+                        re.IGNORECASE)
+RATE_GIVEN = re.compile(r"\bper\b|\w\s*/\s*[^\W\d_]|\bvarje\b|\bi (?:veckan|månaden|timmen)\b|"
+                        r"\bom (?:året|dagen|dygnet)\b|\b(?:årligen|dagligen|veckovis|månadsvis)\b|"
+                        r"\ba (?:week|day|month|year)\b", re.IGNORECASE)
+# A statute paragraph asked for by number ("HSL 17 kap. 15 §").
+PARAGRAPH = re.compile(r"\b(\d+)\s*kap\.?\s*(\d+\s*[a-z]?)\s*§", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Constraint:
     kind: ConstraintKind
@@ -142,6 +154,10 @@ def find_constraints(question: str) -> list[Constraint]:
             found.append(Constraint("number", number, number, number))
     for profession in professions_named(folded):
         found.append(Constraint("profession", profession, profession, profession))
+    for rate in RATE_ASKED.findall(question):
+        found.append(Constraint("rate", rate, rate, rate))
+    for cited in _paragraphs_in(question):
+        found.append(Constraint("paragraph", cited, cited, cited))
     for kind, (asks, _gives, label_sv, label_en) in QUANTITIES.items():
         if asks.search(question):
             found.append(Constraint("quantity", kind, label_sv, label_en))
@@ -185,11 +201,45 @@ def _position(question: str, kind: str) -> int:
     return match.start() if match else len(question)
 
 
+def states(constraint: Constraint, sentence: str, chunk: Chunk) -> bool:
+    """True when the sentence itself (or, for a region, its document) names the asked value:
+    positive evidence, not merely nothing against it."""
+    folded = fold(f"{chunk.section_label} {sentence}")
+    if constraint.kind == "profession":
+        return constraint.value in professions_named(folded)
+    if constraint.kind == "region":
+        return _of_region(constraint, chunk)
+    if constraint.kind == "year":
+        return constraint.value in YEAR.findall(sentence)
+    if constraint.kind == "month":
+        return any(re.search(rf"\b{name}\b", folded) for name in MONTHS[constraint.value])
+    return constraint.kind in ("rate", "paragraph") and satisfied(constraint, sentence, chunk, {})
+
+
+def _paragraphs_in(text: str) -> list[str]:
+    return [f"{chapter} kap. {paragraph.replace(' ', '')} §"
+            for chapter, paragraph in PARAGRAPH.findall(text)]
+
+
+def _is_paragraph(constraint: Constraint, chunk: Chunk) -> bool:
+    """The passage is the paragraph asked for (a statute chunk's section is "17 kap. 6 §")."""
+    return re.sub(r"\s+", "", chunk.section.lower()) == re.sub(r"\s+", "", constraint.value)
+
+
+def _of_region(constraint: Constraint, chunk: Chunk) -> bool:
+    return any(key in fold(f"{chunk.region} {chunk.title}") for key in REGIONS[constraint.value])
+
+
 def satisfied(constraint: Constraint, sentence: str, chunk: Chunk,
               document_years: dict[str, int | None]) -> bool:
     """True when the sentence (quantities) or its passage and document (the rest) meet it."""
     if constraint.kind == "quantity":
         return bool(QUANTITIES[constraint.value][1].search(sentence))
+    if constraint.kind == "rate":
+        return bool(RATE_GIVEN.search(f"{chunk.section_label} {sentence}"))
+    if constraint.kind == "paragraph":  # the paragraph itself, or a passage citing it
+        return _is_paragraph(constraint, chunk) or \
+            constraint.value in _paragraphs_in(f"{sentence} {chunk.text}")
     if constraint.kind == "profession":
         # A rule for everyone ("den som har legitimation", "vårdcentralen ska") holds for the
         # profession asked about; one that names other professions is their rule.
@@ -197,8 +247,7 @@ def satisfied(constraint: Constraint, sentence: str, chunk: Chunk,
         return not named or constraint.value in named
     context = fold(f"{chunk.title} {chunk.region} {chunk.section_label} {chunk.text}")
     if constraint.kind == "region":
-        keys = REGIONS[constraint.value]
-        return any(key in fold(f"{chunk.region} {chunk.title}") for key in keys)
+        return _of_region(constraint, chunk)
     # A sentence that dates its own figure ("april 2025") answers for that date only; one
     # that names no year or month takes its passage's and document's.
     if constraint.kind == "year":

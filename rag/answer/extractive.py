@@ -21,6 +21,7 @@ from rag.answer.constraints import (
     find_constraints,
     region_in_corpus,
     satisfied,
+    states,
 )
 from rag.answer.meaning import PASSAGES, Nearest, SentenceMeaning
 from rag.models import Answer, Chunk, Citation, SearchHit
@@ -74,7 +75,12 @@ TYPO_WORDS_PER_QUESTION = 8
 # Constraints a near-miss changes that the best passage must meet: another region, a year
 # or a month the document does not report, another profession's rule. (A number or a kind
 # of quantity the sentence lacks moved as many dev answers to refusals as near-misses.)
-NEAR_MISS_KINDS = frozenset({"region", "year", "month", "profession"})
+NEAR_MISS_KINDS = frozenset({"region", "year", "month", "profession", "rate", "paragraph"})
+# A sentence this close to the best, which states what the best lacks, answers instead
+# (fitted on dev; lower shares answered near-miss questions).
+MEETING_SHARE = 0.8
+# Each lower-ranked passage's sentences count this much less.
+RANK_DECAY = 0.04
 
 
 class EvidenceScorer:
@@ -165,13 +171,17 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
         sentences = [rescued, *(s for s in sentences if s.text != rescued.text)]
     top = sentences[0]
     unmet = _unmet(constraints, top, candidates[top.hit_index].chunk)
-    if unmet is not None:  # the best passage answers for another region, year or month
-        return near_miss(question, language, candidates, top, citations_k,
-                         unmet.label(language))
+    if unmet is not None:
+        meeting = _meeting_constraints(constraints, unmet, sentences, candidates)
+        if meeting is None:  # the best passage answers for another region, year or month
+            return near_miss(question, language, candidates, top, citations_k,
+                             unmet.label(language))
+        sentences = [meeting, *(s for s in sentences if s is not meeting)]
     chosen = _choose(sentences, candidates, max_chars, scorer)
     conflict = find_conflict(sentences[0], sentences, candidates)
     if conflict is not None and all(c.text != conflict.text for c in chosen):
         chosen = sorted([*chosen, conflict][:4], key=lambda s: (s.hit_index, s.position))
+    chosen = _where_they_belong(chosen, candidates, scorer)
     result = _compose(question, language, chosen, candidates, citations_k)
     if conflict is not None:
         result.answer = f"{result.answer}\n{load_prompt(f'conflict_{language}')}"
@@ -217,6 +227,31 @@ def _unknown_gain(question: str, unknown: list[str], nearest: Nearest,
     return nearest.cosine - meaning.cosine(without, nearest.embedded)
 
 
+def _where_they_belong(chosen: list[ScoredSentence], hits: list[SearchHit],
+                       scorer: EvidenceScorer) -> list[ScoredSentence]:
+    """Each chosen sentence cited from the candidate passage it belongs to most when several
+    have it word for word: the one covering more of the question, then the shortest. A
+    paragraph repeated whole inside a longer one (PSF 2 kap. 4 § in 8 kap. 10 §) is cited as
+    itself unless the question also asks what only the longer one says."""
+    coverage: dict[int, float] = {}
+
+    def key(hit_index: int) -> tuple[float, int, int]:
+        if hit_index not in coverage:
+            terms = frozenset(analyze(hits[hit_index].chunk.text))
+            coverage[hit_index] = scorer.coverage(terms)
+        return (-coverage[hit_index], len(hits[hit_index].chunk.text), hit_index)
+
+    moved: list[ScoredSentence] = []
+    for sentence in chosen:
+        holders = [(index, hit.chunk.sentences().index(sentence.text))
+                   for index, hit in enumerate(hits) if sentence.text in hit.chunk.sentences()]
+        if len(holders) > 1:
+            index, position = min(holders, key=lambda holder: key(holder[0]))
+            sentence = replace(sentence, hit_index=index, position=position)
+        moved.append(sentence)
+    return sorted(moved, key=lambda s: (s.hit_index, s.position)) if moved != chosen else chosen
+
+
 def _score_sentences(question: str, hits: list[SearchHit],
                      scorer: EvidenceScorer) -> list[ScoredSentence]:
     wants_number = bool(QUANTITY_QUESTION.search(question))
@@ -250,7 +285,7 @@ def _score_sentences(question: str, hits: list[SearchHit],
                             if not answers.search(sentence)]
             if lacks_money:
                 coverage *= 0.5  # a price question is not answered without an amount
-            score = coverage * (1.0 - 0.04 * hit_index)
+            score = coverage * (1.0 - RANK_DECAY * hit_index)
             if lacks_number:
                 score *= 0.65  # "hur många", "när": the answer is a number or a date
             for _missed in missed_types:
@@ -399,6 +434,22 @@ def _unmet(constraints: list[Constraint], sentence: ScoredSentence,
         asked = [c for c in constraints if c.kind == kind]
         if asked and not any(satisfied(c, sentence.text, chunk, {}) for c in asked):
             return asked[0]
+    return None
+
+
+def _meeting_constraints(constraints: list[Constraint], unmet: Constraint,
+                         sentences: list[ScoredSentence],
+                         hits: list[SearchHit]) -> ScoredSentence | None:
+    """A sentence scoring nearly as well as the best that itself states what the best lacks
+    (the January figure when the best gives April's) and meets every other constraint."""
+    top = sentences[0]
+    for sentence in sentences[1:]:
+        if sentence.score < MEETING_SHARE * top.score:
+            return None
+        chunk = hits[sentence.hit_index].chunk
+        if sentence.kind_ok and states(unmet, sentence.text, chunk) and \
+                _unmet(constraints, sentence, chunk) is None:
+            return sentence
     return None
 
 
