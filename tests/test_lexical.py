@@ -120,3 +120,12 @@ def test_english_question_words_bring_swedish_alternatives() -> None:
     assert set(found) >= {"doctor", "hours", "week"}
     hours = {term for alternative in found["hours"] for term in alternative}
     assert set(analyze("timmar")) <= hours
+
+
+def test_a_spelled_out_phrase_brings_its_abbreviation_to_each_of_its_words() -> None:
+    found = dict(query_words("Vem ska erbjudas en samordnad individuell plan?"))
+    sip = tuple(analyze("sip"))
+    assert all(sip in found[word] for word in ("samordnad", "individuell", "plan"))
+    # The words alone, not as the phrase, are only themselves.
+    alone = dict(query_words("En plan som är individuell och samordnad"))
+    assert sip not in alone["plan"]

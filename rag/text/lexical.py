@@ -260,6 +260,7 @@ def query_words(text: str, language: str = "sv") -> list[tuple[str, list[tuple[s
     rest are not weighed."""
     result: list[tuple[str, list[tuple[str, ...]]]] = []
     seen: set[str] = set()
+    phrased = _words_of_spelled_phrases(words(text))
     for word in words(text):
         if not _is_content(word) or word in seen:
             continue
@@ -272,6 +273,8 @@ def query_words(text: str, language: str = "sv") -> list[tuple[str, list[tuple[s
         for abbreviation, spelled in ABBREVIATIONS.items():
             if any(" " not in form and _stem(word) == _stem(form) for form in spelled):
                 alternatives.append(_word_terms(abbreviation))
+        for abbreviation in phrased.get(word, ()):
+            alternatives.append(_word_terms(abbreviation))
         if language == "en":
             for form in EN_TO_SV.get(word, ()):
                 alternatives.extend(_phrase_terms(form))
@@ -279,6 +282,24 @@ def query_words(text: str, language: str = "sv") -> list[tuple[str, list[tuple[s
         if kept:
             result.append((word, kept))
     return result
+
+
+def _words_of_spelled_phrases(question_words: list[str]) -> dict[str, list[str]]:
+    """Each question word that is part of an abbreviation's spelled-out phrase ("samordnad
+    individuell plan"), with that abbreviation ("sip"): a passage that writes "SIP" covers
+    the phrase's words."""
+    stems = [_stem(word) for word in question_words]
+    found: dict[str, list[str]] = {}
+    for abbreviation, spelled in ABBREVIATIONS.items():
+        for form in spelled:
+            phrase = [_stem(word) for word in form.split()]
+            if len(phrase) < 2:
+                continue
+            for start in range(len(stems) - len(phrase) + 1):
+                if stems[start:start + len(phrase)] == phrase:
+                    for word in question_words[start:start + len(phrase)]:
+                        found.setdefault(word, []).append(abbreviation)
+    return found
 
 
 def _phrase_terms(phrase: str) -> list[tuple[str, ...]]:
