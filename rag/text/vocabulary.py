@@ -18,6 +18,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import product
 
 from wordfreq import zipf_frequency
 
@@ -26,13 +27,17 @@ from rag.text.lexical import within_one_edit
 from rag.text.staff_words import STAFF_HEADS, STAFF_WORDS
 
 WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-MIN_RESTORED = 3  # "ar" could be "år" or "är": two letters say too little
+MIN_RESTORED = 2  # "pa" -> "på"; "ar" -> "är", the likelier of "år" and "är"
 # Shorter words are not corrected: one edit turns "vård" into any of its neighbours.
 MIN_CORRECTABLE = 5
 # Corrections look at this many letters at most (a 2 000-letter "word" is not a typo).
 MAX_CORRECTABLE = 40
 COMMON_ZIPF = 3.5  # a word this common in general Swedish is meant as typed
 LINKING = ("", "s", "e", "a", "u", "o")
+LIKELIER_BY = 1.0  # Zipf points (10x as frequent)
+MARKED_ZIPF = 3.0  # a restored general-Swedish word must be this common
+MARKABLE = {"a": ("a", "å", "ä"), "o": ("o", "ö")}
+MAX_MARK_SLOTS = 5  # 3^5 spellings at most
 MIN_PART = 3
 
 
@@ -68,7 +73,11 @@ class Vocabulary:
         if folded in self.by_fold:
             # Marks are restored, never taken away: "läkartid" stays when a document has
             # only "Lakartid" (a title typed without them).
-            return self.by_fold[folded] if word == folded else word
+            return _likelier(word, self.by_fold[folded]) if word == folded else word
+        if word == folded and len(word) <= MAX_CORRECTABLE:
+            marked = _with_marks(word)  # general Swedish: "rakat" -> "råkat", "sprak" -> "språk"
+            if marked != word:
+                return marked
         if not typos or not MIN_CORRECTABLE <= len(folded) <= MAX_CORRECTABLE:
             return self._compound(word, folded) or word
         if zipf_frequency(word, "sv") >= COMMON_ZIPF:
@@ -151,6 +160,34 @@ def respell(text: str, vocabulary: Vocabulary, language: str = "sv") -> str:
         return spelled[:1].upper() + spelled[1:] if typed[:1].isupper() else spelled
 
     return WORD.sub(replace, text)
+
+
+def _likelier(typed: str, marked: str) -> str:
+    """The marked spelling unless the word as typed is itself common Swedish and not much
+    rarer ("bara" is not "bära"; "for" is "för", "nar" is "när")."""
+    typed_zipf = zipf_frequency(typed, "sv")
+    if typed_zipf >= COMMON_ZIPF and typed_zipf >= zipf_frequency(marked, "sv") - LIKELIER_BY:
+        return typed
+    return marked
+
+
+def _with_marks(word: str) -> str:
+    """The most common Swedish word that is `word` with å/ä/ö put back, when it is common and
+    much more common than the word as typed; else the word."""
+    slots = [index for index, char in enumerate(word) if char in MARKABLE]
+    if not slots or len(slots) > MAX_MARK_SLOTS:
+        return word
+    best, best_zipf = word, zipf_frequency(word, "sv") + LIKELIER_BY
+    for choice in product(*(MARKABLE[word[index]] for index in slots)):
+        letters = list(word)
+        for index, char in zip(slots, choice, strict=True):
+            letters[index] = char
+        candidate = "".join(letters)
+        if candidate != word:
+            candidate_zipf = zipf_frequency(candidate, "sv")
+            if candidate_zipf >= MARKED_ZIPF and candidate_zipf > best_zipf:
+                best, best_zipf = candidate, candidate_zipf
+    return best
 
 
 def _deletions(word: str) -> set[str]:
