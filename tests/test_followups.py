@@ -46,6 +46,10 @@ BMM = "Hur mycket läkartid ska BMM ha?"
     (BMM, "Och i Halland?", "Hur mycket läkartid ska BMM ha i Halland?"),
     (BMM, "Och 2020?", "Hur mycket läkartid ska BMM ha 2020?"),
     (BMM, "Gäller det BVC också?", "Hur mycket läkartid ska BVC ha?"),
+    (BMM, "Samma för BVC?", "Hur mycket läkartid ska BVC ha?"),
+    (BMM, "Samma sak för UMM?", "Hur mycket läkartid ska UMM ha?"),
+    ("How many doctor hours does BMM need?", "The same for BVC?",
+     "How many doctor hours does BVC need?"),
     # a unit spelled out stands in for the unit's abbreviation, not for the topic word
     (BMM, "Och för barnhälsovården?", "Hur mycket läkartid ska barnhälsovården ha?"),
 ])

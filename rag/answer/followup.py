@@ -23,7 +23,8 @@ from rag.text.lexical import ABBREVIATIONS, STOP_WORDS, analyze
 
 CONTINUATION = re.compile(
     r"^\s*(och|men|samt|än|an|också|även|and|but|also|what about|how about|same for|"
-    r"gäller det|galler det|hur är det med|hur ar det med)\b", re.IGNORECASE)
+    r"the same for|samma sak|samma|detsamma|likadant|gäller det|galler det|hur är det med|"
+    r"hur ar det med)\b", re.IGNORECASE)
 QUESTION_START = re.compile(
     r"^\s*(hur|vad|vilk\w*|när|nar|var|vem|vems|varför|varfor|kan|får|far|ska|skall|måste|"
     r"maste|finns|gäller|galler|är|ar|how|what|which|when|where|who|why|is|are|do|does|can|"
@@ -31,7 +32,7 @@ QUESTION_START = re.compile(
 WORD = re.compile(r"[0-9]+|[^\W\d_][\w-]*", re.UNICODE)
 # Prepositions and pointers that frame the new word ("för BVC", "i Halland", "for BVC").
 FRAMING = frozenset("för for på pa i om vid hos inom till med about at in on of the det den "
-                    "dem då da sedan then också ocksa även aven too also".split())
+                    "dem då da sedan then också ocksa även aven too also sak".split())
 MAX_FOLLOW_UP_WORDS = 6
 MAX_HISTORY = 10
 
