@@ -137,10 +137,14 @@ def by_nearest_sentence(hits: list[SearchHit], query: Vectors, sentences: Senten
     head = hits[:depth]
     if not head:
         return hits
+    texts = [embedded_sentences(hit.chunk) for hit in head]
+    similarities = sentences.of([text for own in texts for text in own]) @ query  # one read
     nearest: list[tuple[int, float]] = []
-    for index, hit in enumerate(head):
-        texts = embedded_sentences(hit.chunk)
-        nearest.append((index, float(np.max(sentences.of(texts) @ query)) if texts else -1.0))
+    start = 0
+    for index, own in enumerate(texts):
+        part = similarities[start:start + len(own)]
+        nearest.append((index, float(part.max()) if len(own) else -1.0))
+        start += len(own)
     best = max(hit.score for hit in head) or 1.0
     closeness = dict(min_max(nearest))
     rescored = [hit.model_copy(update={"score": round(
