@@ -119,8 +119,8 @@ QUANTITIES: dict[str, tuple[re.Pattern[str], re.Pattern[str], str, str]] = {
 RATE_ASKED = re.compile(r"\bper\s+(?:\d[\d\s]*\s*)?[^\W\d_]+(?:\s+och\s+[^\W\d_]+)?",
                         re.IGNORECASE)
 RATE_GIVEN = re.compile(r"\bper\b|\w\s*/\s*[^\W\d_]|\bvarje\b|\bi (?:veckan|månaden|timmen)\b|"
-                        r"\bom (?:året|dagen|dygnet)\b|\b(?:årligen|dagligen|veckovis|månadsvis)\b|"
-                        r"\ba (?:week|day|month|year)\b", re.IGNORECASE)
+                        r"\bom (?:året|dagen|dygnet)\b|\b(?:årligen|dagligen|veckovis|månadsvis)\b",
+                        re.IGNORECASE)
 # A statute paragraph asked for by number ("HSL 17 kap. 15 §").
 PARAGRAPH = re.compile(r"\b(\d+)\s*kap\.?\s*(\d+\s*[a-z]?)\s*§", re.IGNORECASE)
 

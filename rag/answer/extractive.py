@@ -73,8 +73,9 @@ class ScoredSentence:
 
 TYPO_WORDS_PER_QUESTION = 8
 # Constraints a near-miss changes that the best passage must meet: another region, a year
-# or a month the document does not report, another profession's rule. (A number or a kind
-# of quantity the sentence lacks moved as many dev answers to refusals as near-misses.)
+# or a month the document does not report, another profession's rule, a rate it does not
+# give, a statute paragraph that is not there. (A number or a kind of quantity the sentence
+# lacks moved as many dev answers to refusals as near-misses.)
 NEAR_MISS_KINDS = frozenset({"region", "year", "month", "profession", "rate", "paragraph"})
 # A sentence this close to the best, which states what the best lacks, answers instead
 # (fitted on dev; lower shares answered near-miss questions).

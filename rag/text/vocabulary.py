@@ -3,13 +3,14 @@
 Staff type "lakartid bmm", "sjukskoterska", "ungdomsmotagning". The vocabulary is built from
 the passages of one snapshot, so it applies to any corpus. A question word the documents do
 not use as typed is mapped to their spelling: first by folding ("lakartid" -> "läkartid", the
-most frequent spelling of the folded form wins), then by one edit against the documents' words
-("ungdomsmotagning" -> "ungdomsmottagning"; a symmetric-delete index, so the cost is linear in
-the word's length), then as a compound of two of their words with only the marks restored
-("lakartimmar" -> "läkartimmar"). Staff words the documents do not use become theirs
-("doktorn" -> "läkaren", "doktorstid" -> "läkartid"; rag/text/staff_words.py). A word common
-in general Swedish is what the writer meant even when the documents lack it, so it is not
-"corrected" into one of theirs.
+most frequent spelling of the folded form wins), then by its marks in general Swedish when the
+marked form is common and far more common (wordfreq: "sprak" -> "språk", "pa" -> "på"), then
+by one edit against the documents' words ("ungdomsmotagning" -> "ungdomsmottagning"; a
+symmetric-delete index, so the cost is linear in the word's length), then as a compound of two
+of their words with only the marks restored ("lakartimmar" -> "läkartimmar"). Staff words the
+documents do not use become theirs ("doktorn" -> "läkaren", "doktorstid" -> "läkartid";
+rag/text/staff_words.py). A word common in general Swedish is what the writer meant even
+when the documents lack it, so it is not "corrected" into one of theirs.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ class Vocabulary:
             # only "Lakartid" (a title typed without them).
             return _likelier(word, self.by_fold[folded]) if word == folded else word
         if word == folded and len(word) <= MAX_CORRECTABLE:
-            marked = _with_marks(word)  # general Swedish: "rakat" -> "råkat", "sprak" -> "språk"
+            marked = _with_marks(word)  # general Swedish: "sprak" -> "språk", "aka" -> "åka"
             if marked != word:
                 return marked
         if not typos or not MIN_CORRECTABLE <= len(folded) <= MAX_CORRECTABLE:
