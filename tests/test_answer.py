@@ -364,3 +364,24 @@ def test_an_abbreviation_in_the_passage_covers_its_spelled_out_phrase(
                  "färdplanen?")
     assert not answer.refused
     assert "oavsett ålder, diagnos, funktionsnedsättning eller behov" in flat(answer.answer)
+
+
+def test_an_english_word_is_a_missing_topic_by_its_english_frequency(
+        corpus_service: Styrdok) -> None:
+    """'minimum' and 'practice' are common English, not topics the documents lack; a rare
+    English word they lack ('password') still needs strong evidence."""
+    answer = ask(corpus_service, "How many specialists in general practice must a health "
+                 "centre have at minimum?")
+    assert not answer.refused
+    assert "minst en specialist i allmänmedicin" in answer.answer
+    refused = ask(corpus_service, "What is the Wi-Fi password for staff at the care centre?")
+    assert refused.refused
+
+
+def test_a_price_is_an_amount_in_kronor_or_in_price_base_amounts(corpus_service: Styrdok) -> None:
+    answer = ask(corpus_service, "Vilken högsta avgift per vårddag får regionen ta ut för "
+                 "sluten vård?")
+    assert not answer.refused and "0,0023 prisbasbelopp" in answer.answer
+    # Asked what something costs, a sentence without an amount does not answer.
+    refused = ask(corpus_service, "How much does a visit to the health centre cost?")
+    assert refused.refused
