@@ -85,23 +85,23 @@ class SentenceMeaning:
                 usable: Container[tuple[int, int]]) -> Nearest | None:
         """`usable`: the (hit, sentence position) pairs that may be evidence at all; only
         those of the top PASSAGES hits are compared."""
-        keys: list[tuple[int, int, str]] = []
-        texts: list[str] = []
-        for hit_index, hit in enumerate(hits[:PASSAGES]):
-            sentences = hit.chunk.sentences()
-            for position, text in enumerate(embedded_sentences(hit.chunk)):
-                if (hit_index, position) in usable:
-                    keys.append((hit_index, position, sentences[position]))
-                    texts.append(text)
-        if not texts:
+        top = [hit.chunk for hit in hits[:PASSAGES]]
+        keys = [(hit_index, position, sentence)
+                for hit_index, chunk in enumerate(top)
+                for position, sentence in enumerate(chunk.sentences())
+                if (hit_index, position) in usable]
+        if not keys:
             return None
-        cosines = self.vectors.of(texts) @ self._query(question)
+        per_passage = self.vectors.similarities(top, self._query(question))
+        cosines = np.array([per_passage[hit][position] for hit, position, _ in keys],
+                           dtype=np.float32)
         best = int(np.argmax(cosines))
         others = [float(c) for key, c in zip(keys, cosines, strict=True)
                   if key[0] != keys[best][0]]
         margin = float(cosines[best]) - max(others, default=float(cosines[best]) - 0.05)
         hit_index, position, text = keys[best]
-        return Nearest(hit_index, position, text, texts[best], float(cosines[best]), margin)
+        return Nearest(hit_index, position, text, embedded_sentences(top[hit_index])[position],
+                       float(cosines[best]), margin)
 
     def cosine(self, question: str, embedded: str) -> float:
         """The question's similarity to one embedded sentence."""

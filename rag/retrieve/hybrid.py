@@ -13,7 +13,7 @@ from rag.retrieve.as_of import AsOf, resolve, validity_mask
 from rag.retrieve.statute_refs import Statute, StatuteMentions, mentions, statutes
 from rag.settings import Settings
 from rag.store.embeddings import Vectors
-from rag.store.sentence_vectors import SentenceVectors, embedded_sentences
+from rag.store.sentence_vectors import SentenceVectors
 from rag.store.store import Snapshot, Store
 from rag.text.language import detect_language
 from rag.text.lexical import analyze_query, name_terms
@@ -137,23 +137,17 @@ def by_nearest_sentence(hits: list[SearchHit], query: Vectors, sentences: Senten
     head = hits[:depth]
     if not head:
         return hits
-    texts = [embedded_sentences(hit.chunk) for hit in head]
-    similarities = sentences.of([text for own in texts for text in own]) @ query  # one read
-    nearest: list[tuple[int, float]] = []
-    start = 0
-    for index, own in enumerate(texts):
-        part = similarities[start:start + len(own)]
-        nearest.append((index, float(part.max()) if len(own) else -1.0))
-        start += len(own)
+    per_passage = sentences.similarities([hit.chunk for hit in head], query)
+    nearest = [(index, float(own.max()) if len(own) else -1.0)
+               for index, own in enumerate(per_passage)]
     best = max(hit.score for hit in head) or 1.0
     closeness = dict(min_max(nearest))
     rescored = [hit.model_copy(update={"score": round(
         (1.0 - SENTENCE_SHARE) * hit.score / best + SENTENCE_SHARE * closeness[index], 6)})
         for index, hit in enumerate(head)]
-    floor = min(hit.score for hit in rescored)
-    # The passages below the reordered head keep their order, and stay below it.
-    tail = [hit.model_copy(update={"score": round(min(floor, (1.0 - SENTENCE_SHARE)
-                                                      * hit.score / best), 6)})
+    # The passages below the head keep their order, and stay below it: their fused scores
+    # are no higher than any in the head.
+    tail = [hit.model_copy(update={"score": round((1.0 - SENTENCE_SHARE) * hit.score / best, 6)})
             for hit in hits[depth:]]
     return sorted(rescored, key=lambda hit: -hit.score) + tail
 

@@ -76,6 +76,13 @@ class SentenceVectors:
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
         return np.vstack([known[text] for text in texts])
 
+    def similarities(self, chunks: list[Chunk], query: Vector) -> list[Vector]:
+        """Per chunk, each of its sentences' similarity to a query vector (one read for all)."""
+        texts = [embedded_sentences(chunk) for chunk in chunks]
+        flat = self.of([text for own in texts for text in own]) @ query
+        ends = np.cumsum([len(own) for own in texts])
+        return np.split(flat, ends[:-1]) if len(texts) else []
+
     def embed_chunks(self, chunks: list[Chunk]) -> int:
         """Put the sentences of `chunks` into the cache; returns how many were embedded."""
         if self.catalog is None:
