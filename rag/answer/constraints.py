@@ -212,7 +212,7 @@ def states(constraint: Constraint, sentence: str, chunk: Chunk) -> bool:
     if constraint.kind == "year":
         return constraint.value in YEAR.findall(sentence)
     if constraint.kind == "month":
-        return any(re.search(rf"\b{name}\b", folded) for name in MONTHS[constraint.value])
+        return constraint.value in _months_named(folded)
     return constraint.kind in ("rate", "paragraph") and satisfied(constraint, sentence, chunk, {})
 
 
@@ -221,9 +221,9 @@ def _paragraphs_in(text: str) -> list[str]:
             for chapter, paragraph in PARAGRAPH.findall(text)]
 
 
-def _is_paragraph(constraint: Constraint, chunk: Chunk) -> bool:
-    """The passage is the paragraph asked for (a statute chunk's section is "17 kap. 6 §")."""
-    return re.sub(r"\s+", "", chunk.section.lower()) == re.sub(r"\s+", "", constraint.value)
+def _months_named(folded: str) -> list[str]:
+    return [month for month, names in MONTHS.items()
+            if any(re.search(rf"\b{name}\b", folded) for name in names)]
 
 
 def _of_region(constraint: Constraint, chunk: Chunk) -> bool:
@@ -237,9 +237,8 @@ def satisfied(constraint: Constraint, sentence: str, chunk: Chunk,
         return bool(QUANTITIES[constraint.value][1].search(sentence))
     if constraint.kind == "rate":
         return bool(RATE_GIVEN.search(f"{chunk.section_label} {sentence}"))
-    if constraint.kind == "paragraph":  # the paragraph itself, or a passage citing it
-        return _is_paragraph(constraint, chunk) or \
-            constraint.value in _paragraphs_in(f"{sentence} {chunk.text}")
+    if constraint.kind == "paragraph":  # the paragraph itself ("17 kap. 6 §"), or one citing it
+        return constraint.value in _paragraphs_in(f"{chunk.section} {sentence} {chunk.text}")
     if constraint.kind == "profession":
         # A rule for everyone ("den som har legitimation", "vårdcentralen ska") holds for the
         # profession asked about; one that names other professions is their rule.
@@ -258,8 +257,7 @@ def satisfied(constraint: Constraint, sentence: str, chunk: Chunk,
             _in_force_during(chunk, int(constraint.value)) or \
             str(document_years.get(chunk.document) or "") == constraint.value
     if constraint.kind == "month":
-        named = [month for month, names in MONTHS.items()
-                 if any(re.search(rf"\b{name}\b", fold(sentence)) for name in names)]
+        named = _months_named(fold(sentence))
         if named:
             return constraint.value in named
         return any(re.search(rf"\b{name[:3]}", context) for name in MONTHS[constraint.value])

@@ -264,10 +264,11 @@ def _where_they_belong(chosen: list[ScoredSentence], hits: list[SearchHit],
             coverage[hit_index] = scorer.coverage(terms)
         return (-coverage[hit_index], len(hits[hit_index].chunk.text), hit_index)
 
+    sentences = [hit.chunk.sentences() for hit in hits]
     moved: list[ScoredSentence] = []
     for sentence in chosen:
-        holders = [(index, hit.chunk.sentences().index(sentence.text))
-                   for index, hit in enumerate(hits) if sentence.text in hit.chunk.sentences()]
+        holders = [(index, own.index(sentence.text))
+                   for index, own in enumerate(sentences) if sentence.text in own]
         if len(holders) > 1:
             index, position = min(holders, key=lambda holder: key(holder[0]))
             sentence = replace(sentence, hit_index=index, position=position)

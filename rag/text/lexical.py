@@ -260,8 +260,9 @@ def query_words(text: str, language: str = "sv") -> list[tuple[str, list[tuple[s
     rest are not weighed."""
     result: list[tuple[str, list[tuple[str, ...]]]] = []
     seen: set[str] = set()
-    phrased = _words_of_spelled_phrases(words(text))
-    for word in words(text):
+    question_words = words(text)
+    phrased = _words_of_spelled_phrases(question_words)
+    for word in question_words:
         if not _is_content(word) or word in seen:
             continue
         if len(seen) >= MAX_QUERY_WORDS:
