@@ -9,7 +9,12 @@ import pytest
 
 from ingest.service import Styrdok
 from prompts import load_prompt, render
-from rag.answer.constraints import find_constraints, professions_named, satisfied
+from rag.answer.constraints import (
+    find_constraints,
+    professions_named,
+    satisfied,
+    statutes_named,
+)
 from rag.models import Answer, Chunk, Citation, Filters
 from rag.text.fold import fold
 from rag.text.sentences import ITEM_PREFIX, split_sentences
@@ -116,8 +121,8 @@ def test_english_unanswerable_question_is_refused_in_english(corpus_service: Sty
     answer = ask(corpus_service, "How much does a visit to the health centre cost?")
 
     assert answer.language == "en" and answer.refused
-    assert answer.answer == load_prompt("refusal_en")
-    assert answer.nearest
+    assert answer.answer.startswith(render("near_miss_en", missing="the amount"))
+    assert answer.nearest and not answer.citations
 
 
 def test_typo_in_the_topic_word_still_answers(corpus_service: Styrdok) -> None:
@@ -385,3 +390,49 @@ def test_a_price_is_an_amount_in_kronor_or_in_price_base_amounts(corpus_service:
     # Asked what something costs, a sentence without an amount does not answer.
     refused = ask(corpus_service, "How much does a visit to the health centre cost?")
     assert refused.refused
+
+
+def test_a_count_of_something_the_documents_do_not_count_is_a_near_miss(
+        corpus_service: Styrdok) -> None:
+    """"fyra delar" counts the contract's parts, not contracts."""
+    near = ask(corpus_service, "Hur många patientkontrakt skrevs i Halland 2019?")
+    assert near.refused and not near.citations
+    assert near.answer.startswith(render("near_miss_sv", missing="antal patientkontrakt"))
+    counted = ask(corpus_service, "Hur många delregionala vårdsamverkansområden har VGR?")
+    assert not counted.refused and "sex delregionala" in counted.answer
+    count = next(c for c in find_constraints("How many specialists must it have?")
+                 if c.kind == "count")
+    chunk = Chunk(chunk_id="c", document="d", title="T", region="R", section="1",
+                  content_hash="h", text="x")
+    assert satisfied(count, "Vårdcentralen ska ha minst en specialist i allmänmedicin.", chunk,
+                     {})
+    assert not satisfied(count, "Specialister ska finnas 8 timmar per vecka.", chunk, {})
+
+
+def test_a_phone_or_case_number_is_answered_only_by_one(corpus_service: Styrdok) -> None:
+    case = ask(corpus_service, "vilket dnr har ivo-beslutet om primärvården i halland?")
+    assert not case.refused and "3.51-27270/2024" in case.answer
+    phone = ask(corpus_service, "Vilket telefonnummer har IVO:s tillsynsledare?")
+    assert phone.refused and not phone.citations
+    assert phone.answer.startswith(render("near_miss_sv", missing="telefonnumret"))
+
+
+def test_a_maximum_asked_for_is_answered_by_the_sentence_giving_it(
+        corpus_service: Styrdok) -> None:
+    answer = ask(corpus_service, "max vite per brist om vardgivaren inte rattar till det?")
+    assert not answer.refused and "högst 50 000 kr/brist" in flat(answer.answer)
+
+
+def test_a_statute_not_in_the_documents_names_the_statutes_that_are(
+        corpus_service: Styrdok) -> None:
+    answer = ask(corpus_service, "Vad säger arbetsmiljölagen om tystnadsplikt på vårdcentralen?")
+    assert answer.refused and not answer.citations and answer.nearest
+    assert answer.answer.startswith("Dokumenten innehåller inte arbetsmiljölag.")
+    assert "Patientsäkerhetslag (2010:659)" in answer.answer
+    assert "Hälso- och sjukvårdslag (2017:30)" in answer.answer
+    named = ask(corpus_service, "Vad avses med primärvård i hälso- och sjukvårdslagen?")
+    assert not named.refused and named.citations[0].document == "sfs-2017-30-markers"
+    # A statute a rule mentions is not the source asked for.
+    assert statutes_named("Vad gäller för verksamhet som omfattas av tandvårdslagen?") == []
+    assert statutes_named("Vad säger tandvårdslagen om tillstånd?") == ["tandvårdslag"]
+

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from rag.answer.constraints import STATUTE_TYPES
 from rag.answer.extractive import QUANTITY_QUESTION
 from rag.models import NOT_STATED, Answer, Chunk, Citation, CompareRow, Comparison, Filters
 from rag.text.language import detect_language
@@ -26,7 +27,6 @@ log = logging.getLogger(__name__)
 
 AskFn = Callable[[str, Filters], Answer]
 NATIONAL = "Nationell"
-STATUTE_TYPES = frozenset({"lag", "förordning", "föreskrift", "föreskrifter", "författning"})
 MIN_NAME_PREFIX = 5
 WEAK_NAME_SPECIFICITY = 0.65
 

@@ -16,9 +16,10 @@ from typing import Literal
 
 from rag.models import Chunk
 from rag.text.fold import fold
+from rag.text.lexical import EN_TO_SV, STOP_WORDS, split_compound
 
 ConstraintKind = Literal["region", "year", "month", "number", "quantity", "profession", "rate",
-                         "paragraph"]
+                         "paragraph", "count"]
 
 # Sweden's regions (a closed, national set), folded, with the words that name them.
 REGIONS: dict[str, tuple[str, ...]] = {
@@ -121,6 +122,11 @@ RATE_ASKED = re.compile(r"\bper\s+(?:\d[\d\s]*\s*)?[^\W\d_]+(?:\s+och\s+[^\W\d_]
 RATE_GIVEN = re.compile(r"\bper\b|\w\s*/\s*[^\W\d_]|\bvarje\b|\bi (?:veckan|månaden|timmen)\b|"
                         r"\bom (?:året|dagen|dygnet)\b|\b(?:årligen|dagligen|veckovis|månadsvis)\b",
                         re.IGNORECASE)
+# "Hur många patientkontrakt …", "how many hours …": what is counted, and how near a number
+# must stand before it in the answer ("fyra delar" counts parts, not contracts).
+COUNT_ASKED = re.compile(r"\b(?:hur många|how many)\s+((?:[^\W\d_]+\s*){1,3})", re.IGNORECASE)
+COUNTED_WITHIN = 3  # words after the number
+_COUNTED_NUMBER = re.compile(rf"\d|^(?:{WORD_NUMBERS}|en|ett|one)$", re.IGNORECASE)
 # A statute paragraph asked for by number ("HSL 17 kap. 15 §").
 PARAGRAPH = re.compile(r"\b(\d+)\s*kap\.?\s*(\d+\s*[a-z]?)\s*§", re.IGNORECASE)
 
@@ -156,6 +162,11 @@ def find_constraints(question: str) -> list[Constraint]:
         found.append(Constraint("profession", profession, profession, profession))
     for rate in RATE_ASKED.findall(question):
         found.append(Constraint("rate", rate, rate, rate))
+    counted, shown = _counted(question)
+    if counted and not any(asks.search(shown) for asks, *_ in QUANTITIES.values()):
+        # (a count of a unit, "hur många procent / timmar", is the quantity's check)
+        found.append(Constraint("count", " ".join(counted), f"antal {shown}",
+                                f"the number of {shown}"))
     for cited in _paragraphs_in(question):
         found.append(Constraint("paragraph", cited, cited, cited))
     for kind, (asks, _gives, label_sv, label_en) in QUANTITIES.items():
@@ -196,6 +207,64 @@ def _names_a_place(folded: str, end: int) -> bool:
     return bool(following) and following[0].strip("?.,!") in _EN_PLACES
 
 
+def _counted(question: str) -> tuple[list[str], str]:
+    """What "hur många" counts, as its head noun's folded Swedish forms (an English one through
+    the glossary, none without a Swedish form), and the noun phrase as asked. A Swedish
+    phrase runs past words with an adjective's ending ("medicinskt ansvariga sjuksköterskor"),
+    an English one past nouns to the first function word ("doctor hours per week")."""
+    match = COUNT_ASKED.search(question)
+    if match is None:
+        return [], ""
+    english = match.group(0).lower().startswith("how")
+    asked: list[str] = []
+    for word in match.group(1).split():
+        if _ends_noun_phrase(word.lower(), asked, english):
+            break
+        asked.append(word)
+    if not asked:
+        return [], ""
+    head = asked[-1].lower()
+    forms = EN_TO_SV.get(head, ()) if english else (head,)
+    return [fold(form) for form in forms if len(form) >= 4], " ".join(asked)
+
+
+def _ends_noun_phrase(word: str, asked: list[str], english: bool) -> bool:
+    if english:
+        return word in _ENGLISH_FUNCTION_WORDS
+    if word in STOP_WORDS:
+        return True
+    return bool(asked) and (not asked[-1].endswith(_ADJECTIVE_ENDINGS) or
+                            word.endswith(_VERB_ENDINGS))
+
+
+_ADJECTIVE_ENDINGS = ("a", "t", "ade", "al")
+_VERB_ENDINGS = ("de", "te", "s")  # "… patientkontrakt skrevs", "… kvinnor kallades"
+# Closed-class English words that end a noun phrase.
+_ENGLISH_FUNCTION_WORDS = frozenset(
+    "must should does do did are is were was can could will would shall may per in at for of "
+    "on to from by with there the a an that which who have has had be".split())
+
+
+def _counts(counted: str, sentence: str) -> bool:
+    """A number with one of the counted words (a compound part or a form of it) within
+    COUNTED_WITHIN words after it."""
+    stems = {part[:max(4, len(part) - 2)] for word in counted.split()
+             for part in (word, *split_compound(word)) if len(part) >= 4}
+    words = re.findall(r"[\w,.-]+", fold(sentence))
+    for index, word in enumerate(words):
+        if _COUNTED_NUMBER.search(word):
+            following = words[index + 1:index + 1 + COUNTED_WITHIN]
+            if any(stem in other for other in following for stem in stems):
+                return True
+    return False
+
+
+def _following(chunk: Chunk, sentence: str) -> str:
+    sentences = chunk.sentences()
+    position = sentences.index(sentence) if sentence in sentences else len(sentences)
+    return sentences[position + 1] if position + 1 < len(sentences) else ""
+
+
 def _position(question: str, kind: str) -> int:
     match = QUANTITIES[kind][0].search(question)
     return match.start() if match else len(question)
@@ -213,7 +282,8 @@ def states(constraint: Constraint, sentence: str, chunk: Chunk) -> bool:
         return constraint.value in YEAR.findall(sentence)
     if constraint.kind == "month":
         return constraint.value in _months_named(folded)
-    return constraint.kind in ("rate", "paragraph") and satisfied(constraint, sentence, chunk, {})
+    return constraint.kind in ("rate", "paragraph", "count") and \
+        satisfied(constraint, sentence, chunk, {})
 
 
 def _paragraphs_in(text: str) -> list[str]:
@@ -235,6 +305,8 @@ def satisfied(constraint: Constraint, sentence: str, chunk: Chunk,
     """True when the sentence (quantities) or its passage and document (the rest) meet it."""
     if constraint.kind == "quantity":
         return bool(QUANTITIES[constraint.value][1].search(sentence))
+    if constraint.kind == "count":  # (not the heading: "1.2.3 Barnhälsovård" counts nothing)
+        return _counts(constraint.value, f"{sentence} {_following(chunk, sentence)}")
     if constraint.kind == "rate":
         return bool(RATE_GIVEN.search(f"{chunk.section_label} {sentence}"))
     if constraint.kind == "paragraph":  # the paragraph itself ("17 kap. 6 §"), or one citing it
@@ -272,6 +344,43 @@ def _in_force_during(chunk: Chunk, year: int) -> bool:
     starts = chunk.valid_from.year if chunk.valid_from else year
     ends = chunk.valid_to.year if chunk.valid_to else year
     return starts <= year and (year < ends or (year == ends and chunk.valid_to is None))
+
+
+# Swedish statutes are named by their last compound part ("socialtjänstlagen",
+# "patientsäkerhetsförordningen", "brottsbalken"); the kinds are closed.
+STATUTE_TYPES = frozenset({"lag", "förordning", "föreskrift", "föreskrifter", "författning"})
+_STATUTE_HEADS = {"lag": "lag", "lagen": "lag", "förordning": "förordning",
+                  "förordningen": "förordning", "balk": "balk", "balken": "balk"}
+MIN_STATUTE_SUBJECT = 5  # "förs|lagen" is "förslagen", no statute
+
+
+# A statute asked as the source ("enligt socialtjänstlagen", "vad säger …lagen"), not one a
+# quoted rule mentions ("verksamhet som omfattas av tandvårdslagen").
+_STATUTE_AS_SOURCE = re.compile(r"\b(?:enligt|i|vad säger|according to)\s+([^\W\d_]+)",
+                                re.IGNORECASE)
+
+
+def statutes_named(question: str) -> list[str]:
+    """The statutes a question asks as its source, in their indefinite form
+    ("enligt socialtjänstlagen" -> "socialtjänstlag")."""
+    named: list[str] = []
+    for word in (found.lower() for found in _STATUTE_AS_SOURCE.findall(question)):
+        *subject, head = split_compound(word)
+        if head in _STATUTE_HEADS and subject and len(subject[0]) >= MIN_STATUTE_SUBJECT:
+            named.append(word[:len(word) - len(head)] + _STATUTE_HEADS[head])
+    return named
+
+
+def statute_titles(heads: list[Chunk]) -> list[str]:
+    return sorted({head.title for head in heads if head.doc_type in STATUTE_TYPES})
+
+
+def unknown_statute(question: str, heads: list[Chunk]) -> str | None:
+    """A statute the question names that no document is (a question "enligt
+    socialtjänstlagen" when only HSL, PSL and PSF are in the documents)."""
+    titles = [fold(title) for title in statute_titles(heads)]
+    return next((name for name in statutes_named(question)
+                 if not any(fold(name) in title for title in titles)), None)
 
 
 def corpus_regions(chunks: list[Chunk]) -> list[str]:
