@@ -436,3 +436,13 @@ def test_a_statute_not_in_the_documents_names_the_statutes_that_are(
     assert statutes_named("Vad gäller för verksamhet som omfattas av tandvårdslagen?") == []
     assert statutes_named("Vad säger tandvårdslagen om tillstånd?") == ["tandvårdslag"]
 
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("Which age group does the roadmap name as the demographic challenge?", "80 år och äldre"),
+    ("How long must a psychologist's practical service last?", "minst ett års heltidstjänstgöring"),
+])
+def test_english_words_the_glossary_lacks_match_their_swedish_cognates(
+        corpus_service: Styrdok, question: str, expected: str) -> None:
+    answer = ask(corpus_service, question)
+    assert answer.language == "en" and not answer.refused
+    assert expected in answer.answer

@@ -10,6 +10,7 @@ from rag.text.lexical import (
     STOP_WORDS,
     analyze,
     analyze_query,
+    cognate_prefixes,
     correct_typo,
     query_words,
     split_compound,
@@ -129,3 +130,14 @@ def test_a_spelled_out_phrase_brings_its_abbreviation_to_each_of_its_words() -> 
     # The words alone, not as the phrase, are only themselves.
     alone = dict(query_words("En plan som är individuell och samordnad"))
     assert sip not in alone["plan"]
+
+
+@pytest.mark.parametrize(("english", "swedish"), [
+    ("psychologist", "psykolog"), ("qualification", "kvalifikation"),
+    ("demographic", "demografisk"), ("practical", "praktisk"), ("medicine", "medicin")])
+def test_an_english_loan_word_finds_its_swedish_spelling(english: str, swedish: str) -> None:
+    assert swedish[:6] in cognate_prefixes(english)
+
+
+def test_short_or_marked_words_have_no_cognate_prefixes() -> None:
+    assert cognate_prefixes("care") == set() and cognate_prefixes("läkare") == set()

@@ -136,6 +136,9 @@ class EvidenceScorer:
                     alternatives = alternatives + snapshot.near_spellings(alternatives[0][0])
                     if language == "sv":
                         alternatives += typo_alternatives(surface)
+                    else:  # "psychologist" is "psykolog" (as evidence only: in BM25 the
+                        # cognates moved more English questions' passages down than up)
+                        alternatives += snapshot.cognates(surface)
                 known = [alt for alt in alternatives
                          if alt[0] in snapshot.document_frequency or (
                              len(alt) > 1 and part_share(alt[1:], snapshot.document_frequency)

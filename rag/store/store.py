@@ -28,8 +28,16 @@ from rag.store.embeddings import Embedder
 from rag.store.sentence_vectors import SentenceVectors
 from rag.store.validity import Bounds, changed_bounds, validity_bounds
 from rag.store.vectors import VectorStore
+from rag.text.fold import fold
 from rag.text.instructions import addresses_reader
-from rag.text.lexical import MAX_TYPO_CHARS, analyze, name_terms, within_one_edit
+from rag.text.lexical import (
+    COGNATE_PREFIX,
+    MAX_TYPO_CHARS,
+    analyze,
+    cognate_prefixes,
+    name_terms,
+    within_one_edit,
+)
 from rag.text.sentences import split_sentences
 
 REINDEX_BATCH = 500
@@ -178,6 +186,14 @@ class Snapshot:
         return [(candidate,) for candidate in self.document_frequency
                 if candidate[:1] == term[:1] and within_one_edit(term, candidate)
                 and candidate in self.document_frequency]
+
+    def cognates(self, word: str) -> list[tuple[str, ...]]:
+        """Indexed terms an English word is a cognate of ("psychologist" -> "psykolog")."""
+        prefixes = cognate_prefixes(word)
+        if not prefixes:
+            return []
+        return [(candidate,) for candidate in self.document_frequency
+                if fold(candidate)[:COGNATE_PREFIX] in prefixes]
 
     def idf(self, term: str) -> float:
         """BM25-style idf; a term no chunk contains gets the highest idf."""

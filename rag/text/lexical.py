@@ -360,3 +360,22 @@ def name_terms(text: str) -> frozenset[str]:
     """Stems of the specific whole words in a name ("färdplan", "ivo", "värmland")."""
     return frozenset(_stem(word) for word in words(text)
                      if _is_content(word) and (word in ABBREVIATIONS or specificity(word) >= 0.9))
+
+
+# English spelling of a Latin or Greek loan as Swedish writes it ("psychologist" ->
+# "psykologist", "qualification" -> "kvalifikation"). Swedish also keeps a "c" ("medicin").
+_SWEDISH_SPELLING = (("ph", "f"), ("th", "t"), ("ch", "k"), ("ck", "k"), ("qu", "kv"),
+                     ("x", "ks"), ("w", "v"), ("z", "s"))
+COGNATE_PREFIX = 6
+
+
+def cognate_prefixes(word: str) -> set[str]:
+    """Prefixes a Swedish cognate of an English word starts with (folded), for words long
+    enough that a shared prefix is a shared root."""
+    if len(word) <= COGNATE_PREFIX or not word.isascii():
+        return set()
+    swedish = word.lower()
+    for english, written in _SWEDISH_SPELLING:
+        swedish = swedish.replace(english, written)
+    hard_c = re.sub(r"c(?=[eiy])", "s", swedish).replace("c", "k")
+    return {form[:COGNATE_PREFIX] for form in (word.lower(), swedish, hard_c)}
