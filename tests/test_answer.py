@@ -446,3 +446,17 @@ def test_english_words_the_glossary_lacks_match_their_swedish_cognates(
     answer = ask(corpus_service, question)
     assert answer.language == "en" and not answer.refused
     assert expected in answer.answer
+
+
+def test_a_statute_named_by_its_short_name_as_typed_leads(corpus_service: Styrdok) -> None:
+    """'hsl' typed in lower case names HSL as 'HSL' does."""
+    for question in ("vad menar hsl med god vård?", "vad menar HSL med god vård?"):
+        assert corpus_service.search(question, k=1)[0].chunk.document == "sfs-2017-30-markers"
+
+
+def test_a_definite_form_the_stemmer_keeps_matches_the_indefinite_heading(
+        corpus_service: Styrdok) -> None:
+    """'högkostnadsskyddet' stems to itself; the heading's 'Högkostnadsskydd' does not."""
+    answer = ask(corpus_service, "vad är högkostnadsskyddet enligt hsl?")
+    assert not answer.refused and "prisbasbelopp" in answer.answer
+    assert answer.citations[0].section.startswith("17 kap.")

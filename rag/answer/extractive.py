@@ -133,7 +133,8 @@ class EvidenceScorer:
             if all(snapshot.document_frequency.get(alt[0], 0) == 0 for alt in alternatives):
                 if corrections > 0:
                     corrections -= 1
-                    alternatives = alternatives + snapshot.near_spellings(alternatives[0][0])
+                    alternatives = alternatives + snapshot.near_spellings(alternatives[0][0]) + \
+                        snapshot.shorter_forms(alternatives[0][0])
                     if language == "sv":
                         alternatives += typo_alternatives(surface)
                     else:  # "psychologist" is "psykolog" (as evidence only: in BM25 the

@@ -170,12 +170,12 @@ def statutes_behind_regional_rules(hits: list[SearchHit], query: str,
     """National law frames what the regional documents require in detail: unless the query
     names a statute (its short name or title words), a statute passage yields to an equally
     ranked regional one (weight STATUTE_WEIGHT)."""
-    words = set(query.split()) | {word.strip("?.,!") for word in query.split()}
+    words = {word.strip("?.,!:;").lower() for word in query.split()}
     named = snapshot.documents_named_by(name_terms(query))
     if not any(hit.chunk.short_title for hit in hits):
         return hits
     weighted = [hit.model_copy(update={"score": round(hit.score * STATUTE_WEIGHT, 6)})
-                if hit.chunk.short_title and hit.chunk.short_title not in words
+                if hit.chunk.short_title and hit.chunk.short_title.lower() not in words
                 and hit.chunk.document not in named else hit for hit in hits]
     return sorted(weighted, key=lambda hit: -hit.score)
 

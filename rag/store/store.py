@@ -41,6 +41,8 @@ from rag.text.lexical import (
 from rag.text.sentences import split_sentences
 
 REINDEX_BATCH = 500
+MAX_LEFT_ENDING = 3  # "-et", "-det": definite endings Snowball keeps on some words
+MIN_SHORTER_FORM = 6
 EMBED_CACHE_BATCHES = 4  # embedder batches per cached batch while ingesting one document
 
 
@@ -177,7 +179,8 @@ class Snapshot:
     def _add_names(self, chunks: list[Chunk]) -> None:
         for chunk in chunks:
             if chunk.document not in self.names:
-                self.names[chunk.document] = name_terms(f"{chunk.title} {chunk.region}")
+                self.names[chunk.document] = name_terms(
+                    f"{chunk.title} {chunk.region} {chunk.short_title}")
 
     def near_spellings(self, term: str) -> list[tuple[str, ...]]:
         """Indexed terms one typo away from `term` (for "läkartd", "ungdomsmotagning")."""
@@ -186,6 +189,12 @@ class Snapshot:
         return [(candidate,) for candidate in self.document_frequency
                 if candidate[:1] == term[:1] and within_one_edit(term, candidate)
                 and candidate in self.document_frequency]
+
+    def shorter_forms(self, term: str) -> list[tuple[str, ...]]:
+        """Indexed terms `term` is with an ending the stemmer left on ("högkostnadsskyddet"
+        for the heading's "högkostnadsskydd", stemmed "högkostnadsskyd")."""
+        return [(term[:-cut],) for cut in range(1, MAX_LEFT_ENDING + 1)
+                if len(term) - cut >= MIN_SHORTER_FORM and term[:-cut] in self.document_frequency]
 
     def cognates(self, word: str) -> list[tuple[str, ...]]:
         """Indexed terms an English word is a cognate of ("psychologist" -> "psykolog")."""
