@@ -460,3 +460,22 @@ def test_a_definite_form_the_stemmer_keeps_matches_the_indefinite_heading(
     answer = ask(corpus_service, "vad är högkostnadsskyddet enligt hsl?")
     assert not answer.refused and "prisbasbelopp" in answer.answer
     assert answer.citations[0].section.startswith("17 kap.")
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("vilka fyra delr har ett patientkontrakt?", "Överenskommen tid"),  # "delr": "delar"
+    ("ring innan 17 och behöver tid samma dga, får vi hänvisa till jouren?",
+     "före klockan 17"),  # "dga": "dag"
+])
+def test_a_short_mistyped_word_is_a_typo_not_a_missing_topic(
+        corpus_service: Styrdok, question: str, expected: str) -> None:
+    answer = ask(corpus_service, question)
+    assert not answer.refused and expected.lower() in answer.answer.lower()
+
+
+def test_a_short_word_is_corrected_only_by_a_swap_or_a_dropped_letter(
+        corpus_service: Styrdok) -> None:
+    snapshot = corpus_service.store.snapshot()
+    assert ("dag",) in snapshot.near_spellings("dga")
+    assert ("dag",) in snapshot.near_spellings("dagx")
+    assert ("dag",) not in snapshot.near_spellings("dog")  # a changed letter: too many words

@@ -104,6 +104,8 @@ class ScoredSentence:
 
 
 TYPO_WORDS_PER_QUESTION = 8
+# A short English word the documents lack is English, not a Swedish word mistyped.
+MIN_ENGLISH_TYPO_CHARS = 5
 # Constraints a near-miss changes that the best passage must meet: another region, a year
 # or a month the document does not report, another profession's rule, a rate it does not
 # give, a statute paragraph that is not there, a count of something it does not count. In
@@ -133,13 +135,16 @@ class EvidenceScorer:
             if all(snapshot.document_frequency.get(alt[0], 0) == 0 for alt in alternatives):
                 if corrections > 0:
                     corrections -= 1
-                    alternatives = alternatives + snapshot.near_spellings(alternatives[0][0]) + \
-                        snapshot.shorter_forms(alternatives[0][0])
+                    typed = alternatives[0][0]
+                    if language == "sv" or len(typed) >= MIN_ENGLISH_TYPO_CHARS:
+                        alternatives = alternatives + snapshot.near_spellings(typed)
                     if language == "sv":
                         alternatives += typo_alternatives(surface)
                     else:  # "psychologist" is "psykolog" (as evidence only: in BM25 the
                         # cognates moved more English questions' passages down than up)
                         alternatives += snapshot.cognates(surface)
+                    alternatives += [form for alt in alternatives
+                                     for form in snapshot.shorter_forms(alt[0])]
                 known = [alt for alt in alternatives
                          if alt[0] in snapshot.document_frequency or (
                              len(alt) > 1 and part_share(alt[1:], snapshot.document_frequency)

@@ -43,6 +43,7 @@ from rag.text.sentences import split_sentences
 REINDEX_BATCH = 500
 MAX_LEFT_ENDING = 3  # "-et", "-det": definite endings Snowball keeps on some words
 MIN_SHORTER_FORM = 6
+MIN_SHORT_TYPO_CHARS = 3
 EMBED_CACHE_BATCHES = 4  # embedder batches per cached batch while ingesting one document
 
 
@@ -184,6 +185,15 @@ class Snapshot:
 
     def near_spellings(self, term: str) -> list[tuple[str, ...]]:
         """Indexed terms one typo away from `term` (for "läkartd", "ungdomsmotagning")."""
+        if MIN_SHORT_TYPO_CHARS <= len(term) < 5:
+            # A short word: only a swap or a dropped letter ("dga" for "dag", "delr" for
+            # "del(ar)"); any one edit of three letters finds too many words.
+            swapped = {term[:i] + term[i + 1] + term[i] + term[i + 2:]
+                       for i in range(len(term) - 1)}
+            dropped = {term[:i] + term[i + 1:] for i in range(1, len(term))}
+            return [(candidate,) for candidate in sorted(swapped | dropped)
+                    if candidate != term and len(candidate) >= MIN_SHORT_TYPO_CHARS
+                    and candidate in self.document_frequency]
         if not 5 <= len(term) <= MAX_TYPO_CHARS:
             return []
         return [(candidate,) for candidate in self.document_frequency
