@@ -479,3 +479,23 @@ def test_a_short_word_is_corrected_only_by_a_swap_or_a_dropped_letter(
     assert ("dag",) in snapshot.near_spellings("dga")
     assert ("dag",) in snapshot.near_spellings("dagx")
     assert ("dag",) not in snapshot.near_spellings("dog")  # a changed letter: too many words
+
+
+def test_a_numbered_thing_the_passage_numbers_otherwise_is_a_near_miss(
+        corpus_service: Styrdok) -> None:
+    """The rule covers jourområde 1–4 and 5; area 9 is not in it, area 3 is (in the range)."""
+    near = ask(corpus_service, "Hur länge ska jourcentralen i jourområde 9 ha öppet på lördagar?")
+    assert near.refused and not near.citations
+    assert near.answer.startswith(render("near_miss_sv", missing="jourområde 9"))
+    answered = ask(corpus_service, "Hur länge ska jourcentralen i jourområde 3 ha öppet på "
+                   "lördagar?")
+    assert not answered.refused and "8 timmar" in answered.answer
+
+
+def test_an_article_is_no_count_but_a_bounded_one_is() -> None:
+    count = next(c for c in find_constraints("Hur många egenkontroller görs?")
+                 if c.kind == "count")
+    chunk = Chunk(chunk_id="c", document="d", title="T", region="R", section="1",
+                  content_hash="h", text="x")
+    assert not satisfied(count, "En del egenkontroller sker årsvis.", chunk, {})
+    assert satisfied(count, "Minst en egenkontroll ska göras per år.", chunk, {})

@@ -19,7 +19,7 @@ from rag.text.fold import fold
 from rag.text.lexical import EN_TO_SV, STOP_WORDS, split_compound
 
 ConstraintKind = Literal["region", "year", "month", "number", "quantity", "profession", "rate",
-                         "paragraph", "count"]
+                         "paragraph", "count", "label"]
 
 # Sweden's regions (a closed, national set), folded, with the words that name them.
 REGIONS: dict[str, tuple[str, ...]] = {
@@ -126,7 +126,16 @@ RATE_GIVEN = re.compile(r"\bper\b|\w\s*/\s*[^\W\d_]|\bvarje\b|\bi (?:veckan|mån
 # must stand before it in the answer ("fyra delar" counts parts, not contracts).
 COUNT_ASKED = re.compile(r"\b(?:hur många|how many)\s+((?:[^\W\d_]+\s*){1,3})", re.IGNORECASE)
 COUNTED_WITHIN = 3  # words after the number
-_COUNTED_NUMBER = re.compile(rf"\d|^(?:{WORD_NUMBERS}|en|ett|one)$", re.IGNORECASE)
+_COUNTED_NUMBER = re.compile(rf"\d|^(?:{WORD_NUMBERS}|one)$", re.IGNORECASE)
+# "en", "ett" count after a bound or an estimate ("minst en specialist", "cirka en
+# miljon"), or before a magnitude; else they are the article ("en del egenkontroller").
+_BOUNDS = frozenset({"minst", "högst", "hogst", "max", "maximalt", "endast", "bara", "exakt",
+                     "cirka", "ca", "ungefar", "drygt", "knappt", "nastan"})
+_MAGNITUDES = ("miljon", "miljard", "tusen", "hundra")
+# "jourområde 7", "bilaga 3": a numbered thing asked for by its number.
+LABEL_ASKED = re.compile(r"\b([^\W\d_]{4,})\s+(\d{1,3})\b(?![.,]?\d|\s*(?:%|§|kap))",
+                         re.IGNORECASE)
+_LABEL_NUMBERS = r"(\d{1,3}(?:\s*(?:[-–]|,|och|eller|samt)\s*\d{1,3})*)"
 # A statute paragraph asked for by number ("HSL 17 kap. 15 §").
 PARAGRAPH = re.compile(r"\b(\d+)\s*kap\.?\s*(\d+\s*[a-z]?)\s*§", re.IGNORECASE)
 
@@ -167,6 +176,9 @@ def find_constraints(question: str) -> list[Constraint]:
         # (a count of a unit, "hur många procent / timmar", is the quantity's check)
         found.append(Constraint("count", " ".join(counted), f"antal {shown}",
                                 f"the number of {shown}"))
+    for name, number in _labels(question):
+        found.append(Constraint("label", f"{name} {number}", f"{name} {number}",
+                                f"{name} {number}"))
     for cited in _paragraphs_in(question):
         found.append(Constraint("paragraph", cited, cited, cited))
     for kind, (asks, _gives, label_sv, label_en) in QUANTITIES.items():
@@ -246,17 +258,52 @@ def _counts(counted: str, sentence: str) -> bool:
              for part in (word, *split_compound(word)) if len(part) >= 4}
     words = re.findall(r"[\w,.-]+", fold(sentence))
     for index, word in enumerate(words):
-        if _COUNTED_NUMBER.search(word):
+        if _COUNTED_NUMBER.search(word) or (word in ("en", "ett") and _counts_as_number(
+                words[index - 1] if index else "", words[index + 1:index + 2])):
             following = words[index + 1:index + 1 + COUNTED_WITHIN]
             if any(stem in other for other in following for stem in stems):
                 return True
     return False
 
 
+def _labels(question: str) -> list[tuple[str, str]]:
+    """(name, number) pairs such as ("jourområde", "7"): not a unit ("8 timmar" is a
+    quantity), a bound or another stop word ("minst 71"), or a month's day."""
+    labels: list[tuple[str, str]] = []
+    for name, number in LABEL_ASKED.findall(question):
+        lowered = name.lower()
+        if lowered in STOP_WORDS or lowered in _BOUNDS or fold(lowered) in _MONTH_NAMES or \
+                any(gives.search(f"{number} {name}") or asks.search(name)
+                    for asks, gives, *_ in QUANTITIES.values()):
+            continue
+        labels.append((name, number))
+    return labels
+
+
+_MONTH_NAMES = frozenset(name for names in MONTHS.values() for name in names)
+
+
+def _labelled(label: str, text: str) -> bool | None:
+    """Whether `text` numbers the label's name with its number (ranges and lists read:
+    "jourområde 1 - 4 samt … 5"); None when it never numbers the name at all."""
+    name, number = label.rsplit(" ", 1)
+    stem = fold(name)[:max(4, len(name) - 2)]
+    given: set[int] = set()
+    for match in re.finditer(rf"\b{re.escape(stem)}\w*\s+{_LABEL_NUMBERS}", fold(text)):
+        for start, end in re.findall(r"(\d+)\s*[-–]\s*(\d+)", match.group(1)):
+            given.update(range(int(start), int(end) + 1))
+        given.update(int(n) for n in re.findall(r"\d+", match.group(1)))
+    return int(number) in given if given else None
+
+
 def _following(chunk: Chunk, sentence: str) -> str:
     sentences = chunk.sentences()
     position = sentences.index(sentence) if sentence in sentences else len(sentences)
     return sentences[position + 1] if position + 1 < len(sentences) else ""
+
+
+def _counts_as_number(before: str, after: list[str]) -> bool:
+    return before in _BOUNDS or bool(after and after[0].startswith(_MAGNITUDES))
 
 
 def _position(question: str, kind: str) -> int:
@@ -301,6 +348,8 @@ def satisfied(constraint: Constraint, sentence: str, chunk: Chunk,
         return bool(QUANTITIES[constraint.value][1].search(sentence))
     if constraint.kind == "count":  # (not the heading: "1.2.3 Barnhälsovård" counts nothing)
         return _counts(constraint.value, f"{sentence} {_following(chunk, sentence)}")
+    if constraint.kind == "label":  # the passage numbers the name, and not with this number
+        return _labelled(constraint.value, f"{chunk.section_label} {chunk.text}") is not False
     if constraint.kind == "rate":
         return bool(RATE_GIVEN.search(f"{chunk.section_label} {sentence}"))
     if constraint.kind == "paragraph":  # the paragraph itself ("17 kap. 6 §"), or one citing it

@@ -111,7 +111,8 @@ MIN_ENGLISH_TYPO_CHARS = 5
 # give, a statute paragraph that is not there, a count of something it does not count. In
 # this order, the first unmet is named. (A number or a kind of quantity the sentence lacks
 # moved as many dev answers to refusals as near-misses.)
-NEAR_MISS_KINDS = ("month", "paragraph", "profession", "rate", "region", "year", "count")
+NEAR_MISS_KINDS = ("month", "paragraph", "profession", "rate", "region", "year", "count",
+                   "label")
 # A sentence this close to the best, which states what the best lacks, answers instead
 # (fitted on dev; lower shares answered near-miss questions).
 MEETING_SHARE = 0.8
