@@ -15,6 +15,7 @@ from rag.answer.constraints import (
     satisfied,
     statutes_named,
 )
+from rag.answer.extractive import ANSWER_TYPES
 from rag.models import Answer, Chunk, Citation, Filters
 from rag.text.fold import fold
 from rag.text.sentences import ITEM_PREFIX, split_sentences
@@ -499,3 +500,11 @@ def test_an_article_is_no_count_but_a_bounded_one_is() -> None:
                   content_hash="h", text="x")
     assert not satisfied(count, "En del egenkontroller sker årsvis.", chunk, {})
     assert satisfied(count, "Minst en egenkontroll ska göras per år.", chunk, {})
+
+
+def test_how_long_asks_for_a_duration_and_an_age_range_is_none() -> None:
+    gives = [answers for asks, answers in ANSWER_TYPES if asks.search("hur lång är prövotiden?")]
+    assert gives
+    assert any(g.search("En prövotid på tre år ska beslutas.") for g in gives)
+    assert any(g.search("Tjänstgöringen pågår minst fem år och sex månader.") for g in gives)
+    assert not any(g.search("Läkarinsatser till de listade barnen 0–6 år.") for g in gives)

@@ -65,8 +65,11 @@ ONLY_ANSWERED_BY: tuple[tuple[re.Pattern[str], re.Pattern[str], str, str], ...] 
 )
 # What kind of text answers the question; a sentence without it is a weaker answer.
 ANSWER_TYPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
-    (re.compile(r"\b(\w*tid|timm\w*|timme|hours?|time|hur länge|how long)\b", re.I),
-     re.compile(r"\d\s*(timm|tim\b|minut|dag|veck|månad|kl)|\bkl\.? ?\d", re.I)),
+    (re.compile(r"\b(\w*tid|timm\w*|timme|hours?|time|hur länge|hur lång|how long)\b", re.I),
+     re.compile(r"(\d|\b(ett|en|två|tre|fyra|fem|sex|sju|åtta|nio|tio|tolv)\b)\s*"
+                r"(timm|tim\b|minut|dag|veck|månad|kl)|\bkl\.? ?\d|"
+                # years, but not an age range ("barnen 0–6 år")
+                r"(?<![–-])(?<![–-]\s)\b(\d+|ett|en|två|tre|fyra|fem|sex|tio)\s+års?\b", re.I)),
     (re.compile(r"\b(andel\w*|procent|share|percent\w*|hur stor del)\b", re.I),
      re.compile(r"\d\s*(%|procent)", re.I)),
     (re.compile(r"\b(ålder|åldrar|age|ages)\b", re.I), re.compile(r"\d+\D{0,12}\bår", re.I)),
