@@ -102,6 +102,7 @@ class Snapshot:
     names: dict[str, frozenset[str]] = field(default_factory=dict)
     _columns: dict[str, np.ndarray] = field(default_factory=dict)
     _bounds: Bounds | None = None
+    _by_prefix: dict[str, list[str]] | None = None
 
     def __post_init__(self) -> None:
         if not self.ranges:
@@ -211,8 +212,12 @@ class Snapshot:
         prefixes = cognate_prefixes(word)
         if not prefixes:
             return []
-        return [(candidate,) for candidate in self.document_frequency
-                if fold(candidate)[:COGNATE_PREFIX] in prefixes]
+        if self._by_prefix is None:  # one scan of the vocabulary per generation
+            by_prefix: dict[str, list[str]] = {}
+            for term in self.document_frequency:
+                by_prefix.setdefault(fold(term)[:COGNATE_PREFIX], []).append(term)
+            self._by_prefix = by_prefix
+        return [(term,) for prefix in sorted(prefixes) for term in self._by_prefix.get(prefix, [])]
 
     def idf(self, term: str) -> float:
         """BM25-style idf; a term no chunk contains gets the highest idf."""
