@@ -1,10 +1,12 @@
 """The question's constraints, and whether a cited sentence satisfies each.
 
 A near-miss changes one constraint of an answerable question: another region, a year or month
-the document does not report, another profession, a number that is not in the rule, or
-another kind of quantity (a fee where the rule gives hours). Each is read off the question
-with patterns over closed sets (Sweden's 21 regions, the licensed care professions, the
-months, units of measure: lists that cannot grow with the corpus) and checked against the
+the document does not report, another profession, a number that is not in the rule, another
+kind of quantity (a fee where the rule gives hours), a count of something the rule does not
+count, a numbered thing it numbers otherwise ("jourområde 7"), or a statute that is not in the
+documents. Each is read off the question with patterns over closed sets (Sweden's 21
+regions, the licensed care professions, the months, units of measure, the kinds of statute,
+Swedish function words: lists that cannot grow with the corpus) and checked against the
 sentence, its passage and its document.
 """
 
@@ -135,6 +137,7 @@ _MAGNITUDES = ("miljon", "miljard", "tusen", "hundra")
 # "jourområde 7", "bilaga 3": a numbered thing asked for by its number.
 LABEL_ASKED = re.compile(r"\b([^\W\d_]{4,})\s+(\d{1,3})\b(?![.,]?\d|\s*(?:%|§|kap))",
                          re.IGNORECASE)
+_MONTH_NAMES = frozenset(name for names in MONTHS.values() for name in names)
 _LABEL_NUMBERS = r"(\d{1,3}(?:\s*(?:[-–]|,|och|eller|samt)\s*\d{1,3})*)"
 # A statute paragraph asked for by number ("HSL 17 kap. 15 §").
 PARAGRAPH = re.compile(r"\b(\d+)\s*kap\.?\s*(\d+\s*[a-z]?)\s*§", re.IGNORECASE)
@@ -241,8 +244,10 @@ def _counted(question: str) -> tuple[list[str], str]:
 
 
 def _ends_noun_phrase(word: str, asked: list[str], english: bool) -> bool:
-    if word in STOP_WORDS or english:  # (English nouns run on: "doctor hours")
-        return word in STOP_WORDS
+    if word in STOP_WORDS:
+        return True
+    if english:
+        return False  # English nouns run on to a function word: "doctor hours per week"
     return bool(asked) and (not asked[-1].endswith(_ADJECTIVE_ENDINGS) or
                             word.endswith(_VERB_ENDINGS))
 
@@ -266,6 +271,10 @@ def _counts(counted: str, sentence: str) -> bool:
     return False
 
 
+def _counts_as_number(before: str, after: list[str]) -> bool:
+    return before in _BOUNDS or bool(after and after[0].startswith(_MAGNITUDES))
+
+
 def _labels(question: str) -> list[tuple[str, str]]:
     """(name, number) pairs such as ("jourområde", "7"): not a unit ("8 timmar" is a
     quantity), a bound or another stop word ("minst 71"), or a month's day."""
@@ -278,9 +287,6 @@ def _labels(question: str) -> list[tuple[str, str]]:
             continue
         labels.append((name, number))
     return labels
-
-
-_MONTH_NAMES = frozenset(name for names in MONTHS.values() for name in names)
 
 
 def _labelled(label: str, text: str) -> bool | None:
@@ -300,10 +306,6 @@ def _following(chunk: Chunk, sentence: str) -> str:
     sentences = chunk.sentences()
     position = sentences.index(sentence) if sentence in sentences else len(sentences)
     return sentences[position + 1] if position + 1 < len(sentences) else ""
-
-
-def _counts_as_number(before: str, after: list[str]) -> bool:
-    return before in _BOUNDS or bool(after and after[0].startswith(_MAGNITUDES))
 
 
 def _position(question: str, kind: str) -> int:

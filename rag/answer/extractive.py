@@ -139,16 +139,8 @@ class EvidenceScorer:
             if all(snapshot.document_frequency.get(alt[0], 0) == 0 for alt in alternatives):
                 if corrections > 0:
                     corrections -= 1
-                    typed = alternatives[0][0]
-                    if language == "sv" or len(typed) >= MIN_ENGLISH_TYPO_CHARS:
-                        alternatives = alternatives + snapshot.near_spellings(typed)
-                    if language == "sv":
-                        alternatives += typo_alternatives(surface)
-                    else:  # "psychologist" is "psykolog" (as evidence only: in BM25 the
-                        # cognates moved more English questions' passages down than up)
-                        alternatives += snapshot.cognates(surface)
-                    alternatives += [form for alt in alternatives
-                                     for form in snapshot.shorter_forms(alt[0])]
+                    alternatives = alternatives + _forms_in_documents(surface, alternatives,
+                                                                      language, snapshot)
                 known = [alt for alt in alternatives
                          if alt[0] in snapshot.document_frequency or (
                              len(alt) > 1 and part_share(alt[1:], snapshot.document_frequency)
@@ -170,6 +162,23 @@ class EvidenceScorer:
         for weight, alternatives in zip(self._weights, self.words, strict=True):
             covered += weight * max(_match(alternative, terms) for alternative in alternatives)
         return covered / self.total
+
+
+def _forms_in_documents(surface: str, alternatives: list[tuple[str, ...]], language: Language,
+                        snapshot: Snapshot) -> list[tuple[str, ...]]:
+    """Indexed forms of a question word the documents lack: one typo away, the marks or
+    letters a typist drops, its English cognate, the ending the stemmer left on."""
+    typed = alternatives[0][0]
+    found: list[tuple[str, ...]] = []
+    if language == "sv" or len(typed) >= MIN_ENGLISH_TYPO_CHARS:
+        found += snapshot.near_spellings(typed)
+    if language == "sv":
+        found += typo_alternatives(surface)
+    else:  # "psychologist" is "psykolog" (as evidence only: in BM25 the cognates moved more
+        # English questions' passages down than up)
+        found += snapshot.cognates(surface)
+    return found + [form for alt in [*alternatives, *found]
+                    for form in snapshot.shorter_forms(alt[0])]
 
 
 # A word the documents never use is a topic they lack when it is this specific (Zipf about
