@@ -137,7 +137,14 @@ class Assistant:
         comparison = compare_regions(self._answer_one, question, request.asked,
                                      request.regions, self._coverage(request.asked),
                                      request.notice, filters)
-        return comparison_answer(comparison, detect_language(question))
+        answer = comparison_answer(comparison, detect_language(question))
+        if answer.refused:
+            # "ska respektive region senast skicka in …" is one rule for every region, not a
+            # comparison: when no region's own documents answer it, it is asked as asked.
+            as_asked = self._answer_one(question, filters or Filters())
+            if not as_asked.refused:
+                return as_asked
+        return answer
 
     def resolve(self, question: str, history: list[HistoryTurn] | None) -> Resolution:
         """The question to answer: a follow-up completed from the history, and every word in

@@ -142,6 +142,22 @@ def test_list_answer_keeps_the_lead_in_and_its_items(corpus_service: Styrdok) ->
         assert f"{ITEM_PREFIX}{number}. " in answer.answer
 
 
+def test_a_rule_continued_into_a_list_brings_the_list(corpus_service: Styrdok) -> None:
+    # "… kraven på en god vård uppfylls. Det innebär att vården särskilt ska" + five items;
+    # "hsl" names the statute, so its sentences cover that word.
+    answer = ask(corpus_service, "vad menar hsl med god vård?")
+
+    assert not answer.refused
+    cited = chunks_by_id(corpus_service)[answer.citations[0].chunk_id]
+    assert cited.document == "sfs-2017-30-markers"
+    sentences = cited.sentences()
+    lead_in = next(i for i, s in enumerate(sentences) if s.startswith("Det innebär att"))
+    items = [s for s in sentences[lead_in + 1:] if s.startswith(ITEM_PREFIX)]
+    assert len(items) == 5
+    for sentence in [sentences[lead_in - 1], sentences[lead_in], *items]:
+        assert sentence in answer.answer
+
+
 def test_säbo_doctor_time(corpus_service: Styrdok) -> None:
     answer = ask(corpus_service, "Hur mycket läkartid ska avsättas för SÄBO?")
 

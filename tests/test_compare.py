@@ -131,6 +131,19 @@ def test_plain_questions_and_filtered_ones_are_not_routed(service: Styrdok) -> N
     assert {citation.region for citation in filtered.citations} == {VARMLAND}
 
 
+def test_one_rule_for_each_region_is_not_a_comparison(service: Styrdok) -> None:
+    # "ska respektive region senast skicka in …" is the agreement's rule for every region:
+    # no region's own documents answer it row by row, so it is answered as asked.
+    answer = service.ask("När ska respektive region senast skicka in redovisning till SKL och "
+                         "Socialstyrelsen för att ta del av medlen?")
+    assert not answer.refused and answer.comparison is None
+    assert "15 oktober 2019" in answer.answer
+    assert answer.citations[0].document == "halland_god-och-nara-vard-nulagesrapport-2019"
+    # A comparison that nothing answers stays a comparison, refused row by row.
+    parking = service.ask("Vad kostar parkeringen i alla regioner?")
+    assert parking.refused and parking.comparison is not None
+
+
 def test_compared_with_the_law_adds_the_national_row(service: Styrdok) -> None:
     comparison = service.compare("Inom hur många dagar ska en fast läkarkontakt erbjudas i "
                                  "Värmland jämfört med lagen?")

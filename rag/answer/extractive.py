@@ -30,7 +30,14 @@ from rag.models import Answer, Chunk, Citation, SearchHit
 from rag.store.store import Snapshot
 from rag.text.instructions import addresses_reader
 from rag.text.language import Language
-from rag.text.lexical import EN_TO_SV, analyze, query_words, specificity, typo_alternatives
+from rag.text.lexical import (
+    EN_TO_SV,
+    analyze,
+    name_terms,
+    query_words,
+    specificity,
+    typo_alternatives,
+)
 from rag.text.sentences import ITEM_PREFIX
 
 CANDIDATE_PASSAGES = 8
@@ -226,7 +233,14 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
     """`meaning`: e5 sentence evidence, consulted before a refusal for too few shared words."""
     scorer = EvidenceScorer(question, language, snapshot)
     candidates = hits[:CANDIDATE_PASSAGES]
-    sentences = _score_sentences(question, candidates, scorer)
+    sentences = _score_sentences(question, candidates, scorer, snapshot)
+    if any(asked.search(question) and not any(given.search(s.text) for s in sentences)
+           for asked, given, _sv, _en in ONLY_ANSWERED_BY[1:]):
+        # Only a sentence with a phone or case number answers, and those are rare enough to
+        # be looked for in every passage retrieved (amounts are not: one far down is
+        # another rule's).
+        candidates = hits
+        sentences = _score_sentences(question, candidates, scorer, snapshot)
     best = max((sentence.coverage for sentence in sentences), default=0.0)
     # A specific word the documents never use ("mammografi", "lösenordet") needs
     # strong evidence from the rest of the question.
@@ -252,9 +266,12 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
             return refusal(question, language, hits, citations_k)
         sentences = [rescued, *(s for s in sentences if s.text != rescued.text)]
     top = sentences[0]
-    for asked, given, label_sv, label_en in ONLY_ANSWERED_BY:
+    for kind, (asked, given, label_sv, label_en) in enumerate(ONLY_ANSWERED_BY):
         if asked.search(question) and not given.search(top.text):
-            giving = next((s for s in sentences[1:] if s.score >= GIVING_SHARE * top.score
+            # An amount far down is another rule's; a phone or case number is one wherever
+            # it stands, so it is weighed without its passage's rank.
+            weigh = _unranked if kind > 0 else _ranked
+            giving = next((s for s in sentences[1:] if weigh(s) >= GIVING_SHARE * weigh(top)
                            and given.search(s.text)), None)
             if giving is None:
                 return near_miss(question, language, candidates, top, citations_k,
@@ -277,6 +294,15 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
     if conflict is not None:
         result.answer = f"{result.answer}\n{load_prompt(f'conflict_{language}')}"
     return result
+
+
+def _ranked(sentence: ScoredSentence) -> float:
+    return sentence.score
+
+
+def _unranked(sentence: ScoredSentence) -> float:
+    """The sentence's score without its passage's rank: what it says, not where it was found."""
+    return sentence.score / (1.0 - RANK_DECAY * min(sentence.hit_index, 10))
 
 
 # A sentence chosen by meaning leads the answer; lexical runners-up join it only by the
@@ -345,18 +371,23 @@ def _where_they_belong(chosen: list[ScoredSentence], hits: list[SearchHit],
 
 
 def _score_sentences(question: str, hits: list[SearchHit],
-                     scorer: EvidenceScorer) -> list[ScoredSentence]:
+                     scorer: EvidenceScorer, snapshot: Snapshot) -> list[ScoredSentence]:
     wants_number = bool(QUANTITY_QUESTION.search(question))
     wants_money = bool(MONEY_QUESTION.search(question))
     expected_types = [(asks, answers) for asks, answers in ANSWER_TYPES if asks.search(question)]
     scored: list[ScoredSentence] = []
+    # "vad menar hsl med god vård?": a statute the question names (short name or title) is
+    # the source asked about, so its sentences cover those words.
+    naming = snapshot.naming_terms(name_terms(question))
     for hit_index, hit in enumerate(hits):
         heading = frozenset(analyze(hit.chunk.section_label))
+        named = naming.get(hit.chunk.document, frozenset()) if hit.chunk.short_title \
+            else frozenset()
         previous: frozenset[str] = frozenset()
         lead_in: frozenset[str] = frozenset()
         flagged = set(hit.chunk.instructions)
         for position, sentence in enumerate(hit.chunk.sentences()):
-            terms = frozenset(analyze(sentence))
+            terms = frozenset(analyze(sentence)) | named
             if sentence.startswith(ITEM_PREFIX):
                 # A list item means nothing without its lead-in ("… inom tre dagar:").
                 terms = terms | lead_in
@@ -403,8 +434,15 @@ def _choose(sentences: list[ScoredSentence], hits: list[SearchHit],
     chosen = [best]
     size = len(best.text)
     if following is not None and _continues_answer(following, best, sentences):
-        chosen.append(ScoredSentence(following, best.hit_index, best.position + 1,
-                                     best.coverage, best.score))
+        continued = ScoredSentence(following, best.hit_index, best.position + 1,
+                                   best.coverage, best.score)
+        after = _next_sentence(chunk_sentences, continued)
+        if after is not None and after.startswith(ITEM_PREFIX):
+            # "… kraven på en god vård uppfylls. Det innebär att vården särskilt ska" + items
+            listed = _list_around(chunk_sentences, continued, max_chars - size - 6)
+            if listed:
+                return [best, *listed]
+        chosen.append(continued)
         size += len(following) + 6
     covered = frozenset().union(*(c.terms for c in chosen))
     base = scorer.coverage(covered)

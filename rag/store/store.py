@@ -173,6 +173,18 @@ class Snapshot:
                 named |= owners
         return named
 
+    def naming_terms(self, query_terms: frozenset[str]) -> dict[str, frozenset[str]]:
+        """Per document the query names (as in `documents_named_by`), the terms naming it."""
+        names = self._document_names()
+        limit = max(1, len(names) // 3)
+        naming: dict[str, set[str]] = {}
+        for term in query_terms:
+            owners = {doc for doc, terms in names.items() if term in terms}
+            if 0 < len(owners) <= limit:
+                for doc in owners:
+                    naming.setdefault(doc, set()).add(term)
+        return {doc: frozenset(terms) for doc, terms in naming.items()}
+
     def _document_names(self) -> dict[str, frozenset[str]]:
         if not self.names:
             self._add_names(self.chunks)
