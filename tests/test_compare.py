@@ -278,6 +278,9 @@ REGIONS = [Region("Region Norrland", False, frozenset({"norrland"})),
     ("När skulle regionerna senast skicka in redovisningen?", None),
     ("Vilka nationella riktlinjer gäller i Söder?", None),
     ("Jämför regionerna", None),  # nothing to compare: an ordinary question
+    ("How much doctor time is required in Region Norrland?", None),  # one region, in English
+    ("How much doctor time is required in all regions?",
+     ["Region Norrland", "Region Söder", "Västra Exempelregionen", "Nationell"]),
 ])
 def test_routing_from_region_metadata(question: str, regions: list[str] | None) -> None:
     request = comparison_request(question, REGIONS)

@@ -30,13 +30,14 @@ NATIONAL = "Nationell"
 MIN_NAME_PREFIX = 5
 WEAK_NAME_SPECIFICITY = 0.65
 
-# "i alla regioner", "i regionerna", "mellan regionerna", "varje region", "across regions".
+# "i alla regioner", "i regionerna", "mellan regionerna", "varje region", "across regions"
+# ("in Region Halland" names one region: the English form is plural or "each region").
 ALL_REGIONS = re.compile(
     r"\b(?:(?:i|inom|mellan|hos|för|bland)\s+(?:(?:alla|samtliga|de\s+olika|olika|våra|"
     r"respektive)\s+)?regioner(?:na|nas)?|(?:jämför|jamfor|compare)\s+(?:alla\s+|de\s+olika\s+"
     r"|the\s+)?regio(?:ner|nerna|nernas|ns)|(?:alla|samtliga|olika|varje|respektive)\s+"
     r"region(?:er|erna)?|regionerna\s+emellan|(?:in|across|between|for|among)\s+(?:all\s+|"
-    r"the\s+|each\s+|every\s+|different\s+)*regions?|(?:each|every|all)\s+regions?)\b",
+    r"the\s+|different\s+)*regions|(?:each|every|all)\s+regions?)\b",
     re.IGNORECASE)
 COMPARE_WORDS = re.compile(
     r"\b(?:jämför\w*|jamfor\w*|skiljer|skilja|skillnad\w*|compare\w*|comparison|differ\w*|"

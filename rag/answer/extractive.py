@@ -41,6 +41,7 @@ from rag.text.lexical import (
 from rag.text.sentences import ITEM_PREFIX
 
 CANDIDATE_PASSAGES = 8
+RETRIEVED_PASSAGES = 10  # what the chain retrieves at least; below 1 / RANK_DECAY
 UNKNOWN_TOPIC_EVIDENCE = 0.6
 # Inflected verbs ("stämmas", "genomfördes") are how a question is phrased, not its topic.
 VERB_ENDINGS = ("as", "ats", "ades", "ade", "des", "dde", "tts")
@@ -239,7 +240,7 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
         # Only a sentence with a phone or case number answers, and those are rare enough to
         # be looked for in every passage retrieved (amounts are not: one far down is
         # another rule's).
-        candidates = hits
+        candidates = hits[:RETRIEVED_PASSAGES]
         sentences = _score_sentences(question, candidates, scorer, snapshot)
     best = max((sentence.coverage for sentence in sentences), default=0.0)
     # A specific word the documents never use ("mammografi", "lösenordet") needs
@@ -302,7 +303,7 @@ def _ranked(sentence: ScoredSentence) -> float:
 
 def _unranked(sentence: ScoredSentence) -> float:
     """The sentence's score without its passage's rank: what it says, not where it was found."""
-    return sentence.score / (1.0 - RANK_DECAY * min(sentence.hit_index, 10))
+    return sentence.score / (1.0 - RANK_DECAY * sentence.hit_index)
 
 
 # A sentence chosen by meaning leads the answer; lexical runners-up join it only by the
