@@ -16,7 +16,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from rag.answer.changes import changes_answer
-from rag.answer.extractive import build_answer, citation, preview
+from rag.answer.extractive import build_answer, citation, is_plain_refusal, preview
 from rag.answer.meaning import SentenceMeaning
 from rag.answer.validity import annotate
 from rag.generate.llm import generate_answer, stream_answer
@@ -79,9 +79,11 @@ def build_draft_chain(retriever: StyrdokRetriever, settings: Settings,
                                   max_chars=settings.answer_max_chars,
                                   citations_k=settings.citations_k, meaning=meaning)
         day = retrieved["as_of"].day
-        if result.refused and changes is None and bool(
+        if result.refused and changes is None and is_plain_refusal(result) and bool(
                 (snapshot.validity_bounds()[1] <= day.toordinal()).any()):
             # Nothing in force answers: say what used to apply, marked as no longer in force.
+            # (Not when text in force answers a neighbouring question, a near-miss: an expired
+            # paragraph would then be passed off as the answer.)
             older = searcher.search(question, max(10, settings.citations_k),
                                     retrieved["filters"], versions="superseded")
             earlier = build_answer(question, language, older, snapshot,

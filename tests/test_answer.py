@@ -158,6 +158,18 @@ def test_a_rule_continued_into_a_list_brings_the_list(corpus_service: Styrdok) -
         assert sentence in answer.answer
 
 
+def test_a_near_miss_in_force_is_not_answered_from_expired_text(corpus_service: Styrdok) -> None:
+    # In force, the documents give the share of fixed doctor contacts on SÄBO, not nurse
+    # contacts: a near-miss. An expired paragraph must not be offered as the answer instead.
+    answer = ask(corpus_service,
+                 "Hur stor andel av patienterna på SÄBO hade fast sjuksköterskekontakt?")
+
+    assert answer.refused and not answer.citations
+    lead, rest = render("near_miss_sv", missing="\0").split("\0")
+    assert answer.answer.startswith(lead) and rest in answer.answer
+    assert answer.nearest and all(c.current for c in answer.nearest)
+
+
 def test_säbo_doctor_time(corpus_service: Styrdok) -> None:
     answer = ask(corpus_service, "Hur mycket läkartid ska avsättas för SÄBO?")
 

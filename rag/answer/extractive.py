@@ -549,6 +549,11 @@ def _join_lines(lines: list[str]) -> str:
     return joined
 
 
+def is_plain_refusal(answer: Answer) -> bool:
+    """Refused for want of evidence, not as a near-miss or a region or statute not there."""
+    return answer.refused and answer.answer == load_prompt(f"refusal_{answer.language}")
+
+
 def refusal(question: str, language: Language, hits: list[SearchHit],
             citations_k: int) -> Answer:
     nearest = [citation(n, hit, preview(hit.chunk))
