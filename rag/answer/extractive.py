@@ -59,17 +59,35 @@ MONEY = re.compile(r"\d[\d\s,]*(kr\b|kronor|tkr|miljoner|miljarder|:-|prisbasbel
 CASE_NUMBER_ASKED = re.compile(r"\b(diarienummer\w*|dnr|ärendenummer\w*|case number|"
                                r"reference number)\b", re.IGNORECASE)
 CASE_NUMBER = re.compile(r"\d[\d.]*[-/]\d")  # "3.51-27270/2024"
-# Questions only one kind of text answers: what something costs ("vad kostar …?"; a fee's
-# payer need not be an amount), a phone number, a case number. The best sentence without it
-# answers a neighbouring question.
-ONLY_ANSWERED_BY: tuple[tuple[re.Pattern[str], re.Pattern[str], str, str], ...] = (
-    (re.compile(r"\b(kostar|kosta|cost|costs|hur mycket pengar|how much money)\b", re.I),
-     MONEY, "beloppet", "the amount"),
-    (re.compile(r"\b(telefonnummer\w*|telefonnr|phone number|telephone number)\b", re.I),
-     # a number one can dial, or one of the national short numbers
-     re.compile(r"(\+46|\b0)\d{1,3}[- ]?\d{2,3}(?:[ ]?\d{2}){1,2}\b|\b(1177|112|114 ?14)\b"),
-     "telefonnumret", "the phone number"),
-    (CASE_NUMBER_ASKED, CASE_NUMBER, "diarienumret", "the case number"),
+
+
+@dataclass(frozen=True)
+class OnlyAnsweredBy:
+    """A question only one kind of text answers; the best sentence without it answers a
+    neighbouring question."""
+
+    asked: re.Pattern[str]
+    given: re.Pattern[str]
+    label_sv: str
+    label_en: str
+    # An identifier (a phone or case number) answers wherever it stands, so it is looked for
+    # in every passage retrieved and weighed without its passage's rank; an amount far down
+    # is another rule's.
+    anywhere: bool
+
+
+ONLY_ANSWERED_BY = (
+    # what something costs ("vad kostar …?"; a fee's payer need not be an amount)
+    OnlyAnsweredBy(re.compile(r"\b(kostar|kosta|cost|costs|hur mycket pengar|how much money)\b",
+                              re.I), MONEY, "beloppet", "the amount", anywhere=False),
+    OnlyAnsweredBy(re.compile(r"\b(telefonnummer\w*|telefonnr|phone number|telephone number)\b",
+                              re.I),
+                   # a number one can dial, or one of the national short numbers
+                   re.compile(r"(\+46|\b0)\d{1,3}[- ]?\d{2,3}(?:[ ]?\d{2}){1,2}\b|"
+                              r"\b(1177|112|114 ?14)\b"),
+                   "telefonnumret", "the phone number", anywhere=True),
+    OnlyAnsweredBy(CASE_NUMBER_ASKED, CASE_NUMBER, "diarienumret", "the case number",
+                   anywhere=True),
 )
 # What kind of text answers the question; a sentence without it is a weaker answer.
 ANSWER_TYPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
@@ -235,11 +253,8 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
     scorer = EvidenceScorer(question, language, snapshot)
     candidates = hits[:CANDIDATE_PASSAGES]
     sentences = _score_sentences(question, candidates, scorer, snapshot)
-    if any(asked.search(question) and not any(given.search(s.text) for s in sentences)
-           for asked, given, _sv, _en in ONLY_ANSWERED_BY[1:]):
-        # Only a sentence with a phone or case number answers, and those are rare enough to
-        # be looked for in every passage retrieved (amounts are not: one far down is
-        # another rule's).
+    if any(only.anywhere and only.asked.search(question) and
+           not any(only.given.search(s.text) for s in sentences) for only in ONLY_ANSWERED_BY):
         candidates = hits[:RETRIEVED_PASSAGES]
         sentences = _score_sentences(question, candidates, scorer, snapshot)
     best = max((sentence.coverage for sentence in sentences), default=0.0)
@@ -267,16 +282,14 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
             return refusal(question, language, hits, citations_k)
         sentences = [rescued, *(s for s in sentences if s.text != rescued.text)]
     top = sentences[0]
-    for kind, (asked, given, label_sv, label_en) in enumerate(ONLY_ANSWERED_BY):
-        if asked.search(question) and not given.search(top.text):
-            # An amount far down is another rule's; a phone or case number is one wherever
-            # it stands, so it is weighed without its passage's rank.
-            weigh = _unranked if kind > 0 else _ranked
+    for only in ONLY_ANSWERED_BY:
+        if only.asked.search(question) and not only.given.search(top.text):
+            weigh = _unranked if only.anywhere else _ranked
             giving = next((s for s in sentences[1:] if weigh(s) >= GIVING_SHARE * weigh(top)
-                           and given.search(s.text)), None)
+                           and only.given.search(s.text)), None)
             if giving is None:
                 return near_miss(question, language, candidates, top, citations_k,
-                                 label_en if language == "en" else label_sv)
+                                 only.label_en if language == "en" else only.label_sv)
             sentences = [giving, *(s for s in sentences if s is not giving)]
             top = giving
     unmet = _unmet(constraints, top, candidates[top.hit_index].chunk)
