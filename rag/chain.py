@@ -79,7 +79,7 @@ def build_draft_chain(retriever: StyrdokRetriever, settings: Settings,
                                   max_chars=settings.answer_max_chars,
                                   citations_k=settings.citations_k, meaning=meaning)
         day = retrieved["as_of"].day
-        if result.refused and changes is None and is_plain_refusal(result) and bool(
+        if changes is None and is_plain_refusal(result) and bool(
                 (snapshot.validity_bounds()[1] <= day.toordinal()).any()):
             # Nothing in force answers: say what used to apply, marked as no longer in force.
             # (Not when text in force answers a neighbouring question, a near-miss: an expired

@@ -16,7 +16,6 @@ from tqdm import tqdm
 from prompts import load_prompt
 from rag.answer.changes import DocumentChanges, document_changes
 from rag.answer.compare import (
-    COMPARE_WORDS,
     Region,
     asked_question,
     comparison_answer,
@@ -139,8 +138,7 @@ class Assistant:
                                      request.regions, self._coverage(request.asked),
                                      request.notice, filters)
         answer = comparison_answer(comparison, detect_language(question))
-        if answer.refused and not named_regions(question, self.regions())[0] and \
-                not COMPARE_WORDS.search(question):
+        if answer.refused and request.each_region:
             # "ska respektive region senast skicka in …" is one rule for every region, not a
             # comparison: when no region's own documents answer it, it is asked as asked.
             # (One that names regions or asks how they differ stays their table.)

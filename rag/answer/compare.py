@@ -97,6 +97,9 @@ class CompareRequest:
     regions: list[str]
     asked: str
     notice: str | None = None
+    # Every region, none named and no comparison word ("ska respektive region senast …"):
+    # one rule may answer it for all of them.
+    each_region: bool = False
 
 
 NO_STATUTES = "Inga nationella författningar (region \"Nationell\") är inlästa, så lagen " \
@@ -188,7 +191,8 @@ def comparison_request(question: str, regions: Sequence[Region]) -> CompareReque
     if not asked:
         return None  # names and comparison words only: nothing to compare
     notice = NO_STATUTES if wants_law and not national else None
-    return CompareRequest(chosen, asked, notice)
+    each_region = not named and not COMPARE_WORDS.search(question)
+    return CompareRequest(chosen, asked, notice, each_region)
 
 
 def asked_question(question: str, naming_words: Sequence[str]) -> str:
