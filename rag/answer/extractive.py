@@ -161,7 +161,8 @@ class EvidenceScorer:
         self._weights: list[float] = []
         self.unknown: list[str] = []  # specific words the documents never use, in any form
         corrections = TYPO_WORDS_PER_QUESTION  # each costs a vocabulary scan: bounded
-        for surface, alternatives in query_words(question, language):
+        for surface, alternatives in query_words(question, language,
+                                                 snapshot.abbreviations()):
             if all(snapshot.document_frequency.get(alt[0], 0) == 0 for alt in alternatives):
                 if corrections > 0:
                     corrections -= 1

@@ -76,7 +76,7 @@ class HybridSearcher:
 
     def _bm25(self, snapshot: Snapshot, query: str, depth: int, filters: Filters,
               valid: np.ndarray | None) -> list[tuple[int, float]]:
-        terms = analyze_query(query, detect_language(query))
+        terms = analyze_query(query, detect_language(query), snapshot.abbreviations())
         return snapshot.lexical.top(terms, depth, _allowed(snapshot, filters, valid))
 
     def _dense(self, snapshot: Snapshot, vector: Vectors, depth: int, filters: Filters,

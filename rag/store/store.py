@@ -28,9 +28,11 @@ from rag.store.embeddings import Embedder
 from rag.store.sentence_vectors import SentenceVectors
 from rag.store.validity import Bounds, changed_bounds, validity_bounds
 from rag.store.vectors import VectorStore
+from rag.text.abbreviations import find_definitions, merged
 from rag.text.fold import fold
 from rag.text.instructions import addresses_reader
 from rag.text.lexical import (
+    ABBREVIATIONS,
     COGNATE_PREFIX,
     MAX_TYPO_CHARS,
     analyze,
@@ -100,10 +102,14 @@ class Snapshot:
     lexical: LexicalIndex
     ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
     names: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Per document, the abbreviations it defines ("bastjänstgöring (BT)"); every document
+    # has an entry once they are read.
+    definitions: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     _columns: dict[str, np.ndarray] = field(default_factory=dict)
     _bounds: Bounds | None = None
     _by_prefix: dict[str, list[str]] | None = None
     _name_owners: dict[str, set[str]] | None = None
+    _abbreviations: dict[str, tuple[str, ...]] | None = None
 
     def __post_init__(self) -> None:
         if not self.ranges:
@@ -145,16 +151,21 @@ class Snapshot:
         lexical = self.lexical.changed(removed, terms, (chunk.chunk_id for chunk in chunks))
         names = {document: terms_ for document, terms_ in self.names.items()
                  if document not in documents} if self.names else {}
+        definitions = {document: defined for document, defined in self.definitions.items()
+                       if document not in documents}
         bounds = None if self._bounds is None else changed_bounds(self._bounds, gone, chunks)
-        snapshot = Snapshot(generation, kept + chunks, lexical, ranges, names, _bounds=bounds)
+        snapshot = Snapshot(generation, kept + chunks, lexical, ranges, names, definitions,
+                            _bounds=bounds)
         if names:
             snapshot._add_names(chunks)
+        if definitions:
+            snapshot._add_definitions(chunks)
         return snapshot
 
     def with_lexical(self, lexical: LexicalIndex) -> Snapshot:
         """The same chunks with an equivalent index (a merged one: same positions)."""
         return Snapshot(self.generation, self.chunks, lexical, self.ranges, self.names,
-                        self._columns, self._bounds)
+                        self.definitions, self._columns, self._bounds)
 
     def validity_bounds(self) -> Bounds:
         """Every chunk's valid_from / valid_to as day ordinals (rag/store/validity.py), built
@@ -202,6 +213,22 @@ class Snapshot:
             if chunk.document not in self.names:
                 self.names[chunk.document] = name_terms(
                     f"{chunk.title} {chunk.region} {chunk.short_title}")
+
+    def abbreviations(self) -> dict[str, tuple[str, ...]]:
+        """The staff abbreviations kept by hand, with those the documents define added (read
+        on first use, then carried forward by `changed` for the documents not changed)."""
+        if self._abbreviations is None:
+            if not self.definitions:
+                self._add_definitions(self.chunks)
+            self._abbreviations = merged(ABBREVIATIONS, self.definitions.values())
+        return self._abbreviations
+
+    def _add_definitions(self, chunks: list[Chunk]) -> None:
+        self._abbreviations = None
+        for chunk in chunks:
+            defined = self.definitions.setdefault(chunk.document, {})
+            for short, forms in find_definitions(chunk.text).items():
+                defined.setdefault(short, set()).update(forms)
 
     def near_spellings(self, term: str) -> list[tuple[str, ...]]:
         """Indexed terms one typo away from `term` (for "läkartd", "ungdomsmotagning")."""

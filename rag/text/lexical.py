@@ -10,6 +10,7 @@ same analyzer, so both sides meet on the parts.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 
 import Stemmer
@@ -85,15 +86,17 @@ def analyze(text: str) -> list[str]:
     return terms
 
 
-def analyze_query(text: str, language: str = "sv") -> list[str]:
+def analyze_query(text: str, language: str = "sv",
+                  abbreviations: Mapping[str, tuple[str, ...]] = ABBREVIATIONS) -> list[str]:
     """Terms for a query: like `analyze`, plus abbreviation expansions in both directions
-    (and Swedish equivalents of English words when the question is in English)."""
+    (and Swedish equivalents of English words when the question is in English).
+    `abbreviations`: the list here, or it with those the corpus defines (Snapshot)."""
     lowered = " ".join(words(text))
     expansions: list[str] = []
     if language == "en":
         for word in lowered.split():
             expansions.extend(EN_TO_SV.get(word, ()))
-    for abbreviation, spelled in ABBREVIATIONS.items():
+    for abbreviation, spelled in abbreviations.items():
         if re.search(rf"\b{abbreviation}\b", lowered):
             expansions.extend(spelled)
         elif any(_mentions(lowered, form) for form in spelled):
@@ -253,7 +256,9 @@ def typo_alternatives(word: str) -> list[tuple[str, ...]]:
     return [terms] if terms else []
 
 
-def query_words(text: str, language: str = "sv") -> list[tuple[str, list[tuple[str, ...]]]]:
+def query_words(text: str, language: str = "sv",
+                abbreviations: Mapping[str, tuple[str, ...]] = ABBREVIATIONS,
+                ) -> list[tuple[str, list[tuple[str, ...]]]]:
     """The query's content words, each as alternative term tuples (whole-word stem first,
     then compound parts). Abbreviations and English words bring their Swedish forms along
     as further alternatives. A repeated word counts once; past MAX_QUERY_WORDS words the
@@ -261,7 +266,7 @@ def query_words(text: str, language: str = "sv") -> list[tuple[str, list[tuple[s
     result: list[tuple[str, list[tuple[str, ...]]]] = []
     seen: set[str] = set()
     question_words = words(text)
-    phrased = _words_of_spelled_phrases(question_words)
+    phrased = _words_of_spelled_phrases(question_words, abbreviations)
     for word in question_words:
         if not _is_content(word) or word in seen:
             continue
@@ -269,9 +274,9 @@ def query_words(text: str, language: str = "sv") -> list[tuple[str, list[tuple[s
             break
         seen.add(word)
         alternatives = [_word_terms(word)]
-        for form in ABBREVIATIONS.get(word, ()):
+        for form in abbreviations.get(word, ()):
             alternatives.extend(_phrase_terms(form))
-        for abbreviation, spelled in ABBREVIATIONS.items():
+        for abbreviation, spelled in abbreviations.items():
             if any(" " not in form and _stem(word) == _stem(form) for form in spelled):
                 alternatives.append(_word_terms(abbreviation))
         for abbreviation in phrased.get(word, ()):
@@ -285,13 +290,15 @@ def query_words(text: str, language: str = "sv") -> list[tuple[str, list[tuple[s
     return result
 
 
-def _words_of_spelled_phrases(question_words: list[str]) -> dict[str, list[str]]:
+def _words_of_spelled_phrases(question_words: list[str],
+                              abbreviations: Mapping[str, tuple[str, ...]],
+                              ) -> dict[str, list[str]]:
     """Each question word that is part of an abbreviation's spelled-out phrase ("samordnad
     individuell plan"), with that abbreviation ("sip"): a passage that writes "SIP" covers
     the phrase's words."""
     stems = [_stem(word) for word in question_words]
     found: dict[str, list[str]] = {}
-    for abbreviation, spelled in ABBREVIATIONS.items():
+    for abbreviation, spelled in abbreviations.items():
         for form in spelled:
             phrase = [_stem(word) for word in form.split()]
             if len(phrase) < 2:

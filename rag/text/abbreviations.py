@@ -1,0 +1,89 @@
+"""Abbreviations a corpus defines itself: "bastjänstgöring (BT)", "SIP (samordnad individuell
+plan)".
+
+Staff write "BT" where a statute writes "bastjänstgöring", and a document usually says once
+which is which. The pairs are found with the Schwartz-Hearst algorithm (Schwartz & Hearst,
+PSB 2003): the short form is in parentheses after its long form (or the other way round),
+and the long form is the shortest run of the words before it in which the short form's
+letters occur in order, the first at the start of a word. Swedish compounds need nothing
+more: "barnmorskemottagning (BMM)" matches b, m, m inside one word. A short form that is a
+common Swedish word ("JO" is also "jo") is not taken: a question typed in lower case could
+not tell the two apart.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from wordfreq import zipf_frequency
+
+from rag.text.lexical import STOP_WORDS
+
+SHORT = r"[A-ZÅÄÖ][A-ZÅÄÖ0-9]{1,5}"
+SHORT_IN_PARENTHESES = re.compile(rf"\(({SHORT})\)")
+SHORT_THEN_LONG = re.compile(rf"\b({SHORT})\s+\(([^\W\d_][\w\s-]{{3,120}})\)")
+# The words before "(BT)" are read back to the clause's start, and no further than this.
+LOOK_BACK_CHARS = 300
+CLAUSE_BREAK = re.compile(r"[.,;:!?()\[\]\"”]")
+# A lower-cased short form this common in Swedish is a word ("jo", "st"), not only an
+# abbreviation. (wordfreq counts acronyms as words: "bt" and "sip" are near 3.5 in English.)
+COMMON_ZIPF = 4.0
+
+
+def find_definitions(text: str) -> dict[str, set[str]]:
+    """Short form (lower case) -> the long forms (lower case) `text` defines it as."""
+    found: dict[str, set[str]] = {}
+    for match in SHORT_IN_PARENTHESES.finditer(text):
+        short = match.group(1)
+        before = CLAUSE_BREAK.split(text[max(0, match.start() - LOOK_BACK_CHARS):match.start()])
+        words = before[-1].split()
+        _add(found, short, long_form(short, words[-_window(short):]))
+    for match in SHORT_THEN_LONG.finditer(text):
+        short, inside = match.group(1), match.group(2).split()
+        if len(inside) <= _window(short):
+            long = long_form(short, inside)
+            # Inside the parentheses the whole text is the long form, or it is not one.
+            _add(found, short, long if long == " ".join(inside).lower() else None)
+    return found
+
+
+def long_form(short: str, words: list[str]) -> str | None:
+    """The shortest tail of `words` that holds the letters of `short` in order, its first
+    letter at a word's start (Schwartz-Hearst), lower-cased; None when there is none."""
+    text = " ".join(words).lower()
+    letters = [letter for letter in short.lower() if letter.isalnum()]
+    position = len(text) - 1
+    for index in range(len(letters) - 1, -1, -1):
+        letter = letters[index]
+        while position >= 0 and (text[position] != letter or (
+                index == 0 and position > 0 and text[position - 1].isalnum())):
+            position -= 1
+        if position < 0:
+            return None
+        position -= 1
+    start = text.rfind(" ", 0, position + 1) + 1
+    long = text[start:].strip(" -")
+    return long if len(long) > len(short) + 1 else None
+
+
+def merged(own: Mapping[str, tuple[str, ...]],
+           defined: Iterable[Mapping[str, Iterable[str]]]) -> dict[str, tuple[str, ...]]:
+    """`own` (the list kept by hand) with every definition added; its own forms come first."""
+    result = {short: tuple(forms) for short, forms in own.items()}
+    for definitions in defined:
+        for short, forms in definitions.items():
+            result[short] = tuple(dict.fromkeys([*result.get(short, ()), *sorted(forms)]))
+    return result
+
+
+def _window(short: str) -> int:
+    """At most this many words make a long form (Schwartz-Hearst's bound)."""
+    return min(len(short) + 5, 2 * len(short))
+
+
+def _add(found: dict[str, set[str]], short: str, long: str | None) -> None:
+    lowered = short.lower()
+    if long is None or lowered in STOP_WORDS or zipf_frequency(lowered, "sv") >= COMMON_ZIPF:
+        return
+    found.setdefault(lowered, set()).add(long)
