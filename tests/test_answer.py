@@ -15,7 +15,7 @@ from rag.answer.constraints import (
     satisfied,
     statutes_named,
 )
-from rag.answer.extractive import ANSWER_TYPES
+from rag.answer.extractive import ANSWER_TYPES, EvidenceScorer
 from rag.models import Answer, Chunk, Citation, Filters
 from rag.text.fold import fold
 from rag.text.sentences import ITEM_PREFIX, split_sentences
@@ -536,3 +536,15 @@ def test_how_long_asks_for_a_duration_and_an_age_range_is_none() -> None:
     assert any(g.search("En prövotid på tre år ska beslutas.") for g in gives)
     assert any(g.search("Tjänstgöringen pågår minst fem år och sex månader.") for g in gives)
     assert not any(g.search("Läkarinsatser till de listade barnen 0–6 år.") for g in gives)
+
+
+def test_a_common_english_word_is_not_taken_for_a_swedish_word_mistyped(
+        corpus_service: Styrdok) -> None:
+    """"staff" is one letter from the statutes' "straff" (punishment); it is English. A word
+    that is no English word is still matched to the documents' spelling."""
+    snapshot = corpus_service.store.snapshot()
+    assert "straff" in snapshot.document_frequency
+    scorer = EvidenceScorer("Which staff follow the färdplann?", "en", snapshot)
+    staff, _follow, roadmap = scorer.words
+    assert ("straff",) not in staff
+    assert ("färdplan",) in roadmap

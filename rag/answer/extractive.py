@@ -12,6 +12,8 @@ import re
 from collections.abc import Container
 from dataclasses import dataclass, replace
 
+from wordfreq import zipf_frequency
+
 from prompts import load_prompt, render
 from rag.answer.conflicts import find_conflict
 from rag.answer.constraints import (
@@ -133,8 +135,10 @@ class ScoredSentence:
 
 
 TYPO_WORDS_PER_QUESTION = 8
-# A short English word the documents lack is English, not a Swedish word mistyped.
+# A short English word the documents lack is English, not a Swedish word mistyped; so is a
+# common one ("staff" is not "straff").
 MIN_ENGLISH_TYPO_CHARS = 5
+ENGLISH_WORD_ZIPF = 3.0
 # Constraints a near-miss changes that the best passage must meet: another region, a year
 # or a month the document does not report, another profession's rule, a rate it does not
 # give, a statute paragraph that is not there, a count of something it does not count. In
@@ -197,7 +201,8 @@ def _forms_in_documents(surface: str, alternatives: list[tuple[str, ...]], langu
     letters a typist drops, its English cognate, the ending the stemmer left on."""
     typed = alternatives[0][0]
     found: list[tuple[str, ...]] = []
-    if language == "sv" or len(typed) >= MIN_ENGLISH_TYPO_CHARS:
+    if language == "sv" or (len(typed) >= MIN_ENGLISH_TYPO_CHARS and
+                            zipf_frequency(surface, "en") < ENGLISH_WORD_ZIPF):
         found += snapshot.near_spellings(typed)
     if language == "sv":
         found += typo_alternatives(surface)
