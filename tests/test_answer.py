@@ -15,7 +15,7 @@ from rag.answer.constraints import (
     satisfied,
     statutes_named,
 )
-from rag.answer.extractive import ANSWER_TYPES, EvidenceScorer
+from rag.answer.extractive import ANSWER_TYPES, STATUTE_REFERENCE, EvidenceScorer
 from rag.models import Answer, Chunk, Citation, Filters
 from rag.text.fold import fold
 from rag.text.sentences import ITEM_PREFIX, split_sentences
@@ -548,3 +548,51 @@ def test_a_common_english_word_is_not_taken_for_a_swedish_word_mistyped(
     staff, _follow, roadmap = scorer.words
     assert ("straff",) not in staff
     assert ("färdplan",) in roadmap
+
+
+def test_a_number_asked_of_a_named_statute_that_gives_none_is_not_a_regions_number(
+        corpus_service: Styrdok) -> None:
+    """HSL says the region sets aside "de läkarresurser som behövs"; only Värmland's
+    förfrågningsunderlag gives hours. Asked what the law requires, Styrdok says the law does
+    not say it, and shows Värmland's rule as what the documents do say."""
+    answer = corpus_service.ask("Hur många läkartimmar per vecka och boende på särskilt "
+                                "boende kräver hälso- och sjukvårdslagen?")
+
+    assert answer.refused
+    assert answer.answer.startswith(render(
+        "near_miss_sv", missing="detta enligt Hälso- och sjukvårdslag (2017:30)"))
+    assert not answer.citations
+    assert answer.nearest[0].document == VARMLAND
+    assert "1 timme för 10 boende" in answer.nearest[0].quote
+
+
+def test_a_named_statute_answers_alone(corpus_service: Styrdok) -> None:
+    """Asked what PSL says, the answer quotes PSL and no regional rule beside it."""
+    answer = corpus_service.ask("Hur lång prövotid beslutas enligt patientsäkerhetslagen?")
+
+    assert not answer.refused
+    assert "prövotid på tre år" in answer.answer
+    assert {citation.document for citation in answer.citations} == {"sfs-2010-659-markers"}
+
+
+@pytest.mark.parametrize(("sentence", "gives_a_figure"), [
+    ("Regionen ska avsätta de läkarresurser som behövs enligt 12 kap. 1 §.", False),
+    ("Vad som sägs i 1 och 2 §§ gäller inte läkare.", False),
+    ("enligt 2 kap. 4 § patientsäkerhetslagen (2010:659)", False),
+    ("minst 1 timme för 10 boende per vecka", True),
+])
+def test_a_paragraph_reference_is_not_a_figure(sentence: str, gives_a_figure: bool) -> None:
+    assert bool(re.search(r"\d", STATUTE_REFERENCE.sub(" ", sentence))) is gives_a_figure
+
+
+def test_a_statute_asked_as_the_source_is_searched_wherever_it_ranks(
+        corpus_service: Styrdok) -> None:
+    """Four regional documents write about "fast läkarkontakt" and rank above HSL; asked what
+    HSL says, HSL's own paragraph answers."""
+    assert all(hit.chunk.document != "sfs-2017-30-markers" for hit in corpus_service.search(
+        "Vad säger lagen om fast läkarkontakt?", k=8))
+    answer = corpus_service.ask("Vad säger HSL om fast läkarkontakt?")
+
+    assert not answer.refused
+    assert {citation.document for citation in answer.citations} == {"sfs-2017-30-markers"}
+    assert "fast läkarkontakt" in answer.answer

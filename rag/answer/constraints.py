@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rag.models import Chunk
+from rag.retrieve.statute_refs import asked_as_source, mentions, statutes
 from rag.text.fold import fold
 from rag.text.lexical import EN_TO_SV, STOP_WORDS, split_compound
 
 ConstraintKind = Literal["region", "year", "month", "number", "quantity", "profession", "rate",
-                         "paragraph", "count", "label"]
+                         "paragraph", "count", "label", "source"]
 
 # Sweden's regions (a closed, national set), folded, with the words that name them.
 REGIONS: dict[str, tuple[str, ...]] = {
@@ -313,9 +314,23 @@ def _position(question: str, kind: str) -> int:
     return match.start() if match else len(question)
 
 
+def source_constraints(question: str, heads: list[Chunk]) -> list[Constraint]:
+    """The statutes in the documents a question asks as its source ("enligt HSL", "vad säger
+    patientsäkerhetslagen om …"); a statute it only cites in passing ("det register som förs
+    enligt 2 kap. 4 § patientsäkerhetslagen (2010:659)") is not one. `heads`: a chunk per
+    document."""
+    known = statutes(heads)
+    titles = {head.document: head.title for head in heads}
+    return [Constraint("source", statute.document, f"detta enligt {titles[statute.document]}",
+                       f"this under {titles[statute.document]}")
+            for statute in asked_as_source(mentions(question, known), known)]
+
+
 def states(constraint: Constraint, sentence: str, chunk: Chunk) -> bool:
-    """True when the sentence itself (or, for a region, its document) names the asked value:
-    positive evidence, not merely nothing against it."""
+    """True when the sentence itself (or, for a region or a source, its document) names the
+    asked value: positive evidence, not merely nothing against it."""
+    if constraint.kind == "source":
+        return chunk.document == constraint.value
     folded = fold(f"{chunk.section_label} {sentence}")
     if constraint.kind == "profession":
         return constraint.value in professions_named(folded)
@@ -348,6 +363,8 @@ def satisfied(constraint: Constraint, sentence: str, chunk: Chunk,
     """True when the sentence (quantities) or its passage and document (the rest) meet it."""
     if constraint.kind == "quantity":
         return bool(QUANTITIES[constraint.value][1].search(sentence))
+    if constraint.kind == "source":
+        return chunk.document == constraint.value
     if constraint.kind == "count":  # (not the heading: "1.2.3 Barnhälsovård" counts nothing)
         return _counts(constraint.value, f"{sentence} {_following(chunk, sentence)}")
     if constraint.kind == "label":  # the passage numbers the name, and not with this number

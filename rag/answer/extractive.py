@@ -23,6 +23,7 @@ from rag.answer.constraints import (
     find_constraints,
     region_in_corpus,
     satisfied,
+    source_constraints,
     states,
     statute_titles,
     unknown_statute,
@@ -54,6 +55,10 @@ QUANTITY_QUESTION = re.compile(
     r"vilka åldrar|inom hur|belopp|procent|andel|how (much|many|long|often)|when|what age|"
     r"which ages|what share|percentage)\b", re.IGNORECASE)
 NUMBER = re.compile(r"\d")
+# "12 kap. 1 §", "1 och 2 §§", "(2010:659)": where a rule is, not a figure it gives.
+STATUTE_REFERENCE = re.compile(r"\d+\s*[a-z]?\s+kap\.?|"
+                               r"\d+\s*[a-z]?(?:\s*(?:,|och|eller)\s*\d+\s*[a-z]?)*\s*§+|"
+                               r"\(\s*(?:19|20)\d\d:\d+\s*\)")
 MONEY_QUESTION = re.compile(r"\b(kostar|kosta|kostnad\w*|pris\w*|\w*avgift\w*|kronor|kr|belopp|"
                             r"cost\w*|price\w*|fee|fees|charge\w*)\b", re.IGNORECASE)
 MONEY = re.compile(r"\d[\d\s,]*(kr\b|kronor|tkr|miljoner|miljarder|:-|prisbasbelopp)",
@@ -145,7 +150,7 @@ ENGLISH_WORD_ZIPF = 3.0
 # this order, the first unmet is named. (A number or a kind of quantity the sentence lacks
 # moved as many dev answers to refusals as near-misses.)
 NEAR_MISS_KINDS = ("month", "paragraph", "profession", "rate", "region", "year", "count",
-                   "label")
+                   "label", "source")
 # A sentence this close to the best, which states what the best lacks, answers instead
 # (fitted on dev; lower shares answered near-miss questions).
 MEETING_SHARE = 0.8
@@ -267,7 +272,8 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
     # A specific word the documents never use ("mammografi", "lösenordet") needs
     # strong evidence from the rest of the question.
     needed = max(min_evidence, UNKNOWN_TOPIC_EVIDENCE) if scorer.unknown else min_evidence
-    constraints = find_constraints(question)
+    constraints = find_constraints(question) + source_constraints(question,
+                                                                  snapshot.document_heads())
     regions = corpus_regions(snapshot.document_heads()) if any(
         c.kind == "region" for c in constraints) else []
     unknown_region = next((c for c in constraints if c.kind == "region" and
@@ -300,12 +306,25 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
             top = giving
     unmet = _unmet(constraints, top, candidates[top.hit_index].chunk)
     if unmet is not None:
-        meeting = _meeting_constraints(constraints, unmet, sentences, candidates)
+        meeting = _from_source(constraints, sentences, candidates, needed) \
+            if unmet.kind == "source" else \
+            _meeting_constraints(constraints, unmet, sentences, candidates)
         if meeting is None:  # the best passage answers for another region, year or month
             return near_miss(question, language, candidates, top, citations_k,
                              unmet.label(language))
         sentences = [meeting, *(s for s in sentences if s is not meeting)]
-    chosen = _choose(sentences, candidates, max_chars, scorer)
+    source = next((c for c in constraints if c.kind == "source"), None)
+    giving = None if source is None or sentences[0].kind_ok or \
+        not QUANTITY_QUESTION.search(question) else next(
+        (s for s in sentences if s.kind_ok and s.coverage >= sentences[0].coverage and
+         not satisfied(source, s.text, candidates[s.hit_index].chunk, {})), None)
+    if source is not None and giving is not None:
+        # "Hur många läkartimmar … enligt hälso- och sjukvårdslagen?": the law's rule has
+        # no number, and the number a region gives is not the law's.
+        return near_miss(question, language, candidates, giving, citations_k,
+                         source.label(language))
+    chosen = _from_sources(_choose(sentences, candidates, max_chars, scorer), constraints,
+                           candidates)
     conflict = find_conflict(sentences[0], sentences, candidates)
     if conflict is not None and all(c.text != conflict.text for c in chosen):
         chosen = sorted([*chosen, conflict][:4], key=lambda s: (s.hit_index, s.position))
@@ -423,7 +442,8 @@ def _score_sentences(question: str, hits: list[SearchHit],
             own = scorer.coverage(terms)
             coverage = max(own, 0.5 * own + 0.5 * scorer.coverage(terms | context))
             lacks_money = wants_money and not MONEY.search(sentence)
-            lacks_number = wants_number and not NUMBER.search(sentence)
+            lacks_number = wants_number and not NUMBER.search(
+                STATUTE_REFERENCE.sub(" ", sentence))
             missed_types = [answers for _asks, answers in expected_types
                             if not answers.search(sentence)]
             if lacks_money:
@@ -589,6 +609,27 @@ def _unmet(constraints: list[Constraint], sentence: ScoredSentence,
         asked = [c for c in constraints if c.kind == kind]
         if asked and not any(satisfied(c, sentence.text, chunk, {}) for c in asked):
             return asked[0]
+    return None
+
+
+def _from_sources(chosen: list[ScoredSentence], constraints: list[Constraint],
+                  hits: list[SearchHit]) -> list[ScoredSentence]:
+    """Only the statutes asked as the source answer: "enligt HSL" is not answered with a
+    region's rule beside the law's (the first sentence already meets the constraint)."""
+    sources = {c.value for c in constraints if c.kind == "source"}
+    if not sources:
+        return chosen
+    return [s for s in chosen if hits[s.hit_index].chunk.document in sources] or chosen
+
+
+def _from_source(constraints: list[Constraint], sentences: list[ScoredSentence],
+                 hits: list[SearchHit], needed: float) -> ScoredSentence | None:
+    """The best sentence of a statute the question asks as its source ("enligt HSL" limits
+    the question to HSL, wherever its passage ranks), when it is evidence on its own."""
+    for sentence in sentences:
+        chunk = hits[sentence.hit_index].chunk
+        if sentence.coverage >= needed and _unmet(constraints, sentence, chunk) is None:
+            return sentence
     return None
 
 

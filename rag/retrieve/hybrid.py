@@ -10,7 +10,14 @@ import numpy as np
 from rag.clock import Clock
 from rag.models import Filters, SearchHit
 from rag.retrieve.as_of import AsOf, resolve, validity_mask
-from rag.retrieve.statute_refs import Statute, StatuteMentions, mentions, statutes
+from rag.retrieve.statute_refs import (
+    Statute,
+    StatuteMentions,
+    asked_as_source,
+    cites_a_paragraph,
+    mentions,
+    statutes,
+)
 from rag.settings import Settings
 from rag.store.embeddings import Vectors
 from rag.store.sentence_vectors import SentenceVectors
@@ -28,6 +35,8 @@ NAMED_DOCUMENT_BOOST = 1.25
 STATUTE_WEIGHT = 0.85
 # A paragraph asked for by number ("Vad säger PSF 8 kap. 7 §?") comes first by this much.
 ASKED_PARAGRAPH_BOOST = 1.25
+# A statute asked as the source ("enligt HSL") has its best passages lead, this many.
+SOURCE_PASSAGES = 2
 
 
 class HybridSearcher:
@@ -64,7 +73,28 @@ class HybridSearcher:
             hits = statutes_behind_regional_rules(hits, cited.naming_text, snapshot)
             hits = asked_paragraphs_first(hits, cited, snapshot, _allowed(snapshot, filters,
                                                                            valid))
+            # (a paragraph asked for by number is found by its number, wherever it ranks)
+            if filters.document is None and not cites_a_paragraph(query):
+                hits = self._source_passages_first(hits, query, cited, snapshot, filters,
+                                                   versions)
         return hits[:k]
+
+    def _source_passages_first(self, hits: list[SearchHit], query: str,
+                               cited: StatuteMentions, snapshot: Snapshot, filters: Filters,
+                               versions: Versions) -> list[SearchHit]:
+        """"Vad säger HSL om fast läkarkontakt?" asks HSL: its best passages for the question
+        lead, found by the same search inside it, wherever they ranked among all documents."""
+        sources = asked_as_source(cited, self._statutes_of(snapshot))
+        if not sources or not hits:
+            return hits
+        first: list[SearchHit] = []
+        for statute in sources:
+            inside = filters.model_copy(update={"document": statute.document})
+            first += self.search(query, SOURCE_PASSAGES, inside, "hybrid", versions)
+        top = hits[0].score
+        chosen = {hit.chunk.chunk_id for hit in first}
+        return [hit.model_copy(update={"score": top}) for hit in first] + \
+            [hit for hit in hits if hit.chunk.chunk_id not in chosen]
 
     def _statutes_of(self, snapshot: Snapshot) -> list[Statute]:
         """The statutes in the index, found once a generation (a scan of every chunk)."""

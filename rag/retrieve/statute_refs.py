@@ -29,6 +29,7 @@ _PARAGRAPH_BEFORE = re.compile(_PARAGRAPH + r"\s*$")
 _PARAGRAPH_AFTER = re.compile(r"^\s*" + _PARAGRAPH)
 _SFS_AFTER = re.compile(r"^\s*" + _SFS_NUMBER)
 _ANY_SFS_NUMBER = re.compile(_SFS_NUMBER)
+_ANY_PARAGRAPH = re.compile(_PARAGRAPH)
 
 
 @dataclass(frozen=True)
@@ -117,3 +118,15 @@ def _without(text: str, spans: list[tuple[int, int]]) -> str:
             position = max(position, end)
     kept.append(text[position:])
     return re.sub(r"\s+", " ", " ".join(kept)).strip()
+
+
+def asked_as_source(cited: StatuteMentions, known: list[Statute]) -> list[Statute]:
+    """The statutes a question asks as its source ("enligt HSL", "vad säger
+    patientsäkerhetslagen om …"): those its naming text names, not those it cites in passing."""
+    folded = fold(cited.naming_text)
+    return [statute for statute in known if statute.name.search(folded)]
+
+
+def cites_a_paragraph(question: str) -> bool:
+    """Whether the question names a paragraph by number ("17 kap. 5 §")."""
+    return _ANY_PARAGRAPH.search(fold(question)) is not None
