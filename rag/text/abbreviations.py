@@ -15,14 +15,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from wordfreq import zipf_frequency
 
 from rag.text.lexical import STOP_WORDS
 
 SHORT = r"[A-ZÅÄÖ][A-ZÅÄÖ0-9]{1,5}"
-SHORT_IN_PARENTHESES = re.compile(rf"\(({SHORT})\)")
-SHORT_THEN_LONG = re.compile(rf"\b({SHORT})\s+\(([^\W\d_][\w\s-]{{3,120}})\)")
+# Led by a literal "(", so the scan is a fast search for that character.
+PARENTHESES = re.compile(r"\(([^()]{2,120})\)")
+IS_SHORT = re.compile(SHORT)
+SHORT_BEFORE = re.compile(rf"\b({SHORT})\s+$")
+IS_LONG = re.compile(r"[^\W\d_][\w\s-]{3,}")
 # The words before "(BT)" are read back to the clause's start, and no further than this.
 LOOK_BACK_CHARS = 300
 CLAUSE_BREAK = re.compile(r"[.,;:!?()\[\]\"”]")
@@ -34,17 +38,19 @@ COMMON_ZIPF = 4.0
 def find_definitions(text: str) -> dict[str, set[str]]:
     """Short form (lower case) -> the long forms (lower case) `text` defines it as."""
     found: dict[str, set[str]] = {}
-    for match in SHORT_IN_PARENTHESES.finditer(text):
-        short = match.group(1)
-        before = CLAUSE_BREAK.split(text[max(0, match.start() - LOOK_BACK_CHARS):match.start()])
-        words = before[-1].split()
-        _add(found, short, long_form(short, words[-_window(short):]))
-    for match in SHORT_THEN_LONG.finditer(text):
-        short, inside = match.group(1), match.group(2).split()
-        if len(inside) <= _window(short):
-            long = long_form(short, inside)
+    for match in PARENTHESES.finditer(text):
+        inside = match.group(1)
+        if IS_SHORT.fullmatch(inside):  # "bastjänstgöring (BT)"
+            before = CLAUSE_BREAK.split(text[max(0, match.start() - LOOK_BACK_CHARS):
+                                             match.start()])
+            _add(found, inside, long_form(inside, before[-1].split()[-_window(inside):]))
+            continue
+        short = SHORT_BEFORE.search(text, max(0, match.start() - 12), match.start())
+        words = inside.split()
+        if short and IS_LONG.fullmatch(inside) and len(words) <= _window(short.group(1)):
+            long = long_form(short.group(1), words)  # "SIP (samordnad individuell plan)"
             # Inside the parentheses the whole text is the long form, or it is not one.
-            _add(found, short, long if long == " ".join(inside).lower() else None)
+            _add(found, short.group(1), long if long == " ".join(words).lower() else None)
     return found
 
 
@@ -84,6 +90,11 @@ def _window(short: str) -> int:
 
 def _add(found: dict[str, set[str]], short: str, long: str | None) -> None:
     lowered = short.lower()
-    if long is None or lowered in STOP_WORDS or zipf_frequency(lowered, "sv") >= COMMON_ZIPF:
+    if long is None or _is_a_word(lowered):
         return
     found.setdefault(lowered, set()).add(long)
+
+
+@lru_cache(maxsize=10_000)
+def _is_a_word(lowered: str) -> bool:
+    return lowered in STOP_WORDS or zipf_frequency(lowered, "sv") >= COMMON_ZIPF
