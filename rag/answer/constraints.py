@@ -13,11 +13,12 @@ sentence, its passage and its document.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from rag.models import Chunk
-from rag.retrieve.statute_refs import asked_as_source, mentions, statutes
+from rag.retrieve.statute_refs import Statute, asked_as_source, mentions
 from rag.text.fold import fold
 from rag.text.lexical import EN_TO_SV, STOP_WORDS, split_compound
 
@@ -314,15 +315,14 @@ def _position(question: str, kind: str) -> int:
     return match.start() if match else len(question)
 
 
-def source_constraints(question: str, heads: list[Chunk]) -> list[Constraint]:
-    """The statutes in the documents a question asks as its source ("enligt HSL", "vad säger
+def source_constraints(question: str, known: list[Statute],
+                       title: Callable[[str], str]) -> list[Constraint]:
+    """The statutes `known` that a question asks as its source ("enligt HSL", "vad säger
     patientsäkerhetslagen om …"); a statute it only cites in passing ("det register som förs
-    enligt 2 kap. 4 § patientsäkerhetslagen (2010:659)") is not one. `heads`: a chunk per
-    document."""
-    known = statutes(heads)
-    titles = {head.document: head.title for head in heads}
-    return [Constraint("source", statute.document, f"detta enligt {titles[statute.document]}",
-                       f"this under {titles[statute.document]}")
+    enligt 2 kap. 4 § patientsäkerhetslagen (2010:659)") is not one. `title`: a document's
+    title."""
+    return [Constraint("source", statute.document, f"detta enligt {title(statute.document)}",
+                       f"this under {title(statute.document)}")
             for statute in asked_as_source(mentions(question, known), known)]
 
 

@@ -272,8 +272,8 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
     # A specific word the documents never use ("mammografi", "lösenordet") needs
     # strong evidence from the rest of the question.
     needed = max(min_evidence, UNKNOWN_TOPIC_EVIDENCE) if scorer.unknown else min_evidence
-    constraints = find_constraints(question) + source_constraints(question,
-                                                                  snapshot.document_heads())
+    constraints = find_constraints(question) + source_constraints(
+        question, snapshot.statutes(), snapshot.title)
     regions = corpus_regions(snapshot.document_heads()) if any(
         c.kind == "region" for c in constraints) else []
     unknown_region = next((c for c in constraints if c.kind == "region" and
@@ -314,14 +314,10 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
                              unmet.label(language))
         sentences = [meeting, *(s for s in sentences if s is not meeting)]
     source = next((c for c in constraints if c.kind == "source"), None)
-    giving = None if source is None or sentences[0].kind_ok or \
-        not QUANTITY_QUESTION.search(question) else next(
-        (s for s in sentences if s.kind_ok and s.coverage >= sentences[0].coverage and
-         not satisfied(source, s.text, candidates[s.hit_index].chunk, {})), None)
-    if source is not None and giving is not None:
-        # "Hur många läkartimmar … enligt hälso- och sjukvårdslagen?": the law's rule has
-        # no number, and the number a region gives is not the law's.
-        return near_miss(question, language, candidates, giving, citations_k,
+    elsewhere = None if source is None else _given_elsewhere(question, source, sentences,
+                                                             candidates)
+    if source is not None and elsewhere is not None:
+        return near_miss(question, language, candidates, elsewhere, citations_k,
                          source.label(language))
     chosen = _from_sources(_choose(sentences, candidates, max_chars, scorer), constraints,
                            candidates)
@@ -620,6 +616,18 @@ def _from_sources(chosen: list[ScoredSentence], constraints: list[Constraint],
     if not sources:
         return chosen
     return [s for s in chosen if hits[s.hit_index].chunk.document in sources] or chosen
+
+
+def _given_elsewhere(question: str, source: Constraint, sentences: list[ScoredSentence],
+                     hits: list[SearchHit]) -> ScoredSentence | None:
+    """"Hur många läkartimmar … enligt hälso- och sjukvårdslagen?": the law's best rule has
+    no number, and another document's sentence, covering as much, has one; that number is
+    not the law's."""
+    best = sentences[0]
+    if best.kind_ok or not QUANTITY_QUESTION.search(question):
+        return None
+    return next((s for s in sentences if s.kind_ok and s.coverage >= best.coverage and
+                 not satisfied(source, s.text, hits[s.hit_index].chunk, {})), None)
 
 
 def _from_source(constraints: list[Constraint], sentences: list[ScoredSentence],

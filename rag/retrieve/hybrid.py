@@ -11,12 +11,10 @@ from rag.clock import Clock
 from rag.models import Filters, SearchHit
 from rag.retrieve.as_of import AsOf, resolve, validity_mask
 from rag.retrieve.statute_refs import (
-    Statute,
     StatuteMentions,
     asked_as_source,
     cites_a_paragraph,
     mentions,
-    statutes,
 )
 from rag.settings import Settings
 from rag.store.embeddings import Vectors
@@ -44,7 +42,6 @@ class HybridSearcher:
         self.store = store
         self.settings = settings
         self.clock = clock or Clock(settings.today)
-        self._statutes: tuple[int, list[Statute]] | None = None  # (generation, statutes)
 
     def as_of(self, query: str, filters: Filters | None = None) -> AsOf:
         """The date a query is answered as of: the filter's, one the query names, or today."""
@@ -68,7 +65,7 @@ class HybridSearcher:
         if mode == "hybrid" and vector is not None:
             hits = by_nearest_sentence(hits, vector, self.store.sentence_vectors, depth)
         if mode == "hybrid":
-            cited = mentions(query, self._statutes_of(snapshot))
+            cited = mentions(query, snapshot.statutes())
             hits = boost_named_documents(hits, cited.naming_text, snapshot)
             hits = statutes_behind_regional_rules(hits, cited.naming_text, snapshot)
             hits = asked_paragraphs_first(hits, cited, snapshot, _allowed(snapshot, filters,
@@ -84,7 +81,7 @@ class HybridSearcher:
                                versions: Versions) -> list[SearchHit]:
         """"Vad säger HSL om fast läkarkontakt?" asks HSL: its best passages for the question
         lead, found by the same search inside it, wherever they ranked among all documents."""
-        sources = asked_as_source(cited, self._statutes_of(snapshot))
+        sources = asked_as_source(cited, snapshot.statutes())
         if not sources or not hits:
             return hits
         first: list[SearchHit] = []
@@ -95,14 +92,6 @@ class HybridSearcher:
         chosen = {hit.chunk.chunk_id for hit in first}
         return [hit.model_copy(update={"score": top}) for hit in first] + \
             [hit for hit in hits if hit.chunk.chunk_id not in chosen]
-
-    def _statutes_of(self, snapshot: Snapshot) -> list[Statute]:
-        """The statutes in the index, found once a generation (a scan of every chunk)."""
-        cached = self._statutes
-        if cached is None or cached[0] != snapshot.generation:
-            cached = (snapshot.generation, statutes(snapshot.chunks))
-            self._statutes = cached
-        return cached[1]
 
     def _bm25(self, snapshot: Snapshot, query: str, depth: int, filters: Filters,
               valid: np.ndarray | None) -> list[tuple[int, float]]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag.models import Chunk, DocumentInfo, DocumentMeta, Filters
+from rag.retrieve.statute_refs import Statute, statutes
 from rag.settings import Settings
 from rag.store.bm25 import LexicalIndex, Segment, SegmentBuilder, TermCounts
 from rag.store.catalog import Catalog
@@ -110,6 +111,7 @@ class Snapshot:
     _by_prefix: dict[str, list[str]] | None = None
     _name_owners: dict[str, set[str]] | None = None
     _abbreviations: dict[str, tuple[str, ...]] | None = None
+    _statutes: list[Statute] | None = None
 
     def __post_init__(self) -> None:
         if not self.ranges:
@@ -213,6 +215,15 @@ class Snapshot:
             if chunk.document not in self.names:
                 self.names[chunk.document] = name_terms(
                     f"{chunk.title} {chunk.region} {chunk.short_title}")
+
+    def statutes(self) -> list[Statute]:
+        """The statutes among the documents (those with a short name), found once."""
+        if self._statutes is None:
+            self._statutes = statutes(self.document_heads())
+        return self._statutes
+
+    def title(self, document: str) -> str:
+        return self.chunks[self.ranges[document][0]].title
 
     def abbreviations(self) -> dict[str, tuple[str, ...]]:
         """The staff abbreviations kept by hand, with those the documents define added (read
