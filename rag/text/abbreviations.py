@@ -76,10 +76,13 @@ def long_form(short: str, words: list[str]) -> str | None:
 def merged(own: Mapping[str, tuple[str, ...]],
            defined: Iterable[Mapping[str, Iterable[str]]]) -> dict[str, tuple[str, ...]]:
     """`own` (the list kept by hand) with every definition added; its own forms come first."""
-    result = {short: tuple(forms) for short, forms in own.items()}
-    for definitions in defined:
+    collected: dict[str, set[str]] = {}
+    for definitions in defined:  # one per document: 5 000 at 1 000x, most of them alike
         for short, forms in definitions.items():
-            result[short] = tuple(dict.fromkeys([*result.get(short, ()), *sorted(forms)]))
+            collected.setdefault(short, set()).update(forms)
+    result = {short: tuple(forms) for short, forms in own.items()}
+    for short, forms in collected.items():
+        result[short] = tuple(dict.fromkeys([*own.get(short, ()), *sorted(forms)]))
     return result
 
 
