@@ -567,12 +567,13 @@ def test_a_number_asked_of_a_named_statute_that_gives_none_is_not_a_regions_numb
 
 
 def test_a_named_statute_answers_alone(corpus_service: Styrdok) -> None:
-    """Asked what PSL says, the answer quotes PSL and no regional rule beside it."""
-    answer = corpus_service.ask("Hur lång prövotid beslutas enligt patientsäkerhetslagen?")
+    """Asked what HSL says about SIP, the answer quotes HSL's paragraph and not Värmland's
+    SIP rule beside it as if it were the law's."""
+    answer = corpus_service.ask("Vad säger HSL om samordnad individuell plan?")
 
     assert not answer.refused
-    assert "prövotid på tre år" in answer.answer
-    assert {citation.document for citation in answer.citations} == {"sfs-2010-659-markers"}
+    assert "individuell plan" in answer.answer
+    assert {citation.document for citation in answer.citations} == {"sfs-2017-30-markers"}
 
 
 @pytest.mark.parametrize(("sentence", "gives_a_figure"), [

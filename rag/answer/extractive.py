@@ -313,12 +313,6 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
             return near_miss(question, language, candidates, top, citations_k,
                              unmet.label(language))
         sentences = [meeting, *(s for s in sentences if s is not meeting)]
-    source = next((c for c in constraints if c.kind == "source"), None)
-    elsewhere = None if source is None else _given_elsewhere(question, source, sentences,
-                                                             candidates)
-    if source is not None and elsewhere is not None:
-        return near_miss(question, language, candidates, elsewhere, citations_k,
-                         source.label(language))
     chosen = _from_sources(_choose(sentences, candidates, max_chars, scorer), constraints,
                            candidates)
     conflict = find_conflict(sentences[0], sentences, candidates)
@@ -616,18 +610,6 @@ def _from_sources(chosen: list[ScoredSentence], constraints: list[Constraint],
     if not sources:
         return chosen
     return [s for s in chosen if hits[s.hit_index].chunk.document in sources] or chosen
-
-
-def _given_elsewhere(question: str, source: Constraint, sentences: list[ScoredSentence],
-                     hits: list[SearchHit]) -> ScoredSentence | None:
-    """"Hur många läkartimmar … enligt hälso- och sjukvårdslagen?": the law's best rule has
-    no number, and another document's sentence, covering as much, has one; that number is
-    not the law's."""
-    best = sentences[0]
-    if best.kind_ok or not QUANTITY_QUESTION.search(question):
-        return None
-    return next((s for s in sentences if s.kind_ok and s.coverage >= best.coverage and
-                 not satisfied(source, s.text, hits[s.hit_index].chunk, {})), None)
 
 
 def _from_source(constraints: list[Constraint], sentences: list[ScoredSentence],
