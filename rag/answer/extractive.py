@@ -306,15 +306,15 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
             top = giving
     unmet = _unmet(constraints, top, candidates[top.hit_index].chunk)
     if unmet is not None:
-        meeting = _from_source(constraints, sentences, candidates, needed) \
+        meeting = _best_from_source(constraints, sentences, candidates, needed) \
             if unmet.kind == "source" else \
             _meeting_constraints(constraints, unmet, sentences, candidates)
         if meeting is None:  # the best passage answers for another region, year or month
             return near_miss(question, language, candidates, top, citations_k,
                              unmet.label(language))
         sentences = [meeting, *(s for s in sentences if s is not meeting)]
-    chosen = _from_sources(_choose(sentences, candidates, max_chars, scorer), constraints,
-                           candidates)
+    chosen = _only_from_sources(_choose(sentences, candidates, max_chars, scorer),
+                                constraints, candidates)
     conflict = find_conflict(sentences[0], sentences, candidates)
     if conflict is not None and all(c.text != conflict.text for c in chosen):
         chosen = sorted([*chosen, conflict][:4], key=lambda s: (s.hit_index, s.position))
@@ -602,8 +602,8 @@ def _unmet(constraints: list[Constraint], sentence: ScoredSentence,
     return None
 
 
-def _from_sources(chosen: list[ScoredSentence], constraints: list[Constraint],
-                  hits: list[SearchHit]) -> list[ScoredSentence]:
+def _only_from_sources(chosen: list[ScoredSentence], constraints: list[Constraint],
+                       hits: list[SearchHit]) -> list[ScoredSentence]:
     """Only the statutes asked as the source answer: "enligt HSL" is not answered with a
     region's rule beside the law's (the first sentence already meets the constraint)."""
     sources = {c.value for c in constraints if c.kind == "source"}
@@ -612,8 +612,8 @@ def _from_sources(chosen: list[ScoredSentence], constraints: list[Constraint],
     return [s for s in chosen if hits[s.hit_index].chunk.document in sources] or chosen
 
 
-def _from_source(constraints: list[Constraint], sentences: list[ScoredSentence],
-                 hits: list[SearchHit], needed: float) -> ScoredSentence | None:
+def _best_from_source(constraints: list[Constraint], sentences: list[ScoredSentence],
+                      hits: list[SearchHit], needed: float) -> ScoredSentence | None:
     """The best sentence of a statute the question asks as its source ("enligt HSL" limits
     the question to HSL, wherever its passage ranks), when it is evidence on its own."""
     for sentence in sentences:
