@@ -58,12 +58,8 @@ class HybridSearcher:
         valid = validity_mask(snapshot.chunks, self.as_of(query, filters).day, versions,
                               snapshot.validity_bounds())
         depth = max(self.settings.retrieve_k, k)
-        bm25 = self._bm25(snapshot, query, depth, filters, valid) if mode != "dense" else []
         vector = self.store.embedder.embed_query(query) if mode != "bm25" else None
-        dense = self._dense(snapshot, vector, depth, filters, valid) if vector is not None else []
-        hits = fuse(snapshot, bm25, dense)
-        if mode == "hybrid" and vector is not None:
-            hits = by_nearest_sentence(hits, vector, self.store.sentence_vectors, depth)
+        hits = self._ranked(snapshot, query, vector, depth, filters, valid, mode)
         if mode == "hybrid":
             cited = mentions(query, snapshot.statutes())
             hits = boost_named_documents(hits, cited.naming_text, snapshot)
@@ -71,23 +67,36 @@ class HybridSearcher:
             hits = asked_paragraphs_first(hits, cited, snapshot, _allowed(snapshot, filters,
                                                                            valid))
             # (a paragraph asked for by number is found by its number, wherever it ranks)
-            if filters.document is None and not cites_a_paragraph(query):
-                hits = self._source_passages_first(hits, query, cited, snapshot, filters,
-                                                   versions)
+            if filters.document is None and not cites_a_paragraph(query) and \
+                    vector is not None:
+                hits = self._source_passages_first(hits, snapshot, query, vector, depth,
+                                                   cited, filters, valid)
         return hits[:k]
 
-    def _source_passages_first(self, hits: list[SearchHit], query: str,
-                               cited: StatuteMentions, snapshot: Snapshot, filters: Filters,
-                               versions: Versions) -> list[SearchHit]:
+    def _ranked(self, snapshot: Snapshot, query: str, vector: Vectors | None, depth: int,
+                filters: Filters, valid: np.ndarray | None, mode: Mode) -> list[SearchHit]:
+        """BM25 and dense fused, then (hybrid) reordered by each passage's nearest sentence."""
+        bm25 = self._bm25(snapshot, query, depth, filters, valid) if mode != "dense" else []
+        dense = self._dense(snapshot, vector, depth, filters, valid) if vector is not None else []
+        hits = fuse(snapshot, bm25, dense)
+        if mode == "hybrid" and vector is not None:
+            hits = by_nearest_sentence(hits, vector, self.store.sentence_vectors, depth)
+        return hits
+
+    def _source_passages_first(self, hits: list[SearchHit], snapshot: Snapshot, query: str,
+                               vector: Vectors, depth: int, cited: StatuteMentions,
+                               filters: Filters, valid: np.ndarray | None) -> list[SearchHit]:
         """"Vad säger HSL om fast läkarkontakt?" asks HSL: its best passages for the question
-        lead, found by the same search inside it, wherever they ranked among all documents."""
+        lead, ranked the same way inside it (same snapshot, same query vector), wherever they
+        ranked among all documents."""
         sources = asked_as_source(cited, snapshot.statutes())
         if not sources or not hits:
             return hits
         first: list[SearchHit] = []
         for statute in sources:
             inside = filters.model_copy(update={"document": statute.document})
-            first += self.search(query, SOURCE_PASSAGES, inside, "hybrid", versions)
+            first += self._ranked(snapshot, query, vector, depth, inside, valid,
+                                  "hybrid")[:SOURCE_PASSAGES]
         top = hits[0].score
         chosen = {hit.chunk.chunk_id for hit in first}
         return [hit.model_copy(update={"score": top}) for hit in first] + \
