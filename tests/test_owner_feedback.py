@@ -27,7 +27,7 @@ from web.feedback import FeedbackStore
 from web.gaps import GapLog, asked
 from web.owner_cases import CLI_ERROR_PREFIX, OwnerCases, draft_yaml
 from web.owner_report import owner_report
-from web.owner_view import find, overview, to_csv
+from web.owner_view import collect, find, overview, to_csv
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -102,6 +102,20 @@ def test_the_server_path_logs_refusals_and_the_cli_path_does_not(tmp_path: Path)
     assert logged[0].filters == {"region": "Region Testland"}
     assert set(logged[0].model_dump()) == {"id", "created_at", "question", "language",
                                            "filters", "nearest", "channel"}  # nobody's identity
+
+
+def test_rows_written_back_to_back_in_both_logs_keep_the_order_they_were_written(
+        tmp_path: Path) -> None:
+    path = tmp_path / "feedback.sqlite3"
+    store, gaps = FeedbackStore(path), GapLog(path)
+    written = []
+    for number in range(40):  # far more than one clock tick holds on a fast machine
+        if number % 2:
+            written.append(f"f{store.add(question=f'q{number}', answer='a', rating='down')}")
+        else:
+            written.append(f"r{gaps.record(refusal(f'q{number}'), None, 'ui')}")
+    listed = [item.key for item in collect(gaps, store)]
+    assert listed == written[::-1]
 
 
 def test_topics_group_rephrasings_and_keep_other_questions_apart(

@@ -4,16 +4,27 @@ rows older than the retention period purged: the open, schema and purge both log
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import ClassVar
 
+_clock_lock = threading.Lock()
+_last_stamp = datetime.min.replace(tzinfo=UTC)
+
 
 def now_iso() -> str:
-    # Milliseconds: the owners' list is ordered by time across two tables.
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
+    """The current time, strictly later than the last stamp this process gave out.
+
+    The owners' list is ordered by time across two tables, so two rows written within the
+    clock's resolution must still keep the order they were written in."""
+    global _last_stamp
+    with _clock_lock:
+        stamp = max(datetime.now(UTC), _last_stamp + timedelta(microseconds=1))
+        _last_stamp = stamp
+    return stamp.isoformat(timespec="microseconds")
 
 
 def cutoff_iso(retention_days: int) -> str:
