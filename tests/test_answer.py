@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from functools import cache
 
@@ -15,7 +16,12 @@ from rag.answer.constraints import (
     satisfied,
     statutes_named,
 )
-from rag.answer.extractive import ANSWER_TYPES, STATUTE_REFERENCE, EvidenceScorer
+from rag.answer.extractive import (
+    ANSWER_TYPES,
+    STATUTE_REFERENCE,
+    EvidenceScorer,
+    gives_what_is_asked,
+)
 from rag.models import Answer, Chunk, Citation, Filters
 from rag.text.fold import fold
 from rag.text.sentences import ITEM_PREFIX, split_sentences
@@ -597,3 +603,59 @@ def test_a_statute_asked_as_the_source_is_searched_wherever_it_ranks(
     assert not answer.refused
     assert {citation.document for citation in answer.citations} == {"sfs-2017-30-markers"}
     assert "fast läkarkontakt" in answer.answer
+
+
+def test_a_count_is_answered_only_by_a_figure_of_what_is_counted(
+        corpus_service: Styrdok) -> None:
+    """"Hur många år …?" is not answered by a sentence without a number of years, even from
+    the statute the question names."""
+    near = ask(corpus_service, "Hur många år ska journalen sparas enligt patientsäkerhetslagen?")
+    assert near.refused and not near.citations
+    assert "antecknas i patientjournalen" not in near.answer.split(":", 1)[0]
+    # "minst en" and "cirka en miljon" are counts, though "en" is also an article.
+    staffed = ask(corpus_service, "Med hur många specialister i allmänmedicin ska en vårdcentral "
+                  "minst vara bemannad?")
+    assert not staffed.refused and "minst en specialist i allmänmedicin" in staffed.answer
+    people = ask(corpus_service, "Hur många människor behöver insatser från flera aktörer?")
+    assert not people.refused and "cirka en miljon människor" in people.answer
+
+
+@pytest.mark.parametrize(("question", "sentence", "gives"), [
+    ("Hur många år ska uppgifterna sparas?", "De ska gallras fem år efter införandet.", True),
+    ("Hur många år ska uppgifterna sparas?", "Senast den 1 mars varje år.", False),
+    ("Hur många dagar har vi på oss?", "Inom 30 kalenderdagar.", True),
+    ("How many hours a week?", "3 timmar per vecka.", True),
+    ("Hur många chattar startades?", "Januari 90 %, februari 92 %.", False),
+    ("Hur många chattar startades?", "Enligt 12 kap. 1 § (2010:659).", False),
+    ("Hur många chattar startades?", "Det startades 1 200 chattar.", True),
+])
+def test_what_a_count_question_needs_in_its_answer(question: str, sentence: str,
+                                                   gives: bool) -> None:
+    assert gives_what_is_asked(question, sentence) is gives
+
+
+def test_a_sentence_that_refers_back_comes_with_the_sentence_it_refers_to(
+        corpus_service: Styrdok) -> None:
+    """"… inom nämnda specialiteter" names them in the sentence before."""
+    answer = ask(corpus_service, "Vilka specialiteter ska läkaren på barnmorskemottagningen ha?")
+    assert not answer.refused
+    assert "allmänmedicin, obstetrik eller gynekologi" in flat(answer.answer)
+
+
+def test_a_sentence_that_points_ahead_comes_with_the_list_it_points_to(
+        corpus_service: Styrdok) -> None:
+    """"… vid de av nedanstående verksamheter" is followed by a lead-in and its items."""
+    answer = ask(corpus_service, "Vilka primärvårdsuppdrag bedrivs utanför Vårdval vårdcentral?")
+    assert not answer.refused
+    items = [line for line in answer.answer.splitlines() if line.startswith(ITEM_PREFIX)]
+    assert len(items) >= 3 and any("Arbetsterapi" in item for item in items)
+
+
+def test_a_list_item_joins_an_answer_only_with_its_lead_in(corpus_service: Styrdok) -> None:
+    answer = ask(corpus_service, "Vilka primärvårdsuppdrag bedrivs utanför vårdvalet i Värmland?")
+    assert not answer.refused
+    lines = answer.answer.splitlines()
+    for before, line in itertools.pairwise(lines):
+        if line.startswith(ITEM_PREFIX):
+            assert before.startswith(ITEM_PREFIX) or before.endswith(":"), answer.answer
+    assert sum(line.startswith(ITEM_PREFIX) for line in lines) >= 3

@@ -50,6 +50,11 @@ UNKNOWN_TOPIC_EVIDENCE = 0.6
 VERB_ENDINGS = ("as", "ats", "ades", "ade", "des", "dde", "tts")
 CONTINUATION = ("Maximalt", "Minst", "Högst", "Dock", "Denna", "Detta", "Dessa", "Det ",
                 "Undantag", "Om ", "Vid ", "Däremot", "Kallelser", "Samma")
+# Words that point to what another sentence says: "nämnda specialiteter" (the one before),
+# "nedanstående verksamheter" (what follows).
+REFERS_BACK = re.compile(r"\b(nämnda|ovannämnda|ovanstående|ovan|dessa|detta|denna|samma)\b",
+                         re.IGNORECASE)
+REFERS_FORWARD = re.compile(r"\b(nedanstående|nedan|följande)\b", re.IGNORECASE)
 QUANTITY_QUESTION = re.compile(
     r"\b(hur (mycket|många|länge|ofta|stor|mån)|när|vilken? (ålder|åldrar|tid|datum|år)|"
     r"vilka åldrar|inom hur|belopp|procent|andel|how (much|many|long|often)|when|what age|"
@@ -66,6 +71,24 @@ MONEY = re.compile(r"\d[\d\s,]*(kr\b|kronor|tkr|miljoner|miljarder|:-|prisbasbel
 CASE_NUMBER_ASKED = re.compile(r"\b(diarienummer\w*|dnr|ärendenummer\w*|case number|"
                                r"reference number)\b", re.IGNORECASE)
 CASE_NUMBER = re.compile(r"\d[\d.]*[-/]\d")  # "3.51-27270/2024"
+
+
+_FIGURE = r"\d+"
+# "en"/"ett" are articles too; after "minst", "högst", "endast" … they are the count.
+_NUMBER_WORD = (r"(två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|femton|tjugo|trettio|"
+                r"fyrtio|femtio|hundra|tusen|one|two|three|four|five|six|seven|eight|nine|ten|"
+                r"(minst|högst|max|maximalt|endast|bara|exakt|precis|cirka|ca|omkring|ungefär|"
+                r"drygt|knappt|nästan) (en|ett)|(en|ett) (miljon|miljard)\w*)")
+
+
+def _count_asked(unit_sv: str, unit_en: str) -> re.Pattern[str]:
+    """ "hur många dagar …", "how many days …": a count of this unit."""
+    return re.compile(rf"\b(hur många|how many)\s+({unit_sv}|{unit_en})\b", re.I)
+
+
+def _count_given(unit: str) -> re.Pattern[str]:
+    """A figure of the unit asked for ("tio år", "30 kalenderdagar", "3-5 dagar")."""
+    return re.compile(rf"(\d|\b{_NUMBER_WORD})[\d\s,.–-]*\s*{unit}", re.I)
 
 
 @dataclass(frozen=True)
@@ -85,8 +108,9 @@ class OnlyAnsweredBy:
 
 ONLY_ANSWERED_BY = (
     # what something costs ("vad kostar …?"; a fee's payer need not be an amount)
-    OnlyAnsweredBy(re.compile(r"\b(kostar|kosta|cost|costs|hur mycket pengar|how much money)\b",
-                              re.I), MONEY, "beloppet", "the amount", anywhere=False),
+    OnlyAnsweredBy(re.compile(r"\b(kostar|kosta|cost|costs|hur mycket (pengar|medel)|"
+                              r"how much (money|funding))\b", re.I),
+                   MONEY, "beloppet", "the amount", anywhere=False),
     OnlyAnsweredBy(re.compile(r"\b(telefonnummer\w*|telefonnr|phone number|telephone number)\b",
                               re.I),
                    # a number one can dial, or one of the national short numbers
@@ -95,6 +119,21 @@ ONLY_ANSWERED_BY = (
                    "telefonnumret", "the phone number", anywhere=True),
     OnlyAnsweredBy(CASE_NUMBER_ASKED, CASE_NUMBER, "diarienumret", "the case number",
                    anywhere=True),
+    *(OnlyAnsweredBy(_count_asked(unit_sv, unit_en), _count_given(given), label_sv, label_en,
+                     anywhere=False) for unit_sv, unit_en, given, label_sv, label_en in (
+        (r"år", r"years?", r"\w*års?\b", "antalet år", "the number of years"),
+        (r"månad(er)?", r"months?", r"\w*månad", "antalet månader", "the number of months"),
+        (r"veck(a|or)", r"weeks?", r"\w*veck", "antalet veckor", "the number of weeks"),
+        (r"dag(ar)?", r"days?", r"\w*dag", "antalet dagar", "the number of days"),
+        (r"timm(e|ar)", r"hours?", r"(\w*timm|tim\b)", "antalet timmar", "the number of hours"),
+        (r"kronor|kr", r"kronor|SEK", r"(kr\b|kronor|tkr|miljoner|miljarder|:-)", "beloppet",
+         "the amount"),
+    )),
+    # Any other count ("hur många chattar …?"): a figure that is not a share, a date's year
+    # or where a rule stands ("12 kap. 1 §", "(2010:659)").
+    OnlyAnsweredBy(_count_asked(r"\w+", r"\w+"), re.compile(
+        rf"(?<![\d:(,.]){_FIGURE}(?![\d,.]*\s*(%|procent|[a-z]?\s*kap\b|[a-z]?\s*§|:\d|\)))|"
+        rf"\b{_NUMBER_WORD}\b", re.I), "antalet", "the number", anywhere=False),
 )
 # What kind of text answers the question; a sentence without it is a weaker answer.
 ANSWER_TYPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
@@ -306,7 +345,7 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
             top = giving
     unmet = _unmet(constraints, top, candidates[top.hit_index].chunk)
     if unmet is not None:
-        meeting = _best_from_source(constraints, sentences, candidates, needed) \
+        meeting = _best_from_source(question, constraints, sentences, candidates, needed) \
             if unmet.kind == "source" else \
             _meeting_constraints(constraints, unmet, sentences, candidates)
         if meeting is None:  # the best passage answers for another region, year or month
@@ -463,17 +502,32 @@ def _choose(sentences: list[ScoredSentence], hits: list[SearchHit],
             return listed
     chosen = [best]
     size = len(best.text)
-    if following is not None and _continues_answer(following, best, sentences):
-        continued = ScoredSentence(following, best.hit_index, best.position + 1,
+    previous = chunk_sentences[best.position - 1] if best.position > 0 else None
+    if previous is not None and REFERS_BACK.search(best.text) and \
+            not previous.startswith(ITEM_PREFIX) and not previous.endswith(":") and \
+            len(previous) >= 25 and size + len(previous) + 6 <= max_chars:
+        # "… inom nämnda specialiteter": what it names stands in the sentence before.
+        chosen.insert(0, ScoredSentence(previous, best.hit_index, best.position - 1,
+                                        best.coverage, best.score))
+        size += len(previous) + 6
+    current = best
+    while following is not None and _continues_answer(following, current, sentences):
+        continued = ScoredSentence(following, best.hit_index, current.position + 1,
                                    best.coverage, best.score)
         after = _next_sentence(chunk_sentences, continued)
         if after is not None and after.startswith(ITEM_PREFIX):
             # "… kraven på en god vård uppfylls. Det innebär att vården särskilt ska" + items
             listed = _list_around(chunk_sentences, continued, max_chars - size - 6)
             if listed:
-                return [best, *listed]
+                return [*chosen, *listed]
+        if size + len(following) + 6 > max_chars:
+            break
         chosen.append(continued)
         size += len(following) + 6
+        # Only what the continuation points to ("nedanstående …", "… är:") follows it.
+        if not (REFERS_FORWARD.search(following) or following.endswith(":")):
+            break
+        current, following = continued, after
     covered = frozenset().union(*(c.terms for c in chosen))
     base = scorer.coverage(covered)
     best_is_row = hits[best.hit_index].chunk.passage == "table-row"
@@ -486,9 +540,20 @@ def _choose(sentences: list[ScoredSentence], hits: list[SearchHit],
         gain = scorer.coverage(covered | sentence.terms) - base
         if sentence.score >= 0.8 * best.score or (gain >= 0.15 and sentence.score >= 0.5 *
                                                     best.score):
-            chosen.append(sentence)
-            size += len(sentence.text) + 6
-            covered |= sentence.terms
+            joining = [sentence]
+            if sentence.text.startswith(ITEM_PREFIX) or sentence.text.endswith(":"):
+                # A list item means nothing without its lead-in: it joins with the lead-in and
+                # the items that fit, or not at all. A lead-in says something by itself.
+                held = {(c.hit_index, c.position) for c in chosen}
+                joining = [s for s in _list_around(hits[sentence.hit_index].chunk.sentences(),
+                                                   sentence, max_chars - size)
+                           if (s.hit_index, s.position) not in held]
+                if not joining and sentence.text.startswith(ITEM_PREFIX):
+                    continue
+                joining = joining or [sentence]
+            chosen += joining
+            size += sum(len(s.text) + 6 for s in joining)
+            covered = covered.union(*(s.terms for s in joining))
             base = scorer.coverage(covered)
         if len(chosen) >= 3:
             break
@@ -504,7 +569,8 @@ def _next_sentence(chunk_sentences: list[str], sentence: ScoredSentence) -> str 
 def _continues_answer(following: str, best: ScoredSentence,
                       sentences: list[ScoredSentence]) -> bool:
     """The next sentence finishes the rule ("Maximalt utgår …", "Denna hänvisning …")."""
-    if following.startswith(CONTINUATION) or best.text.endswith(":"):
+    if following.startswith(CONTINUATION) or best.text.endswith(":") or \
+            REFERS_FORWARD.search(best.text):
         return True
     own = next((s for s in sentences if s.hit_index == best.hit_index
                 and s.position == best.position + 1), None)
@@ -612,13 +678,22 @@ def _only_from_sources(chosen: list[ScoredSentence], constraints: list[Constrain
     return [s for s in chosen if hits[s.hit_index].chunk.document in sources] or chosen
 
 
-def _best_from_source(constraints: list[Constraint], sentences: list[ScoredSentence],
-                      hits: list[SearchHit], needed: float) -> ScoredSentence | None:
+def gives_what_is_asked(question: str, text: str) -> bool:
+    """The sentence has the only kind of text that answers the question (an amount, a count
+    of years …), when the question asks for one."""
+    return all(only.given.search(text) for only in ONLY_ANSWERED_BY
+               if only.asked.search(question))
+
+
+def _best_from_source(question: str, constraints: list[Constraint],
+                      sentences: list[ScoredSentence], hits: list[SearchHit],
+                      needed: float) -> ScoredSentence | None:
     """The best sentence of a statute the question asks as its source ("enligt HSL" limits
     the question to HSL, wherever its passage ranks), when it is evidence on its own."""
     for sentence in sentences:
         chunk = hits[sentence.hit_index].chunk
-        if sentence.coverage >= needed and _unmet(constraints, sentence, chunk) is None:
+        if sentence.coverage >= needed and _unmet(constraints, sentence, chunk) is None and \
+                gives_what_is_asked(question, sentence.text):
             return sentence
     return None
 
