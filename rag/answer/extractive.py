@@ -73,7 +73,6 @@ CASE_NUMBER_ASKED = re.compile(r"\b(diarienummer\w*|dnr|ärendenummer\w*|case nu
 CASE_NUMBER = re.compile(r"\d[\d.]*[-/]\d")  # "3.51-27270/2024"
 
 
-_FIGURE = r"\d+"
 # "en"/"ett" are articles too; after "minst", "högst", "endast" … they are the count.
 _NUMBER_WORD = (r"(två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|femton|tjugo|trettio|"
                 r"fyrtio|femtio|hundra|tusen|one|two|three|four|five|six|seven|eight|nine|ten|"
@@ -129,11 +128,6 @@ ONLY_ANSWERED_BY = (
         (r"kronor|kr", r"kronor|SEK", r"(kr\b|kronor|tkr|miljoner|miljarder|:-)", "beloppet",
          "the amount"),
     )),
-    # Any other count ("hur många chattar …?"): a figure that is not a share, a date's year
-    # or where a rule stands ("12 kap. 1 §", "(2010:659)").
-    OnlyAnsweredBy(_count_asked(r"\w+", r"\w+"), re.compile(
-        rf"(?<![\d:(,.]){_FIGURE}(?![\d,.]*\s*(%|procent|[a-z]?\s*kap\b|[a-z]?\s*§|:\d|\)))|"
-        rf"\b{_NUMBER_WORD}\b", re.I), "antalet", "the number", anywhere=False),
 )
 # What kind of text answers the question; a sentence without it is a weaker answer.
 ANSWER_TYPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
