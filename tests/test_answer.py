@@ -652,3 +652,9 @@ def test_a_list_item_joins_an_answer_only_with_its_lead_in(corpus_service: Styrd
         if line.startswith(ITEM_PREFIX):
             assert before.startswith(ITEM_PREFIX) or before.endswith(":"), answer.answer
     assert sum(line.startswith(ITEM_PREFIX) for line in lines) >= 3
+
+
+def test_an_english_word_only_the_glossary_knows_is_evidence(corpus_service: Styrdok) -> None:
+    answer = corpus_service.ask("Must every municipality have a medically responsible nurse?")
+    assert not answer.refused
+    assert "medicinskt ansvarig sjuksköterska" in answer.answer

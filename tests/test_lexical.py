@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from rag.store.bm25 import LexicalIndex
 from rag.text.lexical import (
+    EN_TO_SV,
     STOP_WORDS,
     analyze,
     analyze_query,
     cognate_prefixes,
     correct_typo,
     query_words,
+    read_glossary,
     split_compound,
     within_one_edit,
 )
@@ -141,3 +145,18 @@ def test_an_english_loan_word_finds_its_swedish_spelling(english: str, swedish: 
 
 def test_short_or_marked_words_have_no_cognate_prefixes() -> None:
     assert cognate_prefixes("care") == set() and cognate_prefixes("läkare") == set()
+
+
+def test_the_glossary_file_is_read_and_the_hand_entries_win(tmp_path: Path) -> None:
+    glossary = tmp_path / "glossary.tsv"
+    glossary.write_text("# comment\nmunicipality\tkommun\nlicence\tlegitimation|leg\n\n"
+                        "doctor\tdoktor\n", encoding="utf-8")
+    assert read_glossary(glossary) == {"municipality": ("kommun",),
+                                       "licence": ("legitimation", "leg"),
+                                       "doctor": ("doktor",)}
+    assert read_glossary(tmp_path / "missing.tsv") == {}
+    shipped = read_glossary()
+    assert len(shipped) >= 400 and all(shipped.values())
+    assert EN_TO_SV["municipality"] == shipped["municipality"]  # only the file has it
+    assert EN_TO_SV["doctor"] == ("läkare", "läkar")  # the hand list wins
+
