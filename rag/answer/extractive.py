@@ -66,7 +66,8 @@ STATUTE_REFERENCE = re.compile(r"\d+\s*[a-z]?\s+kap\.?|"
                                r"\(\s*(?:19|20)\d\d:\d+\s*\)")
 MONEY_QUESTION = re.compile(r"\b(kostar|kosta|kostnad\w*|pris\w*|\w*avgift\w*|kronor|kr|belopp|"
                             r"cost\w*|price\w*|fee|fees|charge\w*)\b", re.IGNORECASE)
-MONEY = re.compile(r"\d[\d\s,]*(kr\b|kronor|tkr|miljoner|miljarder|:-|prisbasbelopp)",
+MONEY_UNIT = r"kr\b|kronor|tkr|miljoner|miljarder|:-"
+MONEY = re.compile(rf"\d[\d\s,]*({MONEY_UNIT}|prisbasbelopp)",
                    re.IGNORECASE)
 CASE_NUMBER_ASKED = re.compile(r"\b(diarienummer\w*|dnr|ärendenummer\w*|case number|"
                                r"reference number)\b", re.IGNORECASE)
@@ -125,8 +126,7 @@ ONLY_ANSWERED_BY = (
         (r"veck(a|or)", r"weeks?", r"\w*veck", "antalet veckor", "the number of weeks"),
         (r"dag(ar)?", r"days?", r"\w*dag", "antalet dagar", "the number of days"),
         (r"timm(e|ar)", r"hours?", r"(\w*timm|tim\b)", "antalet timmar", "the number of hours"),
-        (r"kronor|kr", r"kronor|SEK", r"(kr\b|kronor|tkr|miljoner|miljarder|:-)", "beloppet",
-         "the amount"),
+        (r"kronor|kr", r"kronor|SEK", rf"({MONEY_UNIT})", "beloppet", "the amount"),
     )),
 )
 # What kind of text answers the question; a sentence without it is a weaker answer.
@@ -300,8 +300,9 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
     scorer = EvidenceScorer(question, language, snapshot)
     candidates = hits[:CANDIDATE_PASSAGES]
     sentences = _score_sentences(question, candidates, scorer, snapshot)
-    if any(only.anywhere and only.asked.search(question) and
-           not any(only.given.search(s.text) for s in sentences) for only in ONLY_ANSWERED_BY):
+    only_kinds = only_kinds_asked(question)
+    if any(only.anywhere and not any(only.given.search(s.text) for s in sentences)
+           for only in only_kinds):
         candidates = hits[:RETRIEVED_PASSAGES]
         sentences = _score_sentences(question, candidates, scorer, snapshot)
     best = max((sentence.coverage for sentence in sentences), default=0.0)
@@ -330,8 +331,8 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
             return refusal(question, language, hits, citations_k)
         sentences = [rescued, *(s for s in sentences if s.text != rescued.text)]
     top = sentences[0]
-    for only in ONLY_ANSWERED_BY:
-        if only.asked.search(question) and not only.given.search(top.text):
+    for only in only_kinds:
+        if not only.given.search(top.text):
             weigh = _unranked if only.anywhere else _ranked
             giving = next((s for s in sentences[1:] if weigh(s) >= GIVING_SHARE * weigh(top)
                            and only.given.search(s.text)), None)
@@ -342,7 +343,7 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
             top = giving
     unmet = _unmet(constraints, top, candidates[top.hit_index].chunk)
     if unmet is not None:
-        meeting = _best_from_source(question, constraints, sentences, candidates, needed) \
+        meeting = _best_from_source(only_kinds, constraints, sentences, candidates, needed) \
             if unmet.kind == "source" else \
             _meeting_constraints(constraints, unmet, sentences, candidates)
         if meeting is None:  # the best passage answers for another region, year or month
@@ -522,7 +523,7 @@ def _choose(sentences: list[ScoredSentence], hits: list[SearchHit],
         chosen.append(continued)
         size += len(following) + 6
         # Only what the continuation points to ("nedanstående …", "… är:") follows it.
-        if not (REFERS_FORWARD.search(following) or following.endswith(":")):
+        if not _points_ahead(following):
             break
         current, following = continued, after
     covered = frozenset().union(*(c.terms for c in chosen))
@@ -563,11 +564,15 @@ def _next_sentence(chunk_sentences: list[str], sentence: ScoredSentence) -> str 
     return chunk_sentences[position] if position < len(chunk_sentences) else None
 
 
+def _points_ahead(sentence: str) -> bool:
+    """What the sentence says follows it: "… är:", "… nedanstående verksamheter"."""
+    return sentence.endswith(":") or REFERS_FORWARD.search(sentence) is not None
+
+
 def _continues_answer(following: str, best: ScoredSentence,
                       sentences: list[ScoredSentence]) -> bool:
     """The next sentence finishes the rule ("Maximalt utgår …", "Denna hänvisning …")."""
-    if following.startswith(CONTINUATION) or best.text.endswith(":") or \
-            REFERS_FORWARD.search(best.text):
+    if following.startswith(CONTINUATION) or _points_ahead(best.text):
         return True
     own = next((s for s in sentences if s.hit_index == best.hit_index
                 and s.position == best.position + 1), None)
@@ -675,14 +680,17 @@ def _only_from_sources(chosen: list[ScoredSentence], constraints: list[Constrain
     return [s for s in chosen if hits[s.hit_index].chunk.document in sources] or chosen
 
 
-def gives_what_is_asked(question: str, text: str) -> bool:
-    """The sentence has the only kind of text that answers the question (an amount, a count
-    of years …), when the question asks for one."""
-    return all(only.given.search(text) for only in ONLY_ANSWERED_BY
-               if only.asked.search(question))
+def only_kinds_asked(question: str) -> list[OnlyAnsweredBy]:
+    """The kinds of text that alone answer the question (an amount, a count of years …)."""
+    return [only for only in ONLY_ANSWERED_BY if only.asked.search(question)]
 
 
-def _best_from_source(question: str, constraints: list[Constraint],
+def gives_what_is_asked(only_kinds: list[OnlyAnsweredBy], text: str) -> bool:
+    """The sentence has each kind of text that alone answers the question."""
+    return all(only.given.search(text) for only in only_kinds)
+
+
+def _best_from_source(only_kinds: list[OnlyAnsweredBy], constraints: list[Constraint],
                       sentences: list[ScoredSentence], hits: list[SearchHit],
                       needed: float) -> ScoredSentence | None:
     """The best sentence of a statute the question asks as its source ("enligt HSL" limits
@@ -690,7 +698,7 @@ def _best_from_source(question: str, constraints: list[Constraint],
     for sentence in sentences:
         chunk = hits[sentence.hit_index].chunk
         if sentence.coverage >= needed and _unmet(constraints, sentence, chunk) is None and \
-                gives_what_is_asked(question, sentence.text):
+                gives_what_is_asked(only_kinds, sentence.text):
             return sentence
     return None
 
