@@ -154,7 +154,8 @@ def test_the_glossary_file_is_read_and_the_hand_entries_win(tmp_path: Path) -> N
     assert read_glossary(glossary) == {"municipality": ("kommun",),
                                        "licence": ("legitimation", "leg"),
                                        "doctor": ("doktor",)}
-    assert read_glossary(tmp_path / "missing.tsv") == {}
+    with pytest.raises(FileNotFoundError):
+        read_glossary(tmp_path / "missing.tsv")  # a broken install fails loudly
     shipped = read_glossary()
     assert len(shipped) >= 400 and all(shipped.values())
     assert EN_TO_SV["municipality"] == shipped["municipality"]  # only the file has it

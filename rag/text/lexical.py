@@ -206,10 +206,10 @@ GLOSSARY_FILE = Path(__file__).with_name("en_sv_glossary.tsv")
 
 
 def read_glossary(path: Path = GLOSSARY_FILE) -> dict[str, tuple[str, ...]]:
-    """English word -> Swedish forms, one `english<TAB>form|form` per line ('#' comments)."""
+    """English word -> Swedish forms, one `english<TAB>form|form` per line ('#' comments).
+    The file ships with the package: a missing one is a broken install, and fails here rather
+    than quietly costing English questions their translations."""
     glossary: dict[str, tuple[str, ...]] = {}
-    if not path.is_file():
-        return glossary
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
