@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, cast
@@ -174,8 +175,8 @@ def search(query: str, k: Annotated[int, typer.Option(min=1, max=50)] = 5,
 def ask(question: Annotated[str | None, typer.Argument()] = None,
         jsonl: Annotated[Path | None, typer.Option(
             "--jsonl", help="File with one question a line, or one JSON object a line "
-            '({"question", "history"?}: a follow-up with its conversation); prints one JSON '
-            "answer a line.")] = None,
+            '({"question", "history"?}: a follow-up with its conversation), "-" for standard '
+            "input; prints one JSON answer a line, each as soon as it is answered.")] = None,
         region: RegionOption = None, doc_type: TypeOption = None,
         document: DocOption = None, as_json: JsonOption = False,
         as_of: AsOfOption = None,
@@ -183,14 +184,17 @@ def ask(question: Annotated[str | None, typer.Argument()] = None,
             "--history", help="JSON file with the conversation so far: a list of "
             '{"question", "answer"} (a follow-up is answered from it).')] = None) -> None:
     """Answer a question with verbatim, cited requirement text (or refuse)."""
+    if jsonl is not None and str(jsonl) != "-" and not jsonl.is_file():
+        typer.echo(f"Frågefilen finns inte: {jsonl}", err=True)
+        raise typer.Exit(2)
     service = _service()
     filters = Filters(region=region, doc_type=doc_type, document=document, as_of=_as_of(as_of))
     history = _read_history(history_file) if history_file else None
     if jsonl is not None:
-        for line in jsonl.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                typer.echo(json.dumps(_ask_line(service, line.strip(), filters, history),
-                                      ensure_ascii=False))
+        for line in _question_lines(jsonl):
+            typer.echo(json.dumps(_ask_line(service, line, filters, history),
+                                  ensure_ascii=False))
+            sys.stdout.flush()  # a caller reading a pipe gets each answer as it is made
         return
     if not question:
         _interactive(service, filters)
@@ -201,6 +205,19 @@ def ask(question: Annotated[str | None, typer.Argument()] = None,
         typer.echo(f"Ogiltig fråga: {error}", err=True)
         raise typer.Exit(2) from error
     typer.echo(answer.model_dump_json(indent=2) if as_json else format_answer(answer))
+
+
+def _question_lines(path: Path) -> Iterator[str]:
+    """The non-blank lines of a `--jsonl` file ("-": standard input), read as they come."""
+    if str(path) == "-":
+        yield from (line.strip() for line in sys.stdin if line.strip())
+        return
+    try:
+        with path.open(encoding="utf-8") as lines:
+            yield from (line.strip() for line in lines if line.strip())
+    except (OSError, UnicodeDecodeError) as error:
+        typer.echo(f"Kan inte läsa frågefilen {path}: {error}", err=True)
+        raise typer.Exit(2) from error
 
 
 def _read_history(path: Path) -> list[HistoryTurn]:
@@ -226,7 +243,7 @@ def _ask_line(service: Styrdok, line: str, filters: Filters,
     """One line of `--jsonl`: a plain question, or a JSON object with "question" and
     optional "history" (the line's own conversation, instead of `--history`), "filters" and
     "as_of" (instead of the command line's)."""
-    if not (line.startswith("{") and line.endswith("}")):
+    if not line.startswith("{"):  # no question starts with "{": a broken JSON line is one
         return _ask_or_error(service, line, filters, history)
     try:
         request = JsonlQuestion.model_validate_json(line)

@@ -119,6 +119,28 @@ def test_ask_jsonl_reports_a_bad_question_and_goes_on(runner: CliRunner, tmp_pat
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("on_corpus")
+def test_ask_jsonl_reads_standard_input_and_reports_a_broken_json_line(
+        runner: CliRunner) -> None:
+    lines = f'{{"question": "{BMM}"\n{BMM}\n'  # the first object is not closed
+
+    result = runner.invoke(app, ["ask", "--jsonl", "-"], input=lines)
+
+    assert result.exit_code == 0, result.output
+    broken, answered = (json.loads(line) for line in result.stdout.strip().split("\n"))
+    assert "invalid JSON line" in broken["error"]  # not asked as if it were a question
+    assert_answer_contract(answered)
+    assert answered["question"] == BMM
+
+
+def test_ask_jsonl_with_a_missing_file_exits_2_with_a_message(runner: CliRunner,
+                                                              tmp_path: Path) -> None:
+    result = runner.invoke(app, ["ask", "--jsonl", str(tmp_path / "saknas.jsonl")])
+    assert result.exit_code == 2
+    assert "Frågefilen finns inte" in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("on_corpus")
 def test_overlong_question_exits_2(runner: CliRunner) -> None:
     result = runner.invoke(app, ["ask", "x" * 2500])
     assert result.exit_code == 2
