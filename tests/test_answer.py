@@ -25,6 +25,7 @@ from rag.answer.extractive import (
 )
 from rag.models import Answer, Chunk, Citation, Filters
 from rag.text.fold import fold
+from rag.text.lexical import analyze
 from rag.text.sentences import ITEM_PREFIX, split_sentences
 
 pytestmark = pytest.mark.slow
@@ -659,3 +660,26 @@ def test_an_english_word_only_the_glossary_knows_is_evidence(corpus_service: Sty
     answer = corpus_service.ask("Must every municipality have a medically responsible nurse?")
     assert not answer.refused
     assert "medicinskt ansvarig sjuksköterska" in answer.answer
+
+
+def test_an_english_loan_word_in_a_swedish_question_is_read_as_the_documents_write_it(
+        corpus_service: Styrdok) -> None:
+    """Staff write "deadline"; the documents write "senast"."""
+    snapshot = corpus_service.store.snapshot()
+    scorer = EvidenceScorer("deadline för SKL:s redovisning till Kammarkollegiet?", "sv", snapshot)
+    assert scorer.unknown == []  # not a topic the documents lack
+    with_date = scorer.coverage(frozenset(analyze("SKL ska senast lämna en redovisning till "
+                                                  "Kammarkollegiet")))
+    without = scorer.coverage(frozenset(analyze("SKL ska lämna en redovisning till "
+                                                "Kammarkollegiet")))
+    assert with_date > without
+
+
+def test_why_asks_for_a_reason_only_as_the_question_word() -> None:
+    def asks_reason(question: str) -> bool:
+        return any(asks.search(question) and answers.search("för att minska väntan")
+                   and not answers.search("ska innehålla uppgift")
+                   for asks, answers in ANSWER_TYPES)
+    assert asks_reason("Varför ska vårdcentralen ha en jourplan?")
+    assert asks_reason("jourplan, varför?")
+    assert not asks_reason("måste Socialstyrelsen förklara varför en ansökan avslås?")

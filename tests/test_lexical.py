@@ -161,3 +161,12 @@ def test_the_glossary_file_is_read_and_the_hand_entries_win(tmp_path: Path) -> N
     assert EN_TO_SV["municipality"] == shipped["municipality"]  # only the file has it
     assert EN_TO_SV["doctor"] == ("läkare", "läkar")  # the hand list wins
 
+
+
+def test_an_abbreviation_that_is_also_a_stop_word_counts_only_typed_in_capitals() -> None:
+    """"AT" is allmäntjänstgöring; "at" is English "at" (or "åt" typed without its ring)."""
+    asked = dict(query_words("finns det ett slutprov efter AT?"))
+    assert ("allmäntjänstgöring", "allmän", "tjänstgöring") in asked["at"]
+    assert "at" not in dict(query_words("vad ska vi göra at dem?"))
+    assert "allmäntjänstgöring" in analyze_query("slutprov efter AT")
+    assert "allmäntjänstgöring" not in analyze_query("Who works at the health centre?", "en")

@@ -36,6 +36,7 @@ from rag.text.language import Language
 from rag.text.lexical import (
     EN_TO_SV,
     analyze,
+    loan_word_forms,
     name_terms,
     query_words,
     specificity,
@@ -156,7 +157,8 @@ ANSWER_TYPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
                 r"månatligen|veckovis|varje|kvartalsvis|löpande|kontinuerligt)\b", re.I)),
     (re.compile(r"\b(vilket år|vilka år|vilket årtal|which years?|what years?|in what year)\b",
                 re.I), re.compile(r"\b(19|20)\d\d\b")),
-    (re.compile(r"\b(varför|why)\b", re.I),
+    # Only "varför" that asks: "måste de förklara varför?" asks whether, not why.
+    (re.compile(r"(^|[,;:–-]\s*)(varför|why)\b", re.I),
      re.compile(r"\b(för att|eftersom|därför|syfte\w*|in order)\b", re.I)),
 )
 
@@ -246,7 +248,8 @@ def _forms_in_documents(surface: str, alternatives: list[tuple[str, ...]], langu
                             zipf_frequency(surface, "en") < ENGLISH_WORD_ZIPF):
         found += snapshot.near_spellings(typed)
     if language == "sv":
-        found += typo_alternatives(surface)
+        # Staff borrow English words ("deadline", "feedback") the documents write in Swedish.
+        found += loan_word_forms(surface) + typo_alternatives(surface)
     else:  # "psychologist" is "psykolog" (as evidence only: in BM25 the cognates moved more
         # English questions' passages down than up)
         found += snapshot.cognates(surface)

@@ -97,12 +97,21 @@ def analyze_query(text: str, language: str = "sv",
     if language == "en":
         for word in lowered.split():
             expansions.extend(EN_TO_SV.get(word, ()))
+    typed_as_abbreviation = capitalised(text)
     for abbreviation, spelled in abbreviations.items():
+        if abbreviation in STOP_WORDS and abbreviation not in typed_as_abbreviation:
+            continue  # "at" is a word ("kom at", "at the centre"); "AT" is allmäntjänstgöring
         if re.search(rf"\b{abbreviation}\b", lowered):
             expansions.extend(spelled)
         elif any(_mentions(lowered, form) for form in spelled):
             expansions.append(abbreviation)
     return analyze(" ".join([text, *expansions]))
+
+
+def capitalised(text: str) -> set[str]:
+    """The words typed in capitals ("AT", "BT"), lower-cased."""
+    return {match.group(0).lower() for match in TOKEN.finditer(text)
+            if len(match.group(0)) >= 2 and match.group(0).isupper()}
 
 
 def content_terms(text: str) -> set[str]:
@@ -287,8 +296,9 @@ def query_words(text: str, language: str = "sv",
     seen: set[str] = set()
     question_words = words(text)
     phrased = _words_of_spelled_phrases(question_words, abbreviations)
+    typed_as_abbreviation = capitalised(text) & set(abbreviations)
     for word in question_words:
-        if not _is_content(word) or word in seen:
+        if word in seen or not (_is_content(word) or word in typed_as_abbreviation):
             continue
         if len(seen) >= MAX_QUERY_WORDS:
             break
@@ -328,6 +338,12 @@ def _words_of_spelled_phrases(question_words: list[str],
                     for word in question_words[start:start + len(phrase)]:
                         found.setdefault(word, []).append(abbreviation)
     return found
+
+
+def loan_word_forms(word: str) -> list[tuple[str, ...]]:
+    """The Swedish forms of an English word used in a Swedish question ("deadline för
+    nulägesrapporten" -> "senast", "tidsfrist"), from the glossary."""
+    return [terms for form in EN_TO_SV.get(word, ()) for terms in _phrase_terms(form)]
 
 
 def _phrase_terms(phrase: str) -> list[tuple[str, ...]]:
