@@ -46,6 +46,7 @@ from rag.store.embeddings import Embedder, build_embedder
 from rag.store.store import Snapshot, Store
 from rag.text.language import detect_language
 from rag.text.lexical import analyze
+from rag.text.references import swedish_paragraph_references
 from rag.text.vocabulary import Vocabulary, respell
 
 log = logging.getLogger(__name__)
@@ -160,8 +161,12 @@ class Assistant:
         return Resolution(respelled, rewritten=True)
 
     def respell(self, text: str) -> str:
-        """`text` in the documents' spelling (marks restored, one-letter typos corrected)."""
-        return respell(text, self._current_vocabulary(), detect_language(text))
+        """`text` in the documents' spelling (marks restored, one-letter typos corrected), an
+        English paragraph reference as Swedish law writes it ("Chapter 2, Section 14")."""
+        language = detect_language(text)
+        if language == "en":
+            text = swedish_paragraph_references(text)
+        return respell(text, self._current_vocabulary(), language)
 
     def _current_vocabulary(self) -> Vocabulary:
         """The documents' vocabulary. After a change the previous one serves until the new

@@ -11,6 +11,7 @@ from ingest.service import Styrdok
 from ingest.sfs import is_sfs_markdown, read_header, read_statute, short_name
 from rag.models import Answer, Chunk, DocumentMeta, Filters
 from rag.retrieve.statute_refs import Statute, mentions, statutes
+from rag.text.references import swedish_paragraph_references
 
 REPO = Path(__file__).resolve().parents[1]
 HSL = REPO / "corpus" / "sfs-2017-30-markers.md"
@@ -84,6 +85,30 @@ def test_a_paragraph_asked_for_by_number_leads_in_the_wording_in_force(
     top = searcher.search("Socialstyrelsen får ha direktåtkomst till uppgifterna i de register "
                           "som förs enligt 2 kap. 11 § patientsäkerhetslagen (2010:659)")[0]
     assert (top.chunk.short_title, top.chunk.section) == ("PSF", "8 kap. 7 §")
+
+
+def test_a_paragraph_asked_for_by_number_answers_from_itself(corpus_service: Styrdok) -> None:
+    """"säger" matches the "som sägs i" of paragraphs citing others; the one asked for answers."""
+    answer = corpus_service.ask("Vad säger 2 kap. 2 § PSL?")
+    assert not answer.refused
+    assert answer.citations[0].reference == "PSL 2 kap. 2 §"
+    assert "inom en månad efter genomförandet" in answer.answer
+
+
+def test_an_english_paragraph_reference_is_read_as_swedish_law_writes_it(
+        corpus_service: Styrdok) -> None:
+    assert swedish_paragraph_references(
+        "What does Chapter 2, Section 14 of the Patient Safety Act say?") == \
+        "What does 2 kap. 14 § Patient Safety Act say?"
+    assert swedish_paragraph_references("section 3 a of chapter 7 of HSL") == "7 kap. 3 a § HSL"
+    assert swedish_paragraph_references("Which section covers fees?") == \
+        "Which section covers fees?"
+    there = corpus_service.ask("What does Chapter 2, Section 2 of PSL say about a clinic that "
+                               "moves?")
+    assert not there.refused and there.citations[0].reference == "PSL 2 kap. 2 §"
+    missing = corpus_service.ask("What does Chapter 2, Section 14 of PSL say about a clinic "
+                                 "that moves?")
+    assert missing.refused and "2 kap. 14 §" in missing.answer
 
 
 def test_verksamhetschef_is_answered_from_hsl_4_kap_2(corpus_service: Styrdok) -> None:

@@ -344,6 +344,11 @@ def states(constraint: Constraint, sentence: str, chunk: Chunk) -> bool:
         satisfied(constraint, sentence, chunk, {})
 
 
+def is_paragraph_asked(constraint: Constraint, chunk: Chunk) -> bool:
+    """Whether the passage is the paragraph asked for by number (not one that cites it)."""
+    return constraint.kind == "paragraph" and constraint.value in _paragraphs_in(chunk.section)
+
+
 def _paragraphs_in(text: str) -> list[str]:
     return [f"{chapter} kap. {paragraph.replace(' ', '')} §"
             for chapter, paragraph in PARAGRAPH.findall(text)]

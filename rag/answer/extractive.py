@@ -21,6 +21,7 @@ from rag.answer.constraints import (
     Constraint,
     corpus_regions,
     find_constraints,
+    is_paragraph_asked,
     region_in_corpus,
     satisfied,
     source_constraints,
@@ -348,6 +349,7 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
     if unmet is not None:
         meeting = _best_from_source(only_kinds, constraints, sentences, candidates, needed) \
             if unmet.kind == "source" else \
+            _from_asked_paragraph(constraints, unmet, sentences, candidates) or \
             _meeting_constraints(constraints, unmet, sentences, candidates)
         if meeting is None:  # the best passage answers for another region, year or month
             return near_miss(question, language, candidates, top, citations_k,
@@ -706,6 +708,19 @@ def _best_from_source(only_kinds: list[OnlyAnsweredBy], constraints: list[Constr
                 gives_what_is_asked(only_kinds, sentence.text):
             return sentence
     return None
+
+
+def _from_asked_paragraph(constraints: list[Constraint], unmet: Constraint,
+                          sentences: list[ScoredSentence],
+                          hits: list[SearchHit]) -> ScoredSentence | None:
+    """"Vad säger 2 kap. 2 § PSL?": the paragraph asked for by number answers from its own
+    best sentence, however few of the question's words it shares ("säger" matches the
+    "som sägs i" of any paragraph citing another)."""
+    return next((sentence for sentence in sentences
+                 if is_paragraph_asked(unmet, hits[sentence.hit_index].chunk)
+                 and sentence.kind_ok
+                 and _unmet(constraints, sentence, hits[sentence.hit_index].chunk) is None),
+                None)
 
 
 def _meeting_constraints(constraints: list[Constraint], unmet: Constraint,
