@@ -37,7 +37,7 @@ from rag.text.language import Language
 from rag.text.lexical import (
     EN_TO_SV,
     analyze,
-    loan_word_forms,
+    glossary_forms,
     name_terms,
     query_words,
     specificity,
@@ -250,7 +250,7 @@ def _forms_in_documents(surface: str, alternatives: list[tuple[str, ...]], langu
         found += snapshot.near_spellings(typed)
     if language == "sv":
         # Staff borrow English words ("deadline", "feedback") the documents write in Swedish.
-        found += loan_word_forms(surface) + typo_alternatives(surface)
+        found += glossary_forms(surface) + typo_alternatives(surface)
     else:  # "psychologist" is "psykolog" (as evidence only: in BM25 the cognates moved more
         # English questions' passages down than up)
         found += snapshot.cognates(surface)
@@ -347,10 +347,13 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
             top = giving
     unmet = _unmet(constraints, top, candidates[top.hit_index].chunk)
     if unmet is not None:
-        meeting = _best_from_source(only_kinds, constraints, sentences, candidates, needed) \
-            if unmet.kind == "source" else \
-            _from_asked_paragraph(constraints, unmet, sentences, candidates) or \
-            _meeting_constraints(constraints, unmet, sentences, candidates)
+        if unmet.kind == "source":
+            meeting = _best_from_source(only_kinds, constraints, sentences, candidates, needed)
+        elif unmet.kind == "paragraph":
+            meeting = _from_asked_paragraph(constraints, unmet, sentences, candidates) or \
+                _meeting_constraints(constraints, unmet, sentences, candidates)
+        else:
+            meeting = _meeting_constraints(constraints, unmet, sentences, candidates)
         if meeting is None:  # the best passage answers for another region, year or month
             return near_miss(question, language, candidates, top, citations_k,
                              unmet.label(language))

@@ -296,7 +296,7 @@ def query_words(text: str, language: str = "sv",
     seen: set[str] = set()
     question_words = words(text)
     phrased = _words_of_spelled_phrases(question_words, abbreviations)
-    typed_as_abbreviation = capitalised(text) & set(abbreviations)
+    typed_as_abbreviation = capitalised(text) & abbreviations.keys()
     for word in question_words:
         if word in seen or not (_is_content(word) or word in typed_as_abbreviation):
             continue
@@ -312,8 +312,7 @@ def query_words(text: str, language: str = "sv",
         for abbreviation in phrased.get(word, ()):
             alternatives.append(_word_terms(abbreviation))
         if language == "en":
-            for form in EN_TO_SV.get(word, ()):
-                alternatives.extend(_phrase_terms(form))
+            alternatives.extend(glossary_forms(word))
         kept = [alternative for alternative in alternatives if alternative]
         if kept:
             result.append((word, kept))
@@ -340,9 +339,9 @@ def _words_of_spelled_phrases(question_words: list[str],
     return found
 
 
-def loan_word_forms(word: str) -> list[tuple[str, ...]]:
-    """The Swedish forms of an English word used in a Swedish question ("deadline för
-    nulägesrapporten" -> "senast", "tidsfrist"), from the glossary."""
+def glossary_forms(word: str) -> list[tuple[str, ...]]:
+    """The term tuples of an English word's Swedish forms in the glossary: for an English
+    question, and for a loan word in a Swedish one ("deadline" -> "senast", "tidsfrist")."""
     return [terms for form in EN_TO_SV.get(word, ()) for terms in _phrase_terms(form)]
 
 
