@@ -16,14 +16,14 @@ from rag.answer.constraints import (
     satisfied,
     statutes_named,
 )
-from rag.answer.extractive import (
+from rag.answer.extractive import EvidenceScorer
+from rag.models import Answer, Chunk, Citation, Filters
+from rag.text.answer_types import (
     ANSWER_TYPES,
     STATUTE_REFERENCE,
-    EvidenceScorer,
     gives_what_is_asked,
     only_kinds_asked,
 )
-from rag.models import Answer, Chunk, Citation, Filters
 from rag.text.fold import fold
 from rag.text.lexical import analyze
 from rag.text.sentences import ITEM_PREFIX, split_sentences

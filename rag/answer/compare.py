@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from rag.answer.constraints import STATUTE_TYPES
-from rag.answer.extractive import QUANTITY_QUESTION
 from rag.models import NOT_STATED, Answer, Chunk, Citation, CompareRow, Comparison, Filters
+from rag.text.answer_types import QUANTITY_QUESTION
 from rag.text.language import detect_language
 from rag.text.lexical import ABBREVIATIONS, STOP_WORDS, specificity, words
 from rag.text.sentences import ITEM_PREFIX, split_sentences

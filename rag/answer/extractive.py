@@ -32,6 +32,17 @@ from rag.answer.constraints import (
 from rag.answer.meaning import PASSAGES, Nearest, SentenceMeaning
 from rag.models import Answer, Chunk, Citation, SearchHit
 from rag.store.store import Snapshot
+from rag.text.answer_types import (
+    ANSWER_TYPES,
+    MONEY,
+    MONEY_QUESTION,
+    NUMBER,
+    QUANTITY_QUESTION,
+    STATUTE_REFERENCE,
+    OnlyAnsweredBy,
+    gives_what_is_asked,
+    only_kinds_asked,
+)
 from rag.text.instructions import addresses_reader
 from rag.text.language import Language
 from rag.text.lexical import (
@@ -57,113 +68,6 @@ CONTINUATION = ("Maximalt", "Minst", "Högst", "Dock", "Denna", "Detta", "Dessa"
 REFERS_BACK = re.compile(r"\b(nämnda|ovannämnda|ovanstående|ovan|dessa|detta|denna|samma)\b",
                          re.IGNORECASE)
 REFERS_FORWARD = re.compile(r"\b(nedanstående|nedan|följande)\b", re.IGNORECASE)
-QUANTITY_QUESTION = re.compile(
-    r"\b(hur (mycket|många|länge|ofta|stor|mån)|när|vilken? (ålder|åldrar|tid|datum|år)|"
-    r"vilka åldrar|inom hur|belopp|procent|andel|how (much|many|long|often)|when|what age|"
-    r"which ages|what share|percentage)\b", re.IGNORECASE)
-NUMBER = re.compile(r"\d")
-# "12 kap. 1 §", "1 och 2 §§", "(2010:659)": where a rule is, not a figure it gives.
-STATUTE_REFERENCE = re.compile(r"\d+\s*[a-z]?\s+kap\.?|"
-                               r"\d+\s*[a-z]?(?:\s*(?:,|och|eller)\s*\d+\s*[a-z]?)*\s*§+|"
-                               r"\(\s*(?:19|20)\d\d:\d+\s*\)")
-MONEY_QUESTION = re.compile(r"\b(kostar|kosta|kostnad\w*|pris\w*|\w*avgift\w*|kronor|kr|belopp|"
-                            r"cost\w*|price\w*|fee|fees|charge\w*)\b", re.IGNORECASE)
-MONEY_UNIT = r"kr\b|kronor|tkr|miljoner|miljarder|:-"
-MONEY = re.compile(rf"\d[\d\s,]*({MONEY_UNIT}|prisbasbelopp)",
-                   re.IGNORECASE)
-CASE_NUMBER_ASKED = re.compile(r"\b(diarienummer\w*|dnr|ärendenummer\w*|case number|"
-                               r"reference number)\b", re.IGNORECASE)
-CASE_NUMBER = re.compile(r"\d[\d.]*[-/]\d")  # "3.51-27270/2024"
-
-
-# "en"/"ett" are articles too; after "minst", "högst", "endast" … they are the count.
-_NUMBER_WORD = (r"(två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|femton|tjugo|trettio|"
-                r"fyrtio|femtio|hundra|tusen|one|two|three|four|five|six|seven|eight|nine|ten|"
-                r"(minst|högst|max|maximalt|endast|bara|exakt|precis|cirka|ca|omkring|ungefär|"
-                r"drygt|knappt|nästan) (en|ett)|(en|ett) (miljon|miljard)\w*)")
-
-
-def _count_asked(unit_sv: str, unit_en: str) -> re.Pattern[str]:
-    """ "hur många dagar …", "how many days …": a count of this unit."""
-    return re.compile(rf"\b(hur många|how many)\s+({unit_sv}|{unit_en})\b", re.I)
-
-
-def _count_given(unit: str) -> re.Pattern[str]:
-    """A figure of the unit asked for ("tio år", "30 kalenderdagar", "3-5 dagar")."""
-    return re.compile(rf"(\d|\b{_NUMBER_WORD})[\d\s,.–-]*\s*{unit}", re.I)
-
-
-@dataclass(frozen=True)
-class OnlyAnsweredBy:
-    """A question only one kind of text answers; the best sentence without it answers a
-    neighbouring question."""
-
-    asked: re.Pattern[str]
-    given: re.Pattern[str]
-    label_sv: str
-    label_en: str
-    # An identifier (a phone or case number) answers wherever it stands, so it is looked for
-    # in every passage retrieved and weighed without its passage's rank; an amount far down
-    # is another rule's.
-    anywhere: bool
-
-
-ONLY_ANSWERED_BY = (
-    # what something costs ("vad kostar …?"; a fee's payer need not be an amount)
-    OnlyAnsweredBy(re.compile(r"\b(kostar|kosta|cost|costs|hur mycket (pengar|medel)|"
-                              r"how much (money|funding))\b", re.I),
-                   MONEY, "beloppet", "the amount", anywhere=False),
-    OnlyAnsweredBy(re.compile(r"\b(telefonnummer\w*|telefonnr|phone number|telephone number)\b",
-                              re.I),
-                   # a number one can dial, or one of the national short numbers
-                   re.compile(r"(\+46|\b0)\d{1,3}[- ]?\d{2,3}(?:[ ]?\d{2}){1,2}\b|"
-                              r"\b(1177|112|114 ?14)\b"),
-                   "telefonnumret", "the phone number", anywhere=True),
-    OnlyAnsweredBy(CASE_NUMBER_ASKED, CASE_NUMBER, "diarienumret", "the case number",
-                   anywhere=True),
-    *(OnlyAnsweredBy(_count_asked(unit_sv, unit_en), _count_given(given), label_sv, label_en,
-                     anywhere=False) for unit_sv, unit_en, given, label_sv, label_en in (
-        (r"år", r"years?", r"\w*års?\b", "antalet år", "the number of years"),
-        (r"månad(er)?", r"months?", r"\w*månad", "antalet månader", "the number of months"),
-        (r"veck(a|or)", r"weeks?", r"\w*veck", "antalet veckor", "the number of weeks"),
-        (r"dag(ar)?", r"days?", r"\w*dag", "antalet dagar", "the number of days"),
-        (r"timm(e|ar)", r"hours?", r"(\w*timm|tim\b)", "antalet timmar", "the number of hours"),
-        (r"kronor|kr", r"kronor|SEK", rf"({MONEY_UNIT})", "beloppet", "the amount"),
-    )),
-)
-# What kind of text answers the question; a sentence without it is a weaker answer.
-ANSWER_TYPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
-    (re.compile(r"\b(\w*tid|timm\w*|timme|hours?|time|hur länge|hur lång|how long)\b", re.I),
-     re.compile(r"(\d|\b(ett|en|två|tre|fyra|fem|sex|sju|åtta|nio|tio|tolv)\b)\s*"
-                r"(timm|tim\b|minut|dag|veck|månad|kl)|\bkl\.? ?\d|"
-                # years, but not an age range ("barnen 0–6 år")
-                r"(?<![–-])(?<![–-]\s)\b(\d+|ett|en|två|tre|fyra|fem|sex|tio)\s+års?\b", re.I)),
-    (re.compile(r"\b(andel\w*|procent|share|percent\w*|hur stor del)\b", re.I),
-     re.compile(r"\d\s*(%|procent)", re.I)),
-    (re.compile(r"\b(ålder|åldrar|age|ages)\b", re.I), re.compile(r"\d+\D{0,12}\bår", re.I)),
-    (re.compile(r"^(när|when)\b", re.I),
-     re.compile(r"\b(19|20)\d\d\b|\d{1,2} (jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec)",
-                re.I)),
-    (re.compile(r"\b(max\w*|som mest|högst|maximum|at most|upper limit)\b", re.I),
-     re.compile(r"\b(max\w*|högst|upp ?till|som mest|maximum|at most)\b", re.I)),
-    (re.compile(r"\b(minimi\w*|som minst|lägst|minimum|at least)\b", re.I),
-     re.compile(r"\b(minst|minimi\w*|lägst|minimum|inte (färre|mindre) än)\b", re.I)),
-    (re.compile(r"\b(deadline|senast|sista dag\w*|vilket datum|sen när|sedan när|by what date|"
-                r"what date|since when)\b", re.I),
-     re.compile(r"\b(19|20)\d\d\b|\d{1,2} (jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec)",
-                re.I)),
-    (CASE_NUMBER_ASKED, CASE_NUMBER),
-    (re.compile(r"\b(hur ofta|how often|how frequently)\b", re.I),
-     re.compile(r"\b(gång\w*|per (år|månad|vecka|dag|dygn|kvartal)|årligen|dagligen|"
-                r"månatligen|veckovis|varje|kvartalsvis|löpande|kontinuerligt)\b", re.I)),
-    (re.compile(r"\b(vilket år|vilka år|vilket årtal|which years?|what years?|in what year)\b",
-                re.I), re.compile(r"\b(19|20)\d\d\b")),
-    # Only "varför" that asks: "måste de förklara varför?" asks whether, not why.
-    (re.compile(r"(^|[,;:–-]\s*)(varför|why)\b", re.I),
-     re.compile(r"\b(för att|eftersom|därför|syfte\w*|in order)\b", re.I)),
-)
-
-
 @dataclass
 class ScoredSentence:
     text: str
@@ -688,16 +592,6 @@ def _only_from_sources(chosen: list[ScoredSentence], constraints: list[Constrain
     if not sources:
         return chosen
     return [s for s in chosen if hits[s.hit_index].chunk.document in sources] or chosen
-
-
-def only_kinds_asked(question: str) -> list[OnlyAnsweredBy]:
-    """The kinds of text that alone answer the question (an amount, a count of years …)."""
-    return [only for only in ONLY_ANSWERED_BY if only.asked.search(question)]
-
-
-def gives_what_is_asked(only_kinds: list[OnlyAnsweredBy], text: str) -> bool:
-    """The sentence has each kind of text that alone answers the question."""
-    return all(only.given.search(text) for only in only_kinds)
 
 
 def _best_from_source(only_kinds: list[OnlyAnsweredBy], constraints: list[Constraint],
