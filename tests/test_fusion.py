@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from ingest.service import Styrdok
-from rag.retrieve.hybrid import DENSE_SHARE, fuse, min_max
+from rag.models import SearchHit
+from rag.retrieve.hybrid import DENSE_SHARE, LACKS_ASKED_KIND, fuse, min_max, prefer_asked_kind
+from rag.text.answer_types import CASE_NUMBER, MONEY
 
 pytestmark = pytest.mark.slow
 
@@ -46,3 +48,29 @@ def test_the_passage_whose_sentence_answers_comes_first(corpus_service: Styrdok)
     assert [hit.bm25_rank for hit in bm25] == [1, 2, 3, 4, 5]
     dense = corpus_service.search(question, k=5, mode="dense")
     assert [hit.dense_rank for hit in dense] == [1, 2, 3, 4, 5]
+
+
+def test_a_passage_with_the_kind_asked_for_leads_one_without_it(corpus_service: Styrdok) -> None:
+    chunks = corpus_service.store.snapshot().chunks
+    amount = next(chunk for chunk in chunks if MONEY.search(chunk.text))
+    none = next(chunk for chunk in chunks if not any(ch.isdigit() for ch in chunk.text))
+    hits = [SearchHit(chunk=none, score=1.0), SearchHit(chunk=amount, score=0.8)]
+    priced = prefer_asked_kind(hits, "Vad kostar ett besök?")
+    assert [hit.chunk.chunk_id for hit in priced] == [amount.chunk_id, none.chunk_id]
+    assert priced[1].score == pytest.approx(LACKS_ASKED_KIND)
+    # A question that asks for no kind of text keeps the rankers' order and scores.
+    assert prefer_asked_kind(hits, "Vad ska vårdcentralen samverka om?") == hits
+
+
+def test_the_passage_giving_the_length_asked_for_comes_first(corpus_service: Styrdok) -> None:
+    # Without the preference, a passage naming bastjänstgöring without its length led.
+    hits = corpus_service.search("Hur lång ska bastjänstgöringen vara?", k=3)
+    assert "under minst sex månader" in hits[0].chunk.text
+
+
+@pytest.mark.parametrize(("text", "is_case_number"), [
+    ("3.51-27270/2024", True), ("Dnr 2019/0123", True), ("kl 08:00-17:00", False),
+    ("Datum 2019-09-24", False), ("barn 0-6 år", False), ("10-12 timmar", False)])
+def test_a_case_number_is_not_a_clock_time_a_date_or_a_range(text: str,
+                                                             is_case_number: bool) -> None:
+    assert bool(CASE_NUMBER.search(text)) is is_case_number

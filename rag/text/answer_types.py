@@ -27,7 +27,9 @@ MONEY = re.compile(rf"\d[\d\s,]*({MONEY_UNIT}|prisbasbelopp)",
                    re.IGNORECASE)
 CASE_NUMBER_ASKED = re.compile(r"\b(diarienummer\w*|dnr|ärendenummer\w*|case number|"
                                r"reference number)\b", re.IGNORECASE)
-CASE_NUMBER = re.compile(r"\d[\d.]*[-/]\d")  # "3.51-27270/2024"
+# "3.51-27270/2024", "12/2019"; not a clock time ("08:00-17:00"), a date ("2019-09-24") or a
+# range ("0-6 år", "10-12 timmar")
+CASE_NUMBER = re.compile(r"(?<![\d:-])(?!(19|20)\d\d-\d\d-\d\d)\d[\d.]*[-/]\d{3,}")
 
 
 # "en"/"ett" are articles too; after "minst", "högst", "endast" … they are the count.
