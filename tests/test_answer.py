@@ -16,7 +16,7 @@ from rag.answer.constraints import (
     satisfied,
     statutes_named,
 )
-from rag.answer.extractive import EvidenceScorer
+from rag.answer.extractive import EvidenceScorer, ScoredSentence, _continues_answer
 from rag.models import Answer, Chunk, Citation, Filters
 from rag.text.answer_types import (
     ANSWER_TYPES,
@@ -694,3 +694,15 @@ def test_an_english_word_the_glossary_lacks_is_left_to_the_meaning_model(
                  "centres?")
     assert not answer.refused and "Min vårdplan" in answer.answer
     assert ask(corpus_service, "Can staff bring a dog to work?").refused
+
+
+@pytest.mark.parametrize(("following", "continues"), [
+    ("De ska göra det enklare att fatta beslut och minska administrationen.", True),
+    ("Hen ska då erbjudas en ny tid.", True),
+    ("De som är listade på vårdcentralen erbjuds hembesök.", False),
+    ("Vårdcentralen ska ha öppet vardagar.", False)])
+def test_a_sentence_going_on_about_the_one_before_joins_it(following: str,
+                                                            continues: bool) -> None:
+    best = ScoredSentence("För personalen ska e-hälsolösningar vara ett konkret stöd.",
+                          hit_index=0, position=0, coverage=0.6, score=0.6)
+    assert _continues_answer(following, best, [best]) is continues

@@ -63,6 +63,9 @@ UNKNOWN_TOPIC_EVIDENCE = 0.6
 VERB_ENDINGS = ("as", "ats", "ades", "ade", "des", "dde", "tts")
 CONTINUATION = ("Maximalt", "Minst", "Högst", "Dock", "Denna", "Detta", "Dessa", "Det ",
                 "Undantag", "Om ", "Vid ", "Däremot", "Kallelser", "Samma")
+# A sentence whose subject is a pronoun ("De ska göra det enklare …") goes on about the one
+# before; "De som …" and "Den som …" begin a rule of their own.
+PRONOUN_SUBJECT = re.compile(r"(De|Han|Hon|Hen)\s(?!som\b)")
 # Words that point to what another sentence says: "nämnda specialiteter" (the one before),
 # "nedanstående verksamheter" (what follows).
 REFERS_BACK = re.compile(r"\b(nämnda|ovannämnda|ovanstående|ovan|dessa|detta|denna|samma)\b",
@@ -486,7 +489,8 @@ def _points_ahead(sentence: str) -> bool:
 def _continues_answer(following: str, best: ScoredSentence,
                       sentences: list[ScoredSentence]) -> bool:
     """The next sentence finishes the rule ("Maximalt utgår …", "Denna hänvisning …")."""
-    if following.startswith(CONTINUATION) or _points_ahead(best.text):
+    if following.startswith(CONTINUATION) or _points_ahead(best.text) or \
+            PRONOUN_SUBJECT.match(following):
         return True
     own = next((s for s in sentences if s.hit_index == best.hit_index
                 and s.position == best.position + 1), None)
