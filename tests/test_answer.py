@@ -15,6 +15,7 @@ from rag.answer.constraints import (
     professions_named,
     satisfied,
     statutes_named,
+    unknown_name,
 )
 from rag.answer.extractive import EvidenceScorer, ScoredSentence, _continues_answer
 from rag.models import Answer, Chunk, Citation, Filters
@@ -706,3 +707,28 @@ def test_a_sentence_going_on_about_the_one_before_joins_it(following: str,
     best = ScoredSentence("För personalen ska e-hälsolösningar vara ett konkret stöd.",
                           hit_index=0, position=0, coverage=0.6, score=0.6)
     assert _continues_answer(following, best, [best]) is continues
+
+
+def test_a_name_the_documents_never_use_is_a_near_miss(corpus_service: Styrdok) -> None:
+    # The statute gives the psychologist's practical service; it says nothing of Norway.
+    answer = corpus_service.ask(
+        "Hur lång praktisk tjänstgöring krävs för att få legitimation som psykolog i Norge?")
+    assert answer.refused and "Norge" in answer.answer and answer.nearest
+    assert "heltidstjänstgöring" in answer.nearest[0].quote
+    # Without the name, the same question is answered from that paragraph.
+    answered = corpus_service.ask(
+        "Hur lång praktisk tjänstgöring krävs för att få legitimation som psykolog?")
+    assert not answered.refused and "minst ett års heltidstjänstgöring" in answered.answer
+
+
+@pytest.mark.parametrize(("question", "name"), [
+    ("Vilket telefonnummer har vårdcentralen i Arvika?", "Arvika"),
+    ("Arvika: vilket telefonnummer har vårdcentralen?", None),  # begins the question
+    ("Gäller det i Halland? Arvika har egna regler.", None),  # begins a sentence
+    ("Vilket telefonnummer har vårdcentralen i Halland?", None),  # the documents' region
+    ("Vilket telefonnummer har ARVIKA?", None),  # capitals: an abbreviation's business
+])
+def test_a_name_is_a_capitalised_word_inside_the_question(question: str,
+                                                          name: str | None) -> None:
+    known = set(analyze("Region Halland vårdcentral telefonnummer"))
+    assert unknown_name(question, known) == name

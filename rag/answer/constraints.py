@@ -13,14 +13,14 @@ sentence, its passage and its document.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from typing import Literal
 
 from rag.models import Chunk
 from rag.retrieve.statute_refs import Statute, asked_as_source, mentions
 from rag.text.fold import fold
-from rag.text.lexical import EN_TO_SV, STOP_WORDS, split_compound
+from rag.text.lexical import EN_TO_SV, STOP_WORDS, analyze, split_compound
 
 ConstraintKind = Literal["region", "year", "month", "number", "quantity", "profession", "rate",
                          "paragraph", "count", "label", "source"]
@@ -448,6 +448,24 @@ def unknown_statute(question: str, heads: list[Chunk]) -> str | None:
     titles = [fold(title) for title in statute_titles(heads)]
     return next((name for name in statutes_named(question)
                  if not any(fold(name) in title for title in titles)), None)
+
+
+# A name typed with a capital inside a Swedish question ("legitimation i Norge", "vårdcentralen
+# i Arvika"); the word after a full stop or a colon begins a sentence, and one in capitals is
+# an abbreviation.
+TYPED_NAME = re.compile(r"(?<=\s)(?<![.!?:]\s)([A-ZÅÄÖ][a-zåäöéü]{2,})\b")
+
+
+def unknown_name(question: str, known_terms: Container[str]) -> str | None:
+    """A name the question types that the documents never use in any form (stem or compound
+    part): they do not speak of that place or body, so a rule found for the rest of the
+    question is a neighbouring one. Typo correction does not apply to a name typed
+    deliberately ("Arvika" is no "avvikelse")."""
+    for match in TYPED_NAME.finditer(question):
+        terms = analyze(match.group(1))
+        if terms and not any(term in known_terms for term in terms):
+            return match.group(1)
+    return None
 
 
 def corpus_regions(chunks: list[Chunk]) -> list[str]:

@@ -27,6 +27,7 @@ from rag.answer.constraints import (
     source_constraints,
     states,
     statute_titles,
+    unknown_name,
     unknown_statute,
 )
 from rag.answer.meaning import PASSAGES, Nearest, SentenceMeaning
@@ -235,6 +236,9 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
         return _not_in_documents(question, language, hits, citations_k,
                                  render(f"unknown_statute_{language}", asked=statute,
                                         statutes=statutes))
+    name = unknown_name(question, snapshot.document_frequency) if language == "sv" else None
+    if name is not None and sentences:
+        return near_miss(question, language, candidates, sentences[0], citations_k, name)
     if not scorer.words or best < needed:
         rescued = None if meaning is None or not scorer.words else _by_meaning(
             question, language, candidates, sentences, scorer, best, meaning)
