@@ -15,6 +15,7 @@ from rag.text.lexical import (
     analyze_query,
     cognate_prefixes,
     correct_typo,
+    is_mistyped_stop_word,
     query_words,
     read_glossary,
     split_compound,
@@ -170,3 +171,17 @@ def test_an_abbreviation_that_is_also_a_stop_word_counts_only_typed_in_capitals(
     assert "at" not in dict(query_words("vad ska vi göra at dem?"))
     assert "allmäntjänstgöring" in analyze_query("slutprov efter AT")
     assert "allmäntjänstgöring" not in analyze_query("Who works at the health centre?", "en")
+
+
+@pytest.mark.parametrize(("word", "mistyped"), [
+    ("dne", True), ("ohc", True), ("den", False), ("bmm", False), ("sip", False),
+    ("vårdcentral", False), ("tre", False)])
+def test_a_function_word_with_two_letters_swapped_is_that_word(word: str,
+                                                                mistyped: bool) -> None:
+    assert is_mistyped_stop_word(word) is mistyped
+
+
+def test_a_mistyped_function_word_is_no_topic_of_the_question() -> None:
+    question = "avgift för uteblivet besök, får man ta ut dne"
+    weighed = [surface for surface, _ in query_words(question)]
+    assert "dne" not in weighed and "avgift" in weighed

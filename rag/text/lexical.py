@@ -144,6 +144,20 @@ def _is_content(word: str) -> bool:
     return word.isdigit() or len(word) > 1 or word in ABBREVIATIONS
 
 
+# A short rare word that is a function word with two letters swapped ("dne" for "den") is
+# that function word mistyped, not a topic the documents lack.
+MISTYPED_FUNCTION_WORD_ZIPF = 2.5
+
+
+@lru_cache(maxsize=20_000)
+def is_mistyped_stop_word(word: str) -> bool:
+    if not 3 <= len(word) <= 5 or not word.isalpha() or word in STOP_WORDS or \
+            word in ABBREVIATIONS or zipf_frequency(word, "sv") >= MISTYPED_FUNCTION_WORD_ZIPF:
+        return False
+    swapped = {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1)}
+    return bool(swapped & STOP_WORDS)
+
+
 def _stem(word: str) -> str:
     return str(_stemmer.stemWord(word))
 
@@ -298,7 +312,8 @@ def query_words(text: str, language: str = "sv",
     phrased = _words_of_spelled_phrases(question_words, abbreviations)
     typed_as_abbreviation = capitalised(text) & abbreviations.keys()
     for word in question_words:
-        if word in seen or not (_is_content(word) or word in typed_as_abbreviation):
+        if word in seen or not (_is_content(word) or word in typed_as_abbreviation) or \
+                is_mistyped_stop_word(word):
             continue
         if len(seen) >= MAX_QUERY_WORDS:
             break
