@@ -732,3 +732,18 @@ def test_a_name_is_a_capitalised_word_inside_the_question(question: str,
                                                           name: str | None) -> None:
     known = set(analyze("Region Halland vårdcentral telefonnummer"))
     assert unknown_name(question, known) == name
+
+
+def test_staff_shorthand_the_documents_lack_weighs_but_is_no_missing_topic(
+        corpus_service: Styrdok) -> None:
+    """"vp" (verksamhetsplan) is defined nowhere; "lösenordet" is a topic they lack."""
+    snapshot = corpus_service.store.snapshot()
+    shorthand = EvidenceScorer("vad är målet för chatten i vp 2025?", "sv", snapshot)
+    assert shorthand.unknown == []
+    assert any(alternatives[0][0] == "vp" for alternatives in shorthand.words)
+    sentence = frozenset(analyze("En målsättning om att öka antalet chattar 2025."))
+    assert shorthand.coverage(sentence) < 0.9  # the shorthand still counts against it
+    topic = EvidenceScorer("vad är lösenordet till wifi på vc?", "sv", snapshot)
+    assert "lösenordet" in topic.unknown
+    answer = corpus_service.ask("vad är målet för chatten i vp 2025?")
+    assert not answer.refused and "verksamhetsplanen 2025" in answer.answer
