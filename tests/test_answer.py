@@ -154,7 +154,9 @@ def test_list_answer_keeps_the_lead_in_and_its_items(corpus_service: Styrdok) ->
 def test_a_rule_continued_into_a_list_brings_the_list(corpus_service: Styrdok) -> None:
     # "… kraven på en god vård uppfylls. Det innebär att vården särskilt ska" + five items;
     # "hsl" names the statute, so its sentences cover that word.
-    answer = ask(corpus_service, "vad menar hsl med god vård?")
+    # (Asked as "vad menar hsl med god vård?", 3 kap. 1 § and 5 kap. 1 § tie as the statute's
+    # two best passages, and which leads depends on the e5 engine the install picked.)
+    answer = ask(corpus_service, "vad menar hsl med kraven på en god vård?")
 
     assert not answer.refused
     cited = chunks_by_id(corpus_service)[answer.citations[0].chunk_id]
