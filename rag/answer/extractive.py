@@ -65,7 +65,8 @@ VERB_ENDINGS = ("as", "ats", "ades", "ade", "des", "dde", "tts")
 CONTINUATION = ("Maximalt", "Minst", "Högst", "Dock", "Denna", "Detta", "Dessa", "Det ",
                 "Undantag", "Om ", "Vid ", "Däremot", "Kallelser", "Samma")
 # A sentence whose subject is a pronoun ("De ska göra det enklare …") goes on about the one
-# before; "De som …" and "Den som …" begin a rule of their own.
+# before; "De som …" begins a rule of its own ("Den" and "Det" are as often an article or a
+# dummy subject, and CONTINUATION has "Det ").
 PRONOUN_SUBJECT = re.compile(r"(De|Han|Hon|Hen)\s(?!som\b)")
 # Words that point to what another sentence says: "nämnda specialiteter" (the one before),
 # "nedanstående verksamheter" (what follows).
