@@ -459,8 +459,8 @@ TYPED_NAME = re.compile(r"(?<=\s)(?<![.!?:]\s)([A-ZÅÄÖ][a-zåäöéü]{2,})\b
 def unknown_name(question: str, known_terms: Container[str]) -> str | None:
     """A name the question types that the documents never use in any form (stem or compound
     part): they do not speak of that place or body, so a rule found for the rest of the
-    question is a neighbouring one. Typo correction does not apply to a name typed
-    deliberately ("Arvika" is no "avvikelse")."""
+    question is a neighbouring one. The name is looked up as typed, before the evidence
+    step's typo correction could read it as a word ("Arvika" as "avvik")."""
     for match in TYPED_NAME.finditer(question):
         terms = analyze(match.group(1))
         if terms and not any(term in known_terms for term in terms):

@@ -87,8 +87,8 @@ class HybridSearcher:
         hits = fuse(snapshot, bm25, dense)
         if mode == "hybrid":
             hits = prefer_asked_kind(hits, query)
-        if mode == "hybrid" and vector is not None:
-            hits = by_nearest_sentence(hits, vector, self.store.sentence_vectors, depth)
+            if vector is not None:
+                hits = by_nearest_sentence(hits, vector, self.store.sentence_vectors, depth)
         return hits
 
     def _source_passages_first(self, hits: list[SearchHit], snapshot: Snapshot, query: str,
