@@ -18,6 +18,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from rag.answer.changes import changes_answer
 from rag.answer.extractive import build_answer, citation, is_plain_refusal, preview
 from rag.answer.meaning import SentenceMeaning
+from rag.answer.selector import SentenceSelector
 from rag.answer.validity import annotate
 from rag.generate.llm import generate_answer, stream_answer
 from rag.models import Answer, Chunk, Citation, Filters, SearchHit
@@ -49,11 +50,14 @@ class Draft(_Retrieved):
 
 
 def build_draft_chain(retriever: StyrdokRetriever, settings: Settings,
-                      meaning: SentenceMeaning | None = None) -> Runnable[ChainInput, Draft]:
+                      meaning: SentenceMeaning | None = None,
+                      selector: SentenceSelector | None = None) -> Runnable[ChainInput, Draft]:
     """retrieve -> extractive answer, keeping the hits for the generation step. `meaning`:
-    the e5 sentence evidence (default: the store's embedder with the fitted model)."""
+    the e5 sentence evidence (default: the store's embedder with the fitted model);
+    `selector`: what orders the candidate sentences (default: the fitted one)."""
     searcher = retriever.searcher
     meaning = meaning or SentenceMeaning(searcher.store.sentence_vectors)
+    selector = selector or SentenceSelector(meaning)
 
     def retrieve(inputs: ChainInput) -> _Retrieved:
         started = time.perf_counter()
@@ -77,7 +81,8 @@ def build_draft_chain(retriever: StyrdokRetriever, settings: Settings,
             result = build_answer(question, language, retrieved["hits"], snapshot,
                                   min_evidence=settings.min_evidence,
                                   max_chars=settings.answer_max_chars,
-                                  citations_k=settings.citations_k, meaning=meaning)
+                                  citations_k=settings.citations_k, meaning=meaning,
+                                  selector=selector)
         day = retrieved["as_of"].day
         if changes is None and is_plain_refusal(result) and bool(
                 (snapshot.validity_bounds()[1] <= day.toordinal()).any()):
@@ -90,7 +95,7 @@ def build_draft_chain(retriever: StyrdokRetriever, settings: Settings,
                                    min_evidence=settings.min_evidence,
                                    max_chars=settings.answer_max_chars,
                                    citations_k=settings.citations_k,
-                                   meaning=meaning) if older else result
+                                   meaning=meaning, selector=selector) if older else result
             if not earlier.refused:
                 result, retrieved = earlier, {**retrieved, "hits": older}
         # A list of changes names its own period; "Svaret gäller per …" would only confuse.
@@ -104,10 +109,11 @@ def build_draft_chain(retriever: StyrdokRetriever, settings: Settings,
 
 def build_chain(retriever: StyrdokRetriever, settings: Settings,
                 model: BaseChatModel | None = None,
-                meaning: SentenceMeaning | None = None) -> Runnable[ChainInput, Answer]:
+                meaning: SentenceMeaning | None = None,
+                selector: SentenceSelector | None = None) -> Runnable[ChainInput, Answer]:
     """The whole chain; `model` is the configured chat model (None: built on first use)."""
     searcher = retriever.searcher
-    draft = build_draft_chain(retriever, settings, meaning)
+    draft = build_draft_chain(retriever, settings, meaning, selector)
     if settings.llm_provider == "none":
         return draft | RunnableLambda(_extractive)
 

@@ -31,6 +31,7 @@ from rag.answer.constraints import (
     unknown_statute,
 )
 from rag.answer.meaning import PASSAGES, Nearest, SentenceMeaning
+from rag.answer.selector import SentenceSelector
 from rag.models import Answer, Chunk, Citation, SearchHit
 from rag.store.store import Snapshot
 from rag.text.answer_types import (
@@ -82,6 +83,7 @@ class ScoredSentence:
     score: float
     terms: frozenset[str] = frozenset()
     kind_ok: bool = True  # has the kind of text asked for (a number, an amount, a date …)
+    own_coverage: float = 0.0  # without the heading's and the sentence before's words
 
 
 TYPO_WORDS_PER_QUESTION = 8
@@ -219,8 +221,10 @@ def part_share(parts: tuple[str, ...], terms: Container[str]) -> float:
 
 def build_answer(question: str, language: Language, hits: list[SearchHit], snapshot: Snapshot,
                  *, min_evidence: float, max_chars: int, citations_k: int,
-                 meaning: SentenceMeaning | None = None) -> Answer:
-    """`meaning`: e5 sentence evidence, consulted before a refusal for too few shared words."""
+                 meaning: SentenceMeaning | None = None,
+                 selector: SentenceSelector | None = None) -> Answer:
+    """`meaning`: e5 sentence evidence, consulted before a refusal for too few shared words.
+    `selector`: the fitted model that orders the candidate sentences (lexical order without)."""
     scorer = EvidenceScorer(question, language, snapshot)
     candidates = hits[:CANDIDATE_PASSAGES]
     sentences = _score_sentences(question, candidates, scorer, snapshot)
@@ -251,6 +255,7 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
     name = unknown_name(question, snapshot.document_frequency) if language == "sv" else None
     if name is not None and sentences:
         return near_miss(question, language, candidates, sentences[0], citations_k, name)
+    rescued = None
     if not scorer.words or best < needed:
         rescued = None if meaning is None or not scorer.words else _by_meaning(
             question, language, candidates, sentences, scorer, best, meaning)
@@ -281,6 +286,8 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
             return near_miss(question, language, candidates, top, citations_k,
                              unmet.label(language))
         sentences = [meeting, *(s for s in sentences if s is not meeting)]
+    elif selector is not None and rescued is None:
+        sentences = _selected(selector, question, sentences, candidates, constraints, only_kinds)
     chosen = _only_from_sources(_choose(sentences, candidates, max_chars, scorer),
                                 constraints, candidates)
     conflict = find_conflict(sentences[0], sentences, candidates)
@@ -291,6 +298,18 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
     if conflict is not None:
         result.answer = f"{result.answer}\n{load_prompt(f'conflict_{language}')}"
     return result
+
+
+def _selected(selector: SentenceSelector, question: str, sentences: list[ScoredSentence],
+              hits: list[SearchHit], constraints: list[Constraint],
+              only_kinds: list[OnlyAnsweredBy]) -> list[ScoredSentence]:
+    """The sentences in the fitted order, led by the first that passes every check the
+    lexical best passed (each constraint met, the only kind of text that answers given): the
+    selector chooses among answers, it never turns a refusal into one."""
+    ordered = selector.order(question, hits, sentences)
+    lead = next((s for s in ordered if gives_what_is_asked(only_kinds, s.text) and
+                 _unmet(constraints, s, hits[s.hit_index].chunk) is None), sentences[0])
+    return [lead, *(s for s in ordered if s is not lead)]
 
 
 def _ranked(sentence: ScoredSentence) -> float:
@@ -417,7 +436,7 @@ def _score_sentences(question: str, hits: list[SearchHit],
                 score -= 0.2  # fragments ("Mål:") are rarely the answer; list items may be
             kind_ok = not (lacks_money or lacks_number or missed_types)
             scored.append(ScoredSentence(sentence, hit_index, position, coverage, score, terms,
-                                         kind_ok))
+                                         kind_ok, own))
     return sorted(scored, key=lambda sentence: -sentence.score)
 
 
@@ -472,7 +491,7 @@ def _choose(sentences: list[ScoredSentence], hits: list[SearchHit],
         if sentence.score >= 0.8 * best.score or (gain >= 0.15 and sentence.score >= 0.5 *
                                                     best.score):
             joining = [sentence]
-            if sentence.text.startswith(ITEM_PREFIX) or sentence.text.endswith(":"):
+            if sentence.text.startswith(ITEM_PREFIX) or sentence.text.endswith((":", ";")):
                 # A list item means nothing without its lead-in: it joins with the lead-in and
                 # the items that fit, or not at all. A lead-in says something by itself.
                 held = {(c.hit_index, c.position) for c in chosen}

@@ -92,7 +92,7 @@ class SentenceMeaning:
                 if (hit_index, position) in usable]
         if not keys:
             return None
-        per_passage = self.vectors.similarities(top, self._query(question))
+        per_passage = self.vectors.similarities(top, self.query_vector(question))
         cosines = np.array([per_passage[hit][position] for hit, position, _ in keys],
                            dtype=np.float32)
         best = int(np.argmax(cosines))
@@ -105,11 +105,11 @@ class SentenceMeaning:
 
     def cosine(self, question: str, embedded: str) -> float:
         """The question's similarity to one embedded sentence."""
-        return float(self.vectors.of([embedded])[0] @ self._query(question))
+        return float(self.vectors.of([embedded])[0] @ self.query_vector(question))
 
     def answers(self, values: dict[str, float]) -> bool:
         """Whether the nearest sentence, with these features, answers the question."""
         return self.model is not None and self.model.probability(values) >= self.model.threshold
 
-    def _query(self, question: str) -> npt.NDArray[np.float32]:
-        return np.asarray(self.vectors.embedder.embed_query(question), dtype=np.float32)
+    def query_vector(self, question: str) -> npt.NDArray[np.float32]:
+        return self.vectors.query(question)

@@ -64,7 +64,7 @@ class HybridSearcher:
         valid = validity_mask(snapshot.chunks, self.as_of(query, filters).day, versions,
                               snapshot.validity_bounds())
         depth = max(self.settings.retrieve_k, k)
-        vector = self.store.embedder.embed_query(query) if mode != "bm25" else None
+        vector = self.store.sentence_vectors.query(query) if mode != "bm25" else None
         hits = self._ranked(snapshot, query, vector, depth, filters, valid, mode)
         if mode == "hybrid":
             cited = mentions(query, snapshot.statutes())

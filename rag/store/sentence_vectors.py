@@ -23,6 +23,8 @@ from rag.text.sentences import ITEM_PREFIX
 
 MAX_EMBEDDED_CHARS = 600  # long sentences are cut for embedding only
 IN_MEMORY = 50_000
+# One question's vector serves retrieval, the sentence selector and the meaning step.
+QUERIES_KEPT = 64
 Vector = npt.NDArray[np.float32]
 
 
@@ -50,7 +52,22 @@ class SentenceVectors:
         self.catalog = catalog
         self.cache_name = f"{embedder.name}/sentences"  # apart from the passages' vectors
         self._memory: OrderedDict[str, Vector] = OrderedDict()
+        self._queries: OrderedDict[str, Vector] = OrderedDict()
         self._lock = threading.Lock()
+
+    def query(self, text: str) -> Vector:
+        """The e5 query vector of `text`; the last QUERIES_KEPT are kept."""
+        with self._lock:
+            if text in self._queries:
+                self._queries.move_to_end(text)
+                return self._queries[text]
+        vector = np.array(self.embedder.embed_query(text), dtype=np.float32)
+        vector.setflags(write=False)  # shared by the steps of an ask: none may change it
+        with self._lock:
+            self._queries[text] = vector
+            while len(self._queries) > QUERIES_KEPT:
+                self._queries.popitem(last=False)
+        return vector
 
     def of(self, texts: list[str]) -> npt.NDArray[np.float32]:
         """One row per text (embedded texts, see `embedded_sentences`)."""
