@@ -1,13 +1,13 @@
 """Fit the sentence selector on the dev split: `python -m evals.fit_selector`.
 
 Only dev cases with facts are read (the legacy cases and v2, split by fact). Each question is
-asked with the lexical order, and the candidate sentences of its first scoring are recorded
-with their features. A sentence is a positive when it holds an expected fact and its passage
-is the expected source. Each positive of a question is paired with each of its negatives;
-a logistic regression without intercept on the feature differences (each question weighing
-the same however many pairs it has) gives the weights. Reports, out of fold over folds
-grouped by fact, how often the first sentence holds a fact in the lexical and in the fitted
-order. Writes rag/answer/selector.json.
+asked with the lexical order kept, and the candidate sentences the selector is given (once the
+refusal checks have passed) are recorded with their features. A sentence is a positive when
+it holds an expected fact and its passage is the expected source. Each positive of a question
+is paired with each of its negatives; a logistic regression without intercept on the feature
+differences (each question weighing the same however many pairs it has) gives the weights.
+Reports, out of fold over folds grouped by fact, how often the first sentence holds a fact in
+the lexical and in the fitted order. Writes rag/answer/selector.json.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class Question:
 
 
 class RecordingSelector(SentenceSelector):
-    """Keeps the lexical order, and records the first scoring of each question."""
+    """Keeps the lexical order, and records the first sentences it is given per question."""
 
     recorded: tuple[list[list[float]], list[ScoredSentence], list[SearchHit]] | None = None
 
