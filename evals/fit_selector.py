@@ -25,7 +25,6 @@ from evals.cases import V2_CASES_DIR, Case, load_cases, matches
 from evals.metrics import passage_matches, strip_markers
 from evals.split import select
 from rag.answer.extractive import ScoredSentence
-from rag.answer.meaning import SentenceMeaning
 from rag.answer.selector import FEATURES, WEIGHTS, SelectorModel, SentenceSelector
 from rag.chain import build_chain
 from rag.models import SearchHit
@@ -71,7 +70,7 @@ def questions(cases: list[Case], settings: Settings) -> list[Question]:
     from ingest.service import Styrdok
 
     service = Styrdok(settings)
-    recorder = RecordingSelector(SentenceMeaning(service.store.sentence_vectors))
+    recorder = RecordingSelector(service.store.sentence_vectors)
     service.chain = build_chain(service.retriever, settings, service.model, selector=recorder)
     indexed = {chunk.document for chunk in service.store.snapshot().chunks}
     found: list[Question] = []

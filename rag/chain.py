@@ -57,7 +57,7 @@ def build_draft_chain(retriever: StyrdokRetriever, settings: Settings,
     `selector`: what orders the candidate sentences (default: the fitted one)."""
     searcher = retriever.searcher
     meaning = meaning or SentenceMeaning(searcher.store.sentence_vectors)
-    selector = selector or SentenceSelector(meaning)
+    selector = selector or SentenceSelector(meaning.vectors)
 
     def retrieve(inputs: ChainInput) -> _Retrieved:
         started = time.perf_counter()

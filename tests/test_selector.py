@@ -64,10 +64,10 @@ def test_the_shipped_weights_are_read_and_weigh_meaning_and_kind() -> None:
 
 def test_the_fitted_order_puts_first_the_sentence_the_model_prefers() -> None:
     hits = _hits("Läkartid är viktig.", "Behovet är 3 timmar per vecka för barnmorskemottagningen.")
-    meaning = SentenceMeaning(SentenceVectors(OneDirection()), model=None)
+    vectors = SentenceVectors(OneDirection())
     sentences = _scored(hits)
-    longest_first = SentenceSelector(meaning, _prefers("log_length"))
-    shortest_first = SentenceSelector(meaning, _prefers("log_length", -1.0))
+    longest_first = SentenceSelector(vectors, _prefers("log_length"))
+    shortest_first = SentenceSelector(vectors, _prefers("log_length", -1.0))
     assert [s.hit_index for s in longest_first.order("läkartid?", hits, sentences)] == [1, 0]
     assert [s.hit_index for s in shortest_first.order("läkartid?", hits, sentences)] == [0, 1]
 
@@ -77,8 +77,7 @@ def test_the_selector_never_leads_with_a_sentence_failing_a_check_the_best_passe
     hits = _hits("Läkartid år 2024 är 5 timmar per vecka.",
                  "Läkartid på vårdcentralen år 2019 var 3 timmar per vecka, enligt uppföljningen.",
                  "Läkartid på vårdcentralen år 2024 är 4 timmar per vecka enligt avtalet.")
-    meaning = SentenceMeaning(SentenceVectors(OneDirection()), model=None)
-    longest_first = SentenceSelector(meaning, _prefers("log_length"))
+    longest_first = SentenceSelector(SentenceVectors(OneDirection()), _prefers("log_length"))
     sentences = _scored(hits)
     asked = find_constraints(question)
     # The 2019 rule is the longest, yet the longest meeting the year leads; the rest follow.
@@ -110,7 +109,7 @@ def test_the_fitted_selector_finds_the_answer_the_lexical_order_misses(
     settings = corpus_service.settings
     fitted = build_chain(corpus_service.retriever, settings, meaning=meaning)
     lexical = build_chain(corpus_service.retriever, settings, meaning=meaning,
-                          selector=LexicalOrder(meaning))
+                          selector=LexicalOrder(meaning.vectors))
     respelled = corpus_service.respell(question)
     assert fact not in run(lexical, respelled, Filters()).answer
     answer = run(fitted, respelled, Filters())

@@ -20,7 +20,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 
 from rag.models import SearchHit
 from rag.store.sentence_vectors import SentenceVectors, embedded_sentences
@@ -92,7 +91,7 @@ class SentenceMeaning:
                 if (hit_index, position) in usable]
         if not keys:
             return None
-        per_passage = self.vectors.similarities(top, self.query_vector(question))
+        per_passage = self.vectors.similarities(top, self.vectors.query(question))
         cosines = np.array([per_passage[hit][position] for hit, position, _ in keys],
                            dtype=np.float32)
         best = int(np.argmax(cosines))
@@ -105,11 +104,8 @@ class SentenceMeaning:
 
     def cosine(self, question: str, embedded: str) -> float:
         """The question's similarity to one embedded sentence."""
-        return float(self.vectors.of([embedded])[0] @ self.query_vector(question))
+        return float(self.vectors.of([embedded])[0] @ self.vectors.query(question))
 
     def answers(self, values: dict[str, float]) -> bool:
         """Whether the nearest sentence, with these features, answers the question."""
         return self.model is not None and self.model.probability(values) >= self.model.threshold
-
-    def query_vector(self, question: str) -> npt.NDArray[np.float32]:
-        return self.vectors.query(question)

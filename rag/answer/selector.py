@@ -26,7 +26,7 @@ from rag.models import SearchHit
 
 if TYPE_CHECKING:
     from rag.answer.extractive import ScoredSentence
-    from rag.answer.meaning import SentenceMeaning
+    from rag.store.sentence_vectors import SentenceVectors
 
 WEIGHTS = Path(__file__).with_name("selector.json")
 FEATURES = ("score", "cosine", "coverage", "coverage_gap", "own_coverage", "kind_ok",
@@ -85,15 +85,15 @@ def sentence_features(sentences: Sequence[ScoredSentence], hits: list[SearchHit]
 class SentenceSelector:
     """Orders the scored sentences by the fitted score (best first)."""
 
-    def __init__(self, meaning: SentenceMeaning, model: SelectorModel | None = None) -> None:
-        self.meaning = meaning
+    def __init__(self, vectors: SentenceVectors, model: SelectorModel | None = None) -> None:
+        self.vectors = vectors
         self.model = model if model is not None else load_selector()
 
     def features(self, question: str, hits: list[SearchHit],
                  sentences: Sequence[ScoredSentence]) -> list[list[float]]:
         used = sorted({s.hit_index for s in sentences})
-        per_passage = self.meaning.vectors.similarities([hits[i].chunk for i in used],
-                                                        self.meaning.query_vector(question))
+        per_passage = self.vectors.similarities([hits[i].chunk for i in used],
+                                                self.vectors.query(question))
         cosines: list[Sequence[float]] = [()] * len(hits)
         for index, values in zip(used, per_passage, strict=True):
             cosines[index] = [float(v) for v in values]
