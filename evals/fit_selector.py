@@ -25,7 +25,13 @@ from evals.cases import V2_CASES_DIR, Case, load_cases, matches
 from evals.metrics import passage_matches, strip_markers
 from evals.split import select
 from rag.answer.extractive import ScoredSentence
-from rag.answer.selector import FEATURES, WEIGHTS, SelectorModel, SentenceSelector
+from rag.answer.selector import (
+    FEATURES,
+    LEXICAL_HEAD_START,
+    WEIGHTS,
+    SelectorModel,
+    SentenceSelector,
+)
 from rag.chain import build_chain
 from rag.models import SearchHit
 from rag.settings import Settings
@@ -113,10 +119,12 @@ def fit(items: list[Question]) -> SelectorModel:
                          tuple(float(v) for v in scale), tuple(float(v) for v in model.coef_[0]))
 
 
-def first_holds(item: Question, model: SelectorModel | None) -> bool:
+def first_holds(item: Question, model: SelectorModel | None,
+                head_start: float = LEXICAL_HEAD_START) -> bool:
     if model is None:  # the lexical order, as recorded
         return bool(item.labels[0])
     values = [model.value(row) for row in item.features]
+    values[0] += head_start  # as the selector orders them
     return bool(item.labels[int(np.argmax(values))])
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -9,7 +11,13 @@ from ingest.service import Styrdok
 from rag.answer.constraints import find_constraints
 from rag.answer.extractive import ScoredSentence, _selected
 from rag.answer.meaning import SentenceMeaning
-from rag.answer.selector import FEATURES, SelectorModel, SentenceSelector, load_selector
+from rag.answer.selector import (
+    FEATURES,
+    LEXICAL_HEAD_START,
+    SelectorModel,
+    SentenceSelector,
+    load_selector,
+)
 from rag.chain import build_chain, run
 from rag.models import Chunk, Filters, SearchHit
 from rag.store.sentence_vectors import SentenceVectors
@@ -70,6 +78,19 @@ def test_the_fitted_order_puts_first_the_sentence_the_model_prefers() -> None:
     shortest_first = SentenceSelector(vectors, _prefers("log_length", -1.0))
     assert [s.hit_index for s in longest_first.order("läkartid?", hits, sentences)] == [1, 0]
     assert [s.hit_index for s in shortest_first.order("läkartid?", hits, sentences)] == [0, 1]
+
+
+def test_the_lexical_best_keeps_the_lead_unless_the_fitted_score_clearly_beats_it() -> None:
+    hits = _hits("Läkartid är 3 timmar per vecka.", "Läkartid är viktig.", "Läkartid finns.")
+    vectors = SentenceVectors(OneDirection())
+    lower_first = SentenceSelector(vectors, _prefers("score", -1.0))
+    lexical = [ScoredSentence(hit.chunk.text, n, 0, coverage=0.5, score=score)
+               for n, (hit, score) in enumerate(zip(hits, (0.50, 0.48, 0.52), strict=True))]
+    # 0.02 better by the model (a difference engine rounding can make): the lexical best stays.
+    assert [s.hit_index for s in lower_first.order("läkartid?", hits, lexical)] == [0, 1, 2]
+    clearly = [replace(lexical[0], score=0.60), *lexical[1:]]
+    assert [s.hit_index for s in lower_first.order("läkartid?", hits, clearly)] == [1, 2, 0]
+    assert 0.02 < LEXICAL_HEAD_START < 0.10
 
 
 def test_the_selector_never_leads_with_a_sentence_failing_a_check_the_best_passes() -> None:
