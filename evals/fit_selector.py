@@ -27,10 +27,10 @@ from evals.split import select
 from rag.answer.extractive import ScoredSentence
 from rag.answer.selector import (
     FEATURES,
-    LEXICAL_HEAD_START,
     WEIGHTS,
     SelectorModel,
     SentenceSelector,
+    ordering_values,
 )
 from rag.chain import build_chain
 from rag.models import SearchHit
@@ -119,13 +119,10 @@ def fit(items: list[Question]) -> SelectorModel:
                          tuple(float(v) for v in scale), tuple(float(v) for v in model.coef_[0]))
 
 
-def first_holds(item: Question, model: SelectorModel | None,
-                head_start: float = LEXICAL_HEAD_START) -> bool:
+def first_holds(item: Question, model: SelectorModel | None) -> bool:
     if model is None:  # the lexical order, as recorded
         return bool(item.labels[0])
-    values = [model.value(row) for row in item.features]
-    values[0] += head_start  # as the selector orders them
-    return bool(item.labels[int(np.argmax(values))])
+    return bool(item.labels[int(np.argmax(ordering_values(model, item.features.tolist())))])
 
 
 def out_of_fold(items: list[Question]) -> dict[str, tuple[int, int, int]]:

@@ -88,6 +88,15 @@ def sentence_features(sentences: Sequence[ScoredSentence], hits: list[SearchHit]
     return rows
 
 
+def ordering_values(model: SelectorModel, rows: Sequence[Sequence[float]]) -> list[float]:
+    """The fitted score of each sentence (one row of FEATURES each, the lexical best first)
+    as the order reads it: the lexical best with its head start."""
+    values = [model.value(row) for row in rows]
+    if values:
+        values[0] += LEXICAL_HEAD_START
+    return values
+
+
 class SentenceSelector:
     """Orders the scored sentences by the fitted score (best first; the lexical best, first
     as given, with a head start of LEXICAL_HEAD_START)."""
@@ -110,7 +119,6 @@ class SentenceSelector:
               sentences: list[ScoredSentence]) -> list[ScoredSentence]:
         if self.model is None or len(sentences) < 2:
             return sentences
-        values = [self.model.value(row) for row in self.features(question, hits, sentences)]
-        values[0] += LEXICAL_HEAD_START
+        values = ordering_values(self.model, self.features(question, hits, sentences))
         ranked = sorted(range(len(sentences)), key=lambda i: -values[i])
         return [sentences[i] for i in ranked]
