@@ -147,11 +147,17 @@ def _top_heading(blocks: list[Block], section: str) -> str:
 def _implicit_item(previous: Block | None, text: str, blank_run: int) -> bool:
     """Short lines after "… består av fyra delar;" are list items whose bullets the PDF
     extraction lost."""
-    if previous is None or len(text) > 45 or text.endswith(TERMINAL):
+    if previous is None or len(text) > 45 or text.endswith(TERMINAL) or \
+            _open_parenthesis(previous.text):
         return False
     after_lead_in = previous.kind == "para" and previous.text.rstrip().endswith((":", ";"))
     after_short_item = previous.kind == "item" and len(previous.text) <= 45 and blank_run >= 1
     return after_lead_in or after_short_item
+
+
+def _open_parenthesis(text: str) -> bool:
+    """"• Alt 1: N.N. (ekonomichefen eller" is unfinished: the next line closes it."""
+    return text.count("(") > text.count(")")
 
 
 def _continues_laid_out(previous: Block, line: SourceLine, blank_run: int) -> bool:

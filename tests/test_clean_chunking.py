@@ -192,6 +192,25 @@ def test_mixed_bullet_glyphs_and_wrapped_items(tmp_path: Path) -> None:
     ]
 
 
+def test_an_item_with_an_open_parenthesis_carries_on_after_a_blank_line(
+        tmp_path: Path) -> None:
+    # The Halland report's "• Alt 1: N.N. (ekonomichefen eller⏎⏎motsvarande) intygar …": a
+    # short unfinished item, then a short line, is one item, not two.
+    [chunk] = chunks_of(
+        "Granskning av redovisningen:\n"
+        "• Alt 1: N.N. (ekonomichefen eller\n\n"
+        "motsvarande) intygar att den\n"
+        "ekonomiska redovisningen är korrekt.\n\n"
+        "• Alt 2: N.N. bedömer inte att den är korrekt.\n", tmp_path)
+
+    assert chunk.text.split("\n") == [
+        "Granskning av redovisningen:",
+        "• Alt 1: N.N. (ekonomichefen eller motsvarande) intygar att den ekonomiska "
+        "redovisningen är korrekt.",
+        "• Alt 2: N.N. bedömer inte att den är korrekt.",
+    ]
+
+
 def test_chunks_do_not_straddle_sections(tmp_path: Path) -> None:
     chunks = chunks_of(
         "1.1 Öppettider\n\nVårdcentralen ska ha öppet vardagar.\n\n"
