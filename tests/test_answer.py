@@ -10,6 +10,7 @@ import pytest
 
 from ingest.service import Styrdok
 from prompts import load_prompt, render
+from rag.answer import extractive
 from rag.answer.constraints import (
     find_constraints,
     professions_named,
@@ -17,7 +18,7 @@ from rag.answer.constraints import (
     statutes_named,
     unknown_name,
 )
-from rag.answer.extractive import EvidenceScorer, ScoredSentence, _continues_answer
+from rag.answer.extractive import EvidenceScorer, ScoredSentence, _continues_answer, _unranked
 from rag.models import Answer, Chunk, Citation, Filters
 from rag.text.answer_types import (
     ANSWER_TYPES,
@@ -320,6 +321,33 @@ def test_a_year_the_document_does_not_report_is_a_near_miss(corpus_service: Styr
     assert "april 2025" in near.nearest[0].quote  # what the documents do say, as nearest
 
 
+def test_a_year_inside_a_stated_range_is_reported() -> None:
+    chunk = Chunk(chunk_id="c", document="d", title="Handlingsplan", region="R", section="2",
+                  heading="Mål", content_hash="h",
+                  text="Under 2019–2022 ska andelen listade med fast läkarkontakt öka.")
+    [inside] = [c for c in find_constraints("Vad var målet för fast läkarkontakt 2021?")
+                if c.kind == "year"]
+    [outside] = [c for c in find_constraints("Vad var målet för fast läkarkontakt 2024?")
+                 if c.kind == "year"]
+
+    assert satisfied(inside, chunk.text, chunk)
+    assert not satisfied(outside, chunk.text, chunk)
+    # Not stated in the sentence: the passage's range dates it.
+    assert satisfied(inside, "Andelen ska öka.", chunk)
+
+
+def test_a_deep_passage_keeps_a_positive_weight_whatever_the_rank_decay(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(extractive, "RANK_DECAY", 0.2)
+    weights = [extractive.rank_weight(index) for index in range(20)]
+
+    assert weights[0] == 1.0 and all(weight > 0 for weight in weights)
+    assert weights == sorted(weights, reverse=True)
+    deep = ScoredSentence("Läkare ska finnas.", hit_index=5, position=0, coverage=0.5,
+                          score=0.5 * weights[5])
+    assert _unranked(deep) == pytest.approx(0.5)
+
+
 @pytest.mark.parametrize(("question", "missing"), [
     ("Hur många barnmorsketimmar per vecka krävs på BMM för 100 inskrivna gravida?",
      "barnmorska"),
@@ -343,9 +371,9 @@ def test_a_rule_for_everyone_holds_for_the_profession_asked_about() -> None:
     asked = [c for c in find_constraints("Hur lång prövotid får en läkare?")
              if c.kind == "profession"]
     assert [c.value for c in asked] == ["läkare"]
-    assert satisfied(asked[0], chunk.text, chunk, {})
+    assert satisfied(asked[0], chunk.text, chunk)
     nurses = "Sjuksköterskan ska ha specialistutbildning."
-    assert not satisfied(asked[0], nurses, chunk, {})
+    assert not satisfied(asked[0], nurses, chunk)
     # "barnmorskemottagningen" is a place, whoever staffs it; "tandläkare" is no "läkare".
     assert professions_named(fold("läkartid på barnmorskemottagningen")) == ["läkare"]
     assert professions_named(fold("tandläkaren")) == ["tandläkare"]
@@ -379,8 +407,8 @@ def test_a_rate_the_documents_do_not_give_is_a_near_miss(corpus_service: Styrdok
     rate = next(c for c in find_constraints("vite per person?") if c.kind == "rate")
     chunk = Chunk(chunk_id="c", document="d", title="T", region="R", section="7",
                   content_hash="h", text="x")
-    assert satisfied(rate, "Vitet är 1 000 kr/person och vecka.", chunk, {})
-    assert not satisfied(rate, "Vårdgivaren kan åläggas vite.", chunk, {})
+    assert satisfied(rate, "Vitet är 1 000 kr/person och vecka.", chunk)
+    assert not satisfied(rate, "Vårdgivaren kan åläggas vite.", chunk)
 
 
 def test_a_paragraph_that_does_not_exist_is_a_near_miss(corpus_service: Styrdok) -> None:
@@ -444,9 +472,8 @@ def test_a_count_of_something_the_documents_do_not_count_is_a_near_miss(
                  if c.kind == "count")
     chunk = Chunk(chunk_id="c", document="d", title="T", region="R", section="1",
                   content_hash="h", text="x")
-    assert satisfied(count, "Vårdcentralen ska ha minst en specialist i allmänmedicin.", chunk,
-                     {})
-    assert not satisfied(count, "Specialister ska finnas 8 timmar per vecka.", chunk, {})
+    assert satisfied(count, "Vårdcentralen ska ha minst en specialist i allmänmedicin.", chunk)
+    assert not satisfied(count, "Specialister ska finnas 8 timmar per vecka.", chunk)
 
 
 def test_a_phone_or_case_number_is_answered_only_by_one(corpus_service: Styrdok) -> None:
@@ -537,8 +564,8 @@ def test_an_article_is_no_count_but_a_bounded_one_is() -> None:
                  if c.kind == "count")
     chunk = Chunk(chunk_id="c", document="d", title="T", region="R", section="1",
                   content_hash="h", text="x")
-    assert not satisfied(count, "En del egenkontroller sker årsvis.", chunk, {})
-    assert satisfied(count, "Minst en egenkontroll ska göras per år.", chunk, {})
+    assert not satisfied(count, "En del egenkontroller sker årsvis.", chunk)
+    assert satisfied(count, "Minst en egenkontroll ska göras per år.", chunk)
 
 
 def test_how_long_asks_for_a_duration_and_an_age_range_is_none() -> None:

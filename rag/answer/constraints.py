@@ -89,6 +89,7 @@ PROFESSIONS: dict[str, tuple[str, ...]] = {
 _PLACE_TAILS = ("mottagning", "centr", "program")
 _EN_PLACES = frozenset({"clinic", "clinics", "centre", "center", "centres", "unit", "service"})
 YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+YEAR_RANGE = re.compile(r"\b(19[5-9]\d|20\d\d)\s*(?:–|-|—|till|to)\s*(19[5-9]\d|20\d\d)\b")
 NUMBER_TOKEN = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)?(?![\d])")
 WORD_NUMBERS = ("två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|femton|tjugo|trettio|fyrtio|"
                 "femtio|hundra|tusen|halv|halvår|one|two|three|four|five|six|ten|twelve")
@@ -337,11 +338,11 @@ def states(constraint: Constraint, sentence: str, chunk: Chunk) -> bool:
     if constraint.kind == "region":
         return _of_region(constraint, chunk)
     if constraint.kind == "year":
-        return constraint.value in YEAR.findall(sentence)
+        return constraint.value in years_stated(sentence)
     if constraint.kind == "month":
         return constraint.value in _months_named(folded)
     return constraint.kind in ("rate", "paragraph", "count") and \
-        satisfied(constraint, sentence, chunk, {})
+        satisfied(constraint, sentence, chunk)
 
 
 def is_paragraph_asked(constraint: Constraint, chunk: Chunk) -> bool:
@@ -363,8 +364,15 @@ def _of_region(constraint: Constraint, chunk: Chunk) -> bool:
     return any(key in fold(f"{chunk.region} {chunk.title}") for key in REGIONS[constraint.value])
 
 
-def satisfied(constraint: Constraint, sentence: str, chunk: Chunk,
-              document_years: dict[str, int | None]) -> bool:
+def years_stated(text: str) -> set[str]:
+    """The years a text names, a range with the years inside it ("2019–2022" states 2020)."""
+    stated = set(YEAR.findall(text))
+    for first, last in YEAR_RANGE.findall(text):
+        stated.update(str(year) for year in range(int(first), int(last) + 1))
+    return stated
+
+
+def satisfied(constraint: Constraint, sentence: str, chunk: Chunk) -> bool:
     """True when the sentence (quantities) or its passage and document (the rest) meet it."""
     if constraint.kind == "quantity":
         return bool(QUANTITIES[constraint.value][1].search(sentence))
@@ -389,12 +397,11 @@ def satisfied(constraint: Constraint, sentence: str, chunk: Chunk,
     # A sentence that dates its own figure ("april 2025") answers for that date only; one
     # that names no year or month takes its passage's and document's.
     if constraint.kind == "year":
-        stated = set(YEAR.findall(sentence))
+        stated = years_stated(sentence)
         if stated:
             return constraint.value in stated
-        return constraint.value in context or chunk.edition == constraint.value or \
-            _in_force_during(chunk, int(constraint.value)) or \
-            str(document_years.get(chunk.document) or "") == constraint.value
+        return constraint.value in years_stated(context) or \
+            chunk.edition == constraint.value or _in_force_during(chunk, int(constraint.value))
     if constraint.kind == "month":
         named = _months_named(fold(sentence))
         if named:

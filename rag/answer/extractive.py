@@ -59,7 +59,7 @@ from rag.text.lexical import (
 from rag.text.sentences import ITEM_PREFIX
 
 CANDIDATE_PASSAGES = 8
-RETRIEVED_PASSAGES = 10  # what the chain retrieves at least; below 1 / RANK_DECAY
+RETRIEVED_PASSAGES = 10  # what the chain retrieves at least
 UNKNOWN_TOPIC_EVIDENCE = 0.6
 # Inflected verbs ("stämmas", "genomfördes") are how a question is phrased, not its topic.
 VERB_ENDINGS = ("as", "ats", "ades", "ade", "des", "dde", "tts")
@@ -104,6 +104,8 @@ MEETING_SHARE = 0.8
 # Each lower-ranked passage's sentences count this much less (fitted on dev: v2 dev fact
 # 0.682 / 0.688 / 0.693 / 0.688 / 0.682 at 0.04 / 0.06 / 0.08 / 0.10 / 0.15).
 RANK_DECAY = 0.08
+# However deep the passage and whatever RANK_DECAY is set to, its weight stays positive.
+MIN_RANK_WEIGHT = 0.05
 # A sentence with the only kind of text that answers (an amount, a phone or case number)
 # answers instead of a best one without it when it scores this share of the best.
 GIVING_SHARE = 0.5
@@ -318,7 +320,12 @@ def _ranked(sentence: ScoredSentence) -> float:
 
 def _unranked(sentence: ScoredSentence) -> float:
     """The sentence's score without its passage's rank: what it says, not where it was found."""
-    return sentence.score / (1.0 - RANK_DECAY * sentence.hit_index)
+    return sentence.score / rank_weight(sentence.hit_index)
+
+
+def rank_weight(hit_index: int) -> float:
+    """How much a sentence of the passage at this rank counts (1 for the first)."""
+    return max(MIN_RANK_WEIGHT, 1.0 - RANK_DECAY * hit_index)
 
 
 # A sentence chosen by meaning leads the answer; lexical runners-up join it only by the
@@ -427,7 +434,7 @@ def _score_sentences(question: str, hits: list[SearchHit],
                             if not answers.search(sentence)]
             if lacks_money:
                 coverage *= 0.5  # a price question is not answered without an amount
-            score = coverage * (1.0 - RANK_DECAY * hit_index)
+            score = coverage * rank_weight(hit_index)
             if lacks_number:
                 score *= 0.65  # "hur många", "när": the answer is a number or a date
             for _missed in missed_types:
@@ -618,7 +625,7 @@ def _unmet(constraints: list[Constraint], sentence: ScoredSentence,
     sentence, its passage or its document meets; "januari–mars" is met by a January figure."""
     for kind in NEAR_MISS_KINDS:
         asked = [c for c in constraints if c.kind == kind]
-        if asked and not any(satisfied(c, sentence.text, chunk, {}) for c in asked):
+        if asked and not any(satisfied(c, sentence.text, chunk) for c in asked):
             return asked[0]
     return None
 
