@@ -19,7 +19,7 @@ from rag.answer.constraints import (
     unknown_name,
 )
 from rag.answer.extractive import EvidenceScorer, ScoredSentence, _continues_answer, _unranked
-from rag.models import Answer, Chunk, Citation, Filters
+from rag.models import Answer, Chunk, Citation, Filters, SearchHit
 from rag.text.answer_types import (
     ANSWER_TYPES,
     STATUTE_REFERENCE,
@@ -334,6 +334,28 @@ def test_a_year_inside_a_stated_range_is_reported() -> None:
     assert not satisfied(outside, chunk.text, chunk)
     # Not stated in the sentence: the passage's range dates it.
     assert satisfied(inside, "Andelen ska öka.", chunk)
+
+
+def test_a_sentence_in_the_asked_year_without_the_asked_amount_does_not_answer_instead() -> None:
+    question = "Hur mycket medel omfattar överenskommelsen 2020 till regionerna?"
+    text = ("Överenskommelsen för 2019 omfattar totalt 1 610 000 000 kronor. Den som inte "
+            "redovisar kan inte ta del av medlen som avses avsättas för 2020.")
+    chunk = Chunk(chunk_id="c", document="d", title="Överenskommelse", region="R",
+                  section="4.3", heading="Den ekonomiska omfattningen", content_hash="h",
+                  text=text)
+    amount, year_only = split_sentences(text)
+    sentences = [ScoredSentence(amount, 0, 0, 0.9, 0.9),
+                 ScoredSentence(year_only, 0, 1, 0.85, 0.85)]
+    constraints = find_constraints(question)
+    [year] = [c for c in constraints if c.kind == "year"]
+    only_kinds = only_kinds_asked(question)
+    assert only_kinds  # the amount is what answers
+
+    hits = [SearchHit(chunk=chunk, score=1.0)]
+    assert extractive._meeting_constraints(constraints, year, sentences, hits, []) is \
+        sentences[1]  # without the asked kind, the year alone would carry it
+    assert extractive._meeting_constraints(constraints, year, sentences, hits,
+                                           only_kinds) is None
 
 
 def test_a_deep_passage_keeps_a_positive_weight_whatever_the_rank_decay(

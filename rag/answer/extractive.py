@@ -281,9 +281,9 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
             meeting = _best_from_source(only_kinds, constraints, sentences, candidates, needed)
         elif unmet.kind == "paragraph":
             meeting = _from_asked_paragraph(constraints, unmet, sentences, candidates) or \
-                _meeting_constraints(constraints, unmet, sentences, candidates)
+                _meeting_constraints(constraints, unmet, sentences, candidates, only_kinds)
         else:
-            meeting = _meeting_constraints(constraints, unmet, sentences, candidates)
+            meeting = _meeting_constraints(constraints, unmet, sentences, candidates, only_kinds)
         if meeting is None:  # the best passage answers for another region, year or month
             return near_miss(question, language, candidates, top, citations_k,
                              unmet.label(language))
@@ -667,16 +667,18 @@ def _from_asked_paragraph(constraints: list[Constraint], unmet: Constraint,
 
 
 def _meeting_constraints(constraints: list[Constraint], unmet: Constraint,
-                         sentences: list[ScoredSentence],
-                         hits: list[SearchHit]) -> ScoredSentence | None:
+                         sentences: list[ScoredSentence], hits: list[SearchHit],
+                         only_kinds: list[OnlyAnsweredBy]) -> ScoredSentence | None:
     """A sentence scoring nearly as well as the best that itself states what the best lacks
-    (the January figure when the best gives April's) and meets every other constraint."""
+    (the January figure when the best gives April's), meets every other constraint, and
+    gives what only answers the question (an amount, when the amount is asked)."""
     top = sentences[0]
     for sentence in sentences[1:]:
         if sentence.score < MEETING_SHARE * top.score:
             return None
         chunk = hits[sentence.hit_index].chunk
-        if sentence.kind_ok and states(unmet, sentence.text, chunk) and \
+        if sentence.kind_ok and gives_what_is_asked(only_kinds, sentence.text) and \
+                states(unmet, sentence.text, chunk) and \
                 _unmet(constraints, sentence, chunk) is None:
             return sentence
     return None
