@@ -202,6 +202,7 @@ def _make_chunk(group: list[_Unit], meta: DocumentMeta, index: int) -> Chunk:
         edition=meta.edition,
         document=meta.document,
         title=meta.title,
+        title_en=meta.title_en,
         region=meta.region,
         doc_type=meta.doc_type,
         section=first.section,

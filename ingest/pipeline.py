@@ -25,10 +25,11 @@ from rag.store.store import Store
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes, so unchanged files are re-chunked once.
-PIPELINE_VERSION = "12"  # 9: instruction-like sentences flagged;
+PIPELINE_VERSION = "13"  # 9: instruction-like sentences flagged;
 # 10: statute paragraphs record their new number (Chunk.renumbered_to)
 # 11: "2 kap. 4 §" is not split into two sentences
 # 12: a list item with an open parenthesis carries on after a blank line
+# 13: chunks carry their document's English title (manifest title_en)
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:

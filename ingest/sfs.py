@@ -317,7 +317,8 @@ def _chunk(meta: DocumentMeta, header: StatuteHeader, paragraph: Paragraph, text
         document=meta.document, title=meta.title, region=meta.region, doc_type=meta.doc_type,
         section=paragraph.section, heading=paragraph.heading, line_start=paragraph.line_start,
         line_end=paragraph.line_end or paragraph.line_start, text=text,
-        content_hash=content_hash, short_title=header.short_name, edition=edition,
+        content_hash=content_hash, short_title=header.short_name, title_en=meta.title_en,
+        edition=edition,
         status=paragraph.status, valid_from=paragraph.valid_from, valid_to=paragraph.valid_to,
         amended_by=amending_act(header, paragraph),
         renumbered_to=paragraph.renumbered_to if paragraph.renumbered_to != paragraph.section

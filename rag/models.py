@@ -15,6 +15,8 @@ class DocumentMeta(BaseModel):
 
     document: str = Field(description="Stable id: the file name without extension.")
     title: str
+    title_en: str = Field("", description="The document's English title, where it has one: "
+                          "a statute's official translation ('Patient Safety Act').")
     region: str = ""
     doc_type: str = ""
     year: int | None = None
@@ -53,6 +55,7 @@ class Chunk(BaseModel):
         default_factory=list, description="Sentences addressing a reader or an AI "
         "('ignorera tidigare instruktioner'): flagged for the owner, never used as evidence.")
     short_title: str = Field("", description="Short name for citations, e.g. HSL.")
+    title_en: str = Field("", description="English title, e.g. Patient Safety Act.")
     edition: str = ""
     status: str = Field("", description="SFS paragraph status: ikraft, upphord, upphavd.")
     valid_from: date | None = None

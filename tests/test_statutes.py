@@ -7,10 +7,12 @@ import re
 from datetime import date, timedelta
 from pathlib import Path
 
+from ingest.manifest import load_manifest
 from ingest.service import Styrdok
 from ingest.sfs import is_sfs_markdown, read_header, read_statute, short_name
+from rag.answer.constraints import unknown_statute
 from rag.models import Answer, Chunk, DocumentMeta, Filters
-from rag.retrieve.statute_refs import Statute, mentions, statutes
+from rag.retrieve.statute_refs import Statute, asked_as_source, mentions, statutes
 from rag.text.references import swedish_paragraph_references
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,6 +54,49 @@ def _statutes() -> list[Statute]:
              "sfs-2010-1369-markers": "Patientsäkerhetsförordning (2010:1369)"}
     return statutes([chunk for path in STATUTES for chunk in read_statute(
         path, DocumentMeta(document=path.stem, title=metas[path.stem]), 900)[:1]])
+
+
+def _manifest_statute_heads() -> list[Chunk]:
+    manifest = load_manifest(REPO / "corpus")
+    return [read_statute(path, manifest[path.stem], 900)[0] for path in STATUTES]
+
+
+def test_an_english_question_names_a_statute_by_its_english_title() -> None:
+    heads = _manifest_statute_heads()
+    assert {head.title_en for head in heads} == {
+        "Health and Medical Services Act", "Patient Safety Act", "Patient Safety Ordinance"}
+    known = statutes(heads)
+
+    def named(question: str) -> set[str]:
+        return {statute.short_name for statute in asked_as_source(mentions(question, known),
+                                                                   known)}
+
+    assert named("What is primary care's basic mission under the Health and Medical "
+                 "Services Act?") == {"HSL"}
+    assert named("How long must records be kept under the patient safety law?") == {"PSL"}
+    assert named("What does the Patient Safety Ordinance say about fees?") == {"PSF"}
+    assert named("What does the Patient Data Act say?") == set()
+
+    assert unknown_statute("What does the Social Services Act say about care planning?",
+                           heads) == "the Social Services Act"
+    assert unknown_statute("Which Act applies to the Patient Safety Act's reports?",
+                           heads) is None
+    # Without the English titles, an English name cannot be told missing.
+    untitled = [head.model_copy(update={"title_en": ""}) for head in heads]
+    assert unknown_statute("What does the Social Services Act say?", untitled) is None
+
+
+def test_an_english_question_under_a_statute_is_answered_from_it(
+        corpus_service: Styrdok) -> None:
+    answer = corpus_service.ask("What is primary care's basic mission under the Health and "
+                                "Medical Services Act?")
+    assert not answer.refused
+    assert answer.citations[0].document == "sfs-2017-30-markers"
+
+    missing = corpus_service.ask("What does the Social Services Act say about care planning?")
+    assert missing.refused and not missing.citations
+    assert missing.answer.startswith("The documents do not include the Social Services Act.")
+    assert "Patient Safety Act" in missing.answer
 
 
 def test_a_statute_cited_in_passing_is_not_named_but_one_asked_about_is() -> None:

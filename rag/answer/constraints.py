@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rag.models import Chunk
-from rag.retrieve.statute_refs import Statute, asked_as_source, mentions
+from rag.retrieve.statute_refs import Statute, asked_as_source, english_title_pattern, mentions
 from rag.text.fold import fold
 from rag.text.lexical import EN_TO_SV, STOP_WORDS, analyze, split_compound
 
@@ -445,16 +445,46 @@ def statutes_named(question: str) -> list[str]:
     return named
 
 
-def statute_titles(heads: list[Chunk]) -> list[str]:
-    return sorted({head.title for head in heads if head.doc_type in STATUTE_TYPES})
+# "the Social Services Act", "the Patient Data Act": capitalised words before the kind.
+_ENGLISH_STATUTE_NAME = re.compile(
+    r"\b((?:[A-Z][\w-]*\s+(?:(?:and|of|on|for|in)\s+)?)+(?:Act|Ordinance))\b")
+# Words that open a name-like run without being part of the name ("Which Act applies?").
+_NOT_A_NAME = frozenset({"the", "a", "an", "this", "that", "which", "what", "any", "each",
+                         "every", "such", "under", "does", "is"})
+
+
+def english_statutes_named(question: str) -> list[str]:
+    """The statutes an English question names by title ("the Social Services Act")."""
+    named: list[str] = []
+    for name in _ENGLISH_STATUTE_NAME.findall(question):
+        words = name.split()
+        while words and words[0].lower() in _NOT_A_NAME:
+            words = words[1:]
+        if len(words) >= 2:
+            named.append("the " + " ".join(words))
+    return named
+
+
+def statute_titles(heads: list[Chunk], language: str = "sv") -> list[str]:
+    """The statutes among the documents, by title ("Patientsäkerhetslag (2010:659)"; in
+    English with its English title beside it)."""
+    return sorted({f"{head.title} ({head.title_en})" if language == "en" and head.title_en
+                   else head.title for head in heads if head.doc_type in STATUTE_TYPES})
 
 
 def unknown_statute(question: str, heads: list[Chunk]) -> str | None:
     """A statute the question names that no document is (a question "enligt
-    socialtjänstlagen" when only HSL, PSL and PSF are in the documents)."""
-    titles = [fold(title) for title in statute_titles(heads)]
-    return next((name for name in statutes_named(question)
-                 if not any(fold(name) in title for title in titles)), None)
+    socialtjänstlagen", or "under the Social Services Act", when only HSL, PSL and PSF are in
+    the documents). English titles are checked only when every statute has one."""
+    statutes = [head for head in heads if head.doc_type in STATUTE_TYPES]
+    titles = [fold(head.title) for head in statutes]
+    swedish = next((name for name in statutes_named(question)
+                    if not any(fold(name) in title for title in titles)), None)
+    if swedish is not None or not statutes or not all(head.title_en for head in statutes):
+        return swedish
+    known = [re.compile(rf"\b{english_title_pattern(head.title_en)}\b") for head in statutes]
+    return next((name for name in english_statutes_named(question)
+                 if not any(pattern.search(fold(name)) for pattern in known)), None)
 
 
 # A name typed with a capital inside a Swedish question ("legitimation i Norge", "vårdcentralen

@@ -250,7 +250,7 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
                                       unknown_region)
     statute = unknown_statute(question, snapshot.document_heads())
     if statute is not None:
-        statutes = ", ".join(statute_titles(snapshot.document_heads()))
+        statutes = ", ".join(statute_titles(snapshot.document_heads(), language))
         return _not_in_documents(question, language, hits, citations_k,
                                  render(f"unknown_statute_{language}", asked=statute,
                                         statutes=statutes))

@@ -1,7 +1,8 @@
 """How a question refers to the statutes in the index.
 
 Three ways, told apart by how they are written:
-- by name, the way staff write: "enligt PSL", "i patientsäkerhetslagen": the statute is named;
+- by name, the way staff write: "enligt PSL", "i patientsäkerhetslagen", "under the Patient
+  Safety Act" (its English title, from the manifest): the statute is named;
 - asking for a paragraph by number: "Vad säger PSF 8 kap. 7 §?", "8 kap. 7 § PSF":
   that paragraph is asked for (when little else is asked, see LOOKUP_MAX_TERMS);
 - in passing, the way the law cites another law: "i det register som förs enligt 2 kap. 4 §
@@ -30,6 +31,9 @@ _PARAGRAPH_AFTER = re.compile(r"^\s*" + _PARAGRAPH)
 _SFS_AFTER = re.compile(r"^\s*" + _SFS_NUMBER)
 _ANY_SFS_NUMBER = re.compile(_SFS_NUMBER)
 _ANY_PARAGRAPH = re.compile(_PARAGRAPH)
+# An English title's last word names the kind of statute; English writers use these for one
+# another ("the Patient Safety Law").
+ENGLISH_KINDS = (("act", "law"), ("ordinance", "regulation", "decree"), ("code",))
 
 
 @dataclass(frozen=True)
@@ -50,14 +54,16 @@ def statutes(chunks: list[Chunk]) -> list[Statute]:
     found: dict[str, Statute] = {}
     for chunk in chunks:
         if chunk.short_title and chunk.document not in found:
-            found[chunk.document] = Statute(chunk.document, chunk.short_title,
-                                            _name_pattern(chunk.title, chunk.short_title))
+            found[chunk.document] = Statute(
+                chunk.document, chunk.short_title,
+                _name_pattern(chunk.title, chunk.short_title, chunk.title_en))
     return list(found.values())
 
 
-def _name_pattern(title: str, short_name: str) -> re.Pattern[str]:
+def _name_pattern(title: str, short_name: str, title_en: str = "") -> re.Pattern[str]:
     """'Hälso- och sjukvårdslag (2017:30)' -> hälso-och-sjukvårdslagen, hälso och
-    sjukvårdslagens, halso- och sjukvardslag …; and the short name as a word."""
+    sjukvårdslagens, halso- och sjukvardslag …; the short name as a word; and the English
+    title ("Patient Safety Act", "patient safety law")."""
     rubrik = _ANY_SFS_NUMBER.sub("", fold(title)).split()
     parts = [re.escape(word.rstrip("-")) + ("-?" if word.endswith("-") else "")
              for word in rubrik]
@@ -65,7 +71,21 @@ def _name_pattern(title: str, short_name: str) -> re.Pattern[str]:
     alternatives = [re.escape(fold(short_name))] if " " not in short_name else []
     if spelled:
         alternatives.append(spelled)
+    if english := english_title_pattern(title_en):
+        alternatives.append(english)
     return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b")
+
+
+def english_title_pattern(title_en: str) -> str:
+    """"Patient Safety Act" -> "patient safety act", "patient-safety law's" …, on folded
+    text."""
+    words = fold(title_en).split()
+    if not words:
+        return ""
+    *subject, kind = words
+    kinds = next((names for names in ENGLISH_KINDS if kind in names), (kind,))
+    return "".join(re.escape(word) + r"[\s-]+" for word in subject) + \
+        "(?:" + "|".join(map(re.escape, kinds)) + ")(?:'s)?"
 
 
 def mentions(question: str, known: list[Statute]) -> StatuteMentions:
