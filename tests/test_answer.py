@@ -321,6 +321,16 @@ def test_a_year_the_document_does_not_report_is_a_near_miss(corpus_service: Styr
     assert "april 2025" in near.nearest[0].quote  # what the documents do say, as nearest
 
 
+def test_another_regions_rule_is_not_passed_off_as_the_region_being_absent(
+        corpus_service: Styrdok) -> None:
+    # Jämtland is in the documents; its rule on this is not, and the best is Värmland's.
+    near = ask(corpus_service, "när gör regionen jämtland en djupare granskning av en vc?")
+    assert near.refused and not near.citations
+    assert near.answer.startswith(render("near_miss_sv",
+                                         missing="detta för Region Jämtland Härjedalen"))
+    assert not near.answer.startswith("Dokumenten anger inte Region")
+
+
 def test_a_year_inside_a_stated_range_is_reported() -> None:
     chunk = Chunk(chunk_id="c", document="d", title="Handlingsplan", region="R", section="2",
                   heading="Mål", content_hash="h",

@@ -162,7 +162,7 @@ def find_constraints(question: str) -> list[Constraint]:
     found: list[Constraint] = []
     for region, keys in REGIONS.items():
         if any(re.search(rf"\b{key}\w*", folded) for key in keys):
-            found.append(Constraint("region", region, region, region))
+            found.append(Constraint("region", region, f"detta för {region}", f"this for {region}"))
     years = set(YEAR.findall(question))
     for year in sorted(years):
         found.append(Constraint("year", year, f"år {year}", f"the year {year}"))
