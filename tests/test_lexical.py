@@ -19,7 +19,6 @@ from rag.text.lexical import (
     query_words,
     read_glossary,
     split_compound,
-    swedish_rendering,
     within_one_edit,
 )
 
@@ -186,9 +185,3 @@ def test_a_mistyped_function_word_is_no_topic_of_the_question() -> None:
     question = "avgift för uteblivet besök, får man ta ut dne"
     weighed = [surface for surface, _ in query_words(question)]
     assert "dne" not in weighed and "avgift" in weighed
-
-
-def test_an_english_question_is_rendered_word_for_word_in_swedish() -> None:
-    assert swedish_rendering("How many doctor hours per week for BVC?") == \
-        "How many läkare timmar per vecka for BVC?"
-    assert swedish_rendering("Hur mycket läkartid?") == "Hur mycket läkartid?"

@@ -139,23 +139,6 @@ def test_the_sentence_nearest_in_meaning_is_found_and_embedded_once() -> None:
     assert meaning.nearest("doktorstimmar", hits, {(0, 0), (1, 0)}).position == 0  # type: ignore[union-attr]
 
 
-def test_an_english_question_is_embedded_with_its_swedish_rendering(
-        corpus_service: Styrdok) -> None:
-    vectors = corpus_service.store.sentence_vectors
-    embedder = vectors.embedder
-    swedish = "Hur mycket läkartid ska finnas på BMM?"
-    assert np.allclose(vectors.query(swedish), embedder.embed_query(swedish))
-
-    english = "How many doctor hours per week does the antenatal clinic need?"
-    rule = np.asarray(embedder.embed_passages([
-        "Läkartid på barnmorskemottagning beräknas till 3 timmar per vecka för 100 "
-        "inskrivna gravida kvinnor."])[0])
-    plain = np.asarray(embedder.embed_query(english))
-    blended = vectors.query(english)
-    assert float(np.linalg.norm(blended)) == pytest.approx(1.0, abs=1e-5)
-    assert float(blended @ rule) > float(plain @ rule) + 0.01
-
-
 def test_a_list_item_is_embedded_with_its_lead_in() -> None:
     chunk = _hit("Läkaren ska:\n• 1. ringa upp\n• 2. skriva remiss").chunk
     assert embedded_sentences(chunk)[1] == "1.2 Barnmorskemottagning: Läkaren ska: 1. ringa upp"

@@ -5,10 +5,6 @@ lead-in, which it means nothing without). Vectors are kept in the catalog's embe
 under their own name, keyed by the hash of the embedded text, so ingest embeds a document's
 sentences once and a query only reads them; a sentence the cache lacks (a catalog written
 before this) is embedded on first use. A bounded in-memory map saves the SQLite read.
-
-An English question's vector is blended with that of its word-for-word Swedish rendering
-(`swedish_rendering`): e5-small matches English to Swedish sentences less well than Swedish
-to Swedish, and the rendering, however clumsy, is in the documents' language.
 """
 
 from __future__ import annotations
@@ -23,15 +19,9 @@ import numpy.typing as npt
 from rag.models import Chunk
 from rag.store.catalog import Catalog
 from rag.store.embeddings import Embedder
-from rag.text.language import detect_language
-from rag.text.lexical import swedish_rendering
 from rag.text.sentences import ITEM_PREFIX
 
 MAX_EMBEDDED_CHARS = 600  # long sentences are cut for embedding only
-# The Swedish rendering's share of an English question's vector (fitted on v2 dev, English
-# cases passed of 130: 81 / 84 / 85 / 85 / 87 / 85 / 84 at 0 / 0.3 / 0.5 / 0.6 / 0.7 / 0.8 /
-# 1; hit@1 0.569 -> 0.677 at 0.7).
-SWEDISH_RENDERING_SHARE = 0.7
 IN_MEMORY = 50_000
 # One question's vector serves retrieval, the sentence selector and the meaning step.
 QUERIES_KEPT = 64
@@ -66,29 +56,18 @@ class SentenceVectors:
         self._lock = threading.Lock()
 
     def query(self, text: str) -> Vector:
-        """The e5 query vector of `text` (an English question's blended with its Swedish
-        rendering); the last QUERIES_KEPT are kept."""
+        """The e5 query vector of `text`; the last QUERIES_KEPT are kept."""
         with self._lock:
             if text in self._queries:
                 self._queries.move_to_end(text)
                 return self._queries[text]
-        vector = self._question_vector(text)
+        vector = np.array(self.embedder.embed_query(text), dtype=np.float32)
         vector.setflags(write=False)  # shared by the steps of an ask: none may change it
         with self._lock:
             self._queries[text] = vector
             while len(self._queries) > QUERIES_KEPT:
                 self._queries.popitem(last=False)
         return vector
-
-    def _question_vector(self, text: str) -> Vector:
-        vector = np.array(self.embedder.embed_query(text), dtype=np.float32)
-        rendered = swedish_rendering(text) if detect_language(text) == "en" else text
-        if rendered == text:
-            return vector
-        swedish = np.array(self.embedder.embed_query(rendered), dtype=np.float32)
-        blended = (1.0 - SWEDISH_RENDERING_SHARE) * vector + SWEDISH_RENDERING_SHARE * swedish
-        norm = float(np.linalg.norm(blended))
-        return np.asarray(blended / norm, dtype=np.float32)
 
     def of(self, texts: list[str]) -> npt.NDArray[np.float32]:
         """One row per text (embedded texts, see `embedded_sentences`)."""

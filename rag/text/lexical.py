@@ -360,17 +360,6 @@ def glossary_forms(word: str) -> list[tuple[str, ...]]:
     return [terms for form in EN_TO_SV.get(word, ()) for terms in _phrase_terms(form)]
 
 
-_ENGLISH_WORD = re.compile(r"[^\W\d_]+")
-
-
-def swedish_rendering(text: str) -> str:
-    """An English question word for word in the documents' Swedish: each word the glossary
-    knows becomes its first Swedish form, the rest stay as typed ("How many doctor hours per
-    week" -> "How many läkare timmar per vecka")."""
-    return _ENGLISH_WORD.sub(
-        lambda match: (EN_TO_SV.get(match.group(0).lower()) or (match.group(0),))[0], text)
-
-
 def _phrase_terms(phrase: str) -> list[tuple[str, ...]]:
     return [_word_terms(word) for word in words(phrase) if _is_content(word)]
 
