@@ -78,12 +78,13 @@ def test_an_english_question_names_a_statute_by_its_english_title() -> None:
     assert named("What does the Patient Data Act say?") == set()
 
     assert unknown_statute("What does the Social Services Act say about care planning?",
-                           heads) == "the Social Services Act"
+                           heads, known) == "the Social Services Act"
     assert unknown_statute("Which Act applies to the Patient Safety Act's reports?",
-                           heads) is None
+                           heads, known) is None
     # Without the English titles, an English name cannot be told missing.
     untitled = [head.model_copy(update={"title_en": ""}) for head in heads]
-    assert unknown_statute("What does the Social Services Act say?", untitled) is None
+    assert unknown_statute("What does the Social Services Act say?", untitled,
+                           statutes(untitled)) is None
 
 
 def test_an_english_question_under_a_statute_is_answered_from_it(

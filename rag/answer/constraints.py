@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rag.models import Chunk
-from rag.retrieve.statute_refs import Statute, asked_as_source, english_title_pattern, mentions
+from rag.retrieve.statute_refs import Statute, asked_as_source, mentions
 from rag.text.fold import fold
 from rag.text.lexical import EN_TO_SV, STOP_WORDS, analyze, split_compound
 
@@ -472,19 +472,19 @@ def statute_titles(heads: list[Chunk], language: str = "sv") -> list[str]:
                    else head.title for head in heads if head.doc_type in STATUTE_TYPES})
 
 
-def unknown_statute(question: str, heads: list[Chunk]) -> str | None:
+def unknown_statute(question: str, heads: list[Chunk], known: list[Statute]) -> str | None:
     """A statute the question names that no document is (a question "enligt
     socialtjänstlagen", or "under the Social Services Act", when only HSL, PSL and PSF are in
-    the documents). English titles are checked only when every statute has one."""
+    the documents). English titles are checked only when every statute has one; `known`
+    (the snapshot's statutes) names each by its English title too."""
     statutes = [head for head in heads if head.doc_type in STATUTE_TYPES]
     titles = [fold(head.title) for head in statutes]
     swedish = next((name for name in statutes_named(question)
                     if not any(fold(name) in title for title in titles)), None)
     if swedish is not None or not statutes or not all(head.title_en for head in statutes):
         return swedish
-    known = [re.compile(rf"\b{english_title_pattern(head.title_en)}\b") for head in statutes]
     return next((name for name in english_statutes_named(question)
-                 if not any(pattern.search(fold(name)) for pattern in known)), None)
+                 if not any(statute.name.search(fold(name)) for statute in known)), None)
 
 
 # A name typed with a capital inside a Swedish question ("legitimation i Norge", "vårdcentralen

@@ -248,7 +248,7 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
     if unknown_region is not None:
         return unknown_region_refusal(question, language, hits, snapshot, citations_k,
                                       unknown_region)
-    statute = unknown_statute(question, snapshot.document_heads())
+    statute = unknown_statute(question, snapshot.document_heads(), snapshot.statutes())
     if statute is not None:
         statutes = ", ".join(statute_titles(snapshot.document_heads(), language))
         return _not_in_documents(question, language, hits, citations_k,
