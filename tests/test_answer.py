@@ -13,6 +13,7 @@ from prompts import load_prompt, render
 from rag.answer import extractive
 from rag.answer.constraints import (
     find_constraints,
+    organisations_named,
     professions_named,
     satisfied,
     statutes_named,
@@ -409,6 +410,60 @@ def test_a_rule_for_everyone_holds_for_the_profession_asked_about() -> None:
     # "barnmorskemottagningen" is a place, whoever staffs it; "tandläkare" is no "läkare".
     assert professions_named(fold("läkartid på barnmorskemottagningen")) == ["läkare"]
     assert professions_named(fold("tandläkaren")) == ["tandläkare"]
+
+
+def test_a_rule_of_another_national_body_does_not_answer_for_the_one_asked_about() -> None:
+    chunk = Chunk(chunk_id="c", document="d", title="Patientsäkerhetslag", region="",
+                  section="7 kap. 11 §", heading="Klagomål", content_hash="h",
+                  text="Inspektionen för vård och omsorg får avstå från att utreda klagomål. "
+                       "Patientnämnden ska hjälpa patienten.")
+    asked = [c for c in find_constraints("Får patientnämnden avstå från klagomål?")
+             if c.kind == "organisation"]
+    assert [c.value for c in asked] == ["patientnämnden"]
+    ivo, board = chunk.sentences()
+    assert not satisfied(asked[0], ivo, chunk)  # IVO's rule, not the board's
+    assert satisfied(asked[0], board, chunk)
+    # A passage that never names the body asked about does not answer for it either.
+    elsewhere = chunk.model_copy(update={"text": "Vårdgivaren ska utreda klagomål."})
+    assert not satisfied(asked[0], elsewhere.text, elsewhere)
+    # Abbreviations are whole words ("skriva" is no "SKR"), English names count.
+    assert organisations_named(fold("vem får skriva remiss?")) == []
+    assert organisations_named(fold("register with the inspectorate (IVO)")) == [
+        "Inspektionen för vård och omsorg"]
+
+
+def test_a_heading_or_list_item_naming_another_body_does_not_block_the_one_asked_about(
+        ) -> None:
+    # 7 kap. as of 2025: the heading still names the board of the older wording (HSAN).
+    chunk = Chunk(chunk_id="c", document="d", title="Patientsäkerhetslag", region="",
+                  section="10 kap. 13 §", heading="Hälso- och sjukvårdens ansvarsnämnd",
+                  content_hash="h",
+                  text="Inspektionen för vård och omsorg utövar tillsyn. Myndigheten ska "
+                       "informera om\n• patientnämndernas uppgift att hjälpa patienter.")
+    asked = [c for c in find_constraints("Vad ska IVO informera om?")
+             if c.kind == "organisation"]
+    _, lead_in, item = chunk.sentences()
+    assert item.startswith(ITEM_PREFIX)
+    assert satisfied(asked[0], lead_in, chunk)
+    # The board the item names is what IVO informs about, not who the rule binds.
+    assert satisfied(asked[0], item, chunk)
+    # The same words as a sentence of their own are the board's rule.
+    plain = "Patientnämnderna ska hjälpa patienter."
+    assert not satisfied(asked[0], plain, chunk.model_copy(update={"text": plain + " IVO."}))
+
+
+@pytest.mark.parametrize("question", [
+    "Senast när ska en ny vårdcentral anmäla sig till Försäkringskassan innan verksamheten "
+    "startar?",
+    "How long before opening must a new clinic register with the Social Insurance Agency?"])
+def test_a_national_body_the_rule_is_not_about_is_a_near_miss(corpus_service: Styrdok,
+                                                              question: str) -> None:
+    near = ask(corpus_service, question)
+    assert near.refused and not near.citations
+    missing = "this for" if question.startswith("How") else "detta för"
+    language = "en" if question.startswith("How") else "sv"
+    assert near.answer.startswith(render(f"near_miss_{language}",
+                                         missing=f"{missing} Försäkringskassan"))
 
 
 def test_a_month_range_is_met_by_a_list_of_its_months(corpus_service: Styrdok) -> None:

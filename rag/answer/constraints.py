@@ -1,12 +1,13 @@
 """The question's constraints, and whether a cited sentence satisfies each.
 
 A near-miss changes one constraint of an answerable question: another region, a year or month
-the document does not report, another profession, a number that is not in the rule, another
-kind of quantity (a fee where the rule gives hours), a count of something the rule does not
-count, a numbered thing it numbers otherwise ("jourområde 7"), or a statute that is not in the
-documents. Each is read off the question with patterns over closed sets (Sweden's 21
-regions, the licensed care professions, the months, units of measure, the kinds of statute,
-Swedish function words: lists that cannot grow with the corpus) and checked against the
+the document does not report, another profession or national body ("patientnämnden" where the
+rule is IVO's), a number that is not in the rule, another kind of quantity (a fee where the
+rule gives hours), a count of something the rule does not count, a numbered thing it numbers
+otherwise ("jourområde 7"), or a statute that is not in the documents. Each is read off the
+question with patterns over closed sets (Sweden's 21 regions, the licensed care professions,
+the national authorities, the months, units of measure, the kinds of statute, Swedish
+function words: lists that cannot grow with the corpus) and checked against the
 sentence, its passage and its document.
 """
 
@@ -21,9 +22,10 @@ from rag.models import Chunk
 from rag.retrieve.statute_refs import Statute, asked_as_source, mentions
 from rag.text.fold import fold
 from rag.text.lexical import EN_TO_SV, STOP_WORDS, analyze, split_compound
+from rag.text.sentences import ITEM_PREFIX
 
-ConstraintKind = Literal["region", "year", "month", "number", "quantity", "profession", "rate",
-                         "paragraph", "count", "label", "source"]
+ConstraintKind = Literal["region", "year", "month", "number", "quantity", "profession",
+                         "organisation", "rate", "paragraph", "count", "label", "source"]
 
 # Sweden's regions (a closed, national set), folded, with the words that name them.
 REGIONS: dict[str, tuple[str, ...]] = {
@@ -84,6 +86,41 @@ PROFESSIONS: dict[str, tuple[str, ...]] = {
     "ortopedingenjör": ("ortopedingenjor", "orthotist"),
     "sjukhusfysiker": ("sjukhusfysiker", "medical physicist"),
 }
+# Sweden's national bodies that steering documents and statutes name as who acts or who is
+# told (folded; Swedish and English names): a closed, national set like the regions. A
+# name in capitals ("IVO") is matched as a whole word, a stem ("socialstyrelse") as a prefix.
+ORGANISATIONS: dict[str, tuple[str, ...]] = {
+    "Inspektionen för vård och omsorg": ("inspektionen for vard och omsorg", "IVO",
+                                         "inspectorate"),
+    "Socialstyrelsen": ("socialstyrelse", "national board of health and welfare"),
+    "Försäkringskassan": ("forsakringskass", "social insurance agency"),
+    "Kammarkollegiet": ("kammarkollegi", "legal, financial and administrative services"),
+    "patientnämnden": ("patientnamnd", "patient advisory committee",
+                       "patients' advisory committee", "patient committee"),
+    "Sveriges Kommuner och Regioner": ("sveriges kommuner och", "SKR", "SKL", "SALAR",
+                                       "swedish association of local authorities"),
+    "Läkemedelsverket": ("lakemedelsverk", "medical products agency"),
+    "Folkhälsomyndigheten": ("folkhalsomyndighet", "public health agency"),
+    "E-hälsomyndigheten": ("e-halsomyndighet", "ehalsomyndighet", "ehealth agency"),
+    "Tandvårds- och läkemedelsförmånsverket": ("lakemedelsformansverk", "TLV",
+                                               "dental and pharmaceutical benefits"),
+    "Hälso- och sjukvårdens ansvarsnämnd": ("ansvarsnamnd", "HSAN",
+                                           "medical responsibility board"),
+    "Justitieombudsmannen": ("justitieombudsm", "parliamentary ombudsm"),
+    "Arbetsmiljöverket": ("arbetsmiljoverk", "work environment authority"),
+    "Integritetsskyddsmyndigheten": ("integritetsskyddsmyndighet", "IMY",
+                                     "privacy protection authority"),
+    "Skatteverket": ("skatteverk", "tax agency"),
+    "Myndigheten för vård- och omsorgsanalys": ("vardanalys", "omsorgsanalys"),
+    "Migrationsverket": ("migrationsverk", "migration agency"),
+    "Polismyndigheten": ("polismyndighet", "polisen", "police"),
+    "Arbetsförmedlingen": ("arbetsformedling", "public employment service"),
+}
+_ORGANISATION_PATTERNS: dict[str, re.Pattern[str]] = {
+    organisation: re.compile("|".join(
+        rf"\b{re.escape(key.lower())}\b" if key.isupper() else rf"\b{re.escape(key)}"
+        for key in keys))
+    for organisation, keys in ORGANISATIONS.items()}
 # A profession's name before these is a place or a service, not who does the work
 # ("barnmorskemottagningen" asks about the clinic, whoever staffs it).
 _PLACE_TAILS = ("mottagning", "centr", "program")
@@ -175,6 +212,9 @@ def find_constraints(question: str) -> list[Constraint]:
             found.append(Constraint("number", number, number, number))
     for profession in professions_named(folded):
         found.append(Constraint("profession", profession, profession, profession))
+    for organisation in organisations_named(folded):
+        found.append(Constraint("organisation", organisation, f"detta för {organisation}",
+                                f"this for {organisation}"))
     for rate in RATE_ASKED.findall(question):
         found.append(Constraint("rate", rate, rate, rate))
     counted, shown = _counted(question)
@@ -213,6 +253,12 @@ def professions_named(folded: str) -> list[str]:
                 and profession not in named:
             named.append(profession)
     return named
+
+
+def organisations_named(folded: str) -> list[str]:
+    """The national bodies a folded text names ("ivo", "socialstyrelsen", "the inspectorate")."""
+    return [organisation for organisation, pattern in _ORGANISATION_PATTERNS.items()
+            if pattern.search(folded)]
 
 
 def _names_a_place(folded: str, end: int) -> bool:
@@ -335,6 +381,8 @@ def states(constraint: Constraint, sentence: str, chunk: Chunk) -> bool:
     folded = fold(f"{chunk.section_label} {sentence}")
     if constraint.kind == "profession":
         return constraint.value in professions_named(folded)
+    if constraint.kind == "organisation":
+        return constraint.value in organisations_named(folded)
     if constraint.kind == "region":
         return _of_region(constraint, chunk)
     if constraint.kind == "year":
@@ -391,6 +439,16 @@ def satisfied(constraint: Constraint, sentence: str, chunk: Chunk) -> bool:
         # profession asked about; one that names other professions is their rule.
         named = professions_named(fold(f"{chunk.section_label} {sentence}"))
         return not named or constraint.value in named
+    if constraint.kind == "organisation":
+        # The passage must be about the body asked about, and the sentence not another's rule
+        # ("IVO får avstå …" does not answer what the patient board may do). The heading is
+        # not read for another body: it may name the body of an older wording (HSAN). Nor is
+        # a list item: the body it names is the object of its lead-in's rule ("informera om
+        # • patientnämndernas uppgift"), not the one the rule binds.
+        named = [] if sentence.startswith(ITEM_PREFIX) else organisations_named(fold(sentence))
+        context = fold(f"{chunk.title} {chunk.section_label} {chunk.text}")
+        return constraint.value in organisations_named(context) and \
+            (not named or constraint.value in named)
     context = fold(f"{chunk.title} {chunk.region} {chunk.section_label} {chunk.text}")
     if constraint.kind == "region":
         return _of_region(constraint, chunk)

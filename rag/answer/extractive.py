@@ -92,12 +92,12 @@ TYPO_WORDS_PER_QUESTION = 8
 MIN_ENGLISH_TYPO_CHARS = 5
 ENGLISH_WORD_ZIPF = 3.0
 # Constraints a near-miss changes that the best passage must meet: another region, a year
-# or a month the document does not report, another profession's rule, a rate it does not
-# give, a statute paragraph that is not there, a count of something it does not count. In
-# this order, the first unmet is named. (A number or a kind of quantity the sentence lacks
-# moved as many dev answers to refusals as near-misses.)
-NEAR_MISS_KINDS = ("month", "paragraph", "profession", "rate", "region", "year", "count",
-                   "label", "source")
+# or a month the document does not report, another profession's or national body's rule, a
+# rate it does not give, a statute paragraph that is not there, a count of something it does
+# not count. In this order, the first unmet is named. (A number or a kind of quantity the
+# sentence lacks moved as many dev answers to refusals as near-misses.)
+NEAR_MISS_KINDS = ("month", "paragraph", "profession", "organisation", "rate", "region", "year",
+                   "count", "label", "source")
 # A sentence this close to the best, which states what the best lacks, answers instead
 # (fitted on dev; lower shares answered near-miss questions).
 MEETING_SHARE = 0.8
