@@ -412,6 +412,18 @@ def test_a_rule_for_everyone_holds_for_the_profession_asked_about() -> None:
     assert professions_named(fold("tandläkaren")) == ["tandläkare"]
 
 
+def test_a_rule_for_the_licensed_does_not_hold_for_a_role_without_a_licence() -> None:
+    chunk = Chunk(chunk_id="c", document="d", title="T", region="R", section="8 kap. 3 §",
+                  heading="Prövotid", content_hash="h",
+                  text="En prövotid på tre år ska beslutas för den som har legitimation.")
+    asked = [c for c in find_constraints("Hur lång prövotid får en undersköterska?")
+             if c.kind == "profession"]
+    assert [c.value for c in asked] == ["undersköterska"]
+    assert not satisfied(asked[0], chunk.text, chunk)  # undersköterska is a title, no licence
+    everyone = "Vårdgivaren ska dokumentera prövotiden."
+    assert satisfied(asked[0], everyone, chunk)
+
+
 def test_a_rule_of_another_national_body_does_not_answer_for_the_one_asked_about() -> None:
     chunk = Chunk(chunk_id="c", document="d", title="Patientsäkerhetslag", region="",
                   section="7 kap. 11 §", heading="Klagomål", content_hash="h",

@@ -121,6 +121,10 @@ _ORGANISATION_PATTERNS: dict[str, re.Pattern[str]] = {
         rf"\b{re.escape(key.lower())}\b" if key.isupper() else rf"\b{re.escape(key)}"
         for key in keys))
     for organisation, keys in ORGANISATIONS.items()}
+# The roles above that Patientsäkerhetslagen does not license (a protected title at most): a
+# rule for "den som har legitimation" is not theirs.
+UNLICENSED = frozenset({"undersköterska", "fotterapeut"})
+_LICENSED_HOLDERS = re.compile(r"\blegitim(?:ation|erad)")
 # A profession's name before these is a place or a service, not who does the work
 # ("barnmorskemottagningen" asks about the clinic, whoever staffs it).
 _PLACE_TAILS = ("mottagning", "centr", "program")
@@ -436,8 +440,12 @@ def satisfied(constraint: Constraint, sentence: str, chunk: Chunk) -> bool:
         return constraint.value in _paragraphs_in(f"{chunk.section} {sentence} {chunk.text}")
     if constraint.kind == "profession":
         # A rule for everyone ("den som har legitimation", "vårdcentralen ska") holds for the
-        # profession asked about; one that names other professions is their rule.
-        named = professions_named(fold(f"{chunk.section_label} {sentence}"))
+        # profession asked about (a licensed one, for the first); one that names other
+        # professions is their rule.
+        folded = fold(f"{chunk.section_label} {sentence}")
+        named = professions_named(folded)
+        if not named and constraint.value in UNLICENSED:
+            return not _LICENSED_HOLDERS.search(folded)
         return not named or constraint.value in named
     if constraint.kind == "organisation":
         # The passage must be about the body asked about, and the sentence not another's rule
