@@ -19,6 +19,7 @@ from rag.text.lexical import (
     query_words,
     read_glossary,
     split_compound,
+    swedish_forms,
     within_one_edit,
 )
 
@@ -161,6 +162,16 @@ def test_the_glossary_file_is_read_and_the_hand_entries_win(tmp_path: Path) -> N
     assert len(shipped) >= 400 and all(shipped.values())
     assert EN_TO_SV["municipality"] == shipped["municipality"]  # only the file has it
     assert EN_TO_SV["doctor"] == ("läkare", "läkar")  # the hand list wins
+
+
+def test_an_english_plural_or_third_person_finds_the_glossary_base_form() -> None:
+    assert "chats" not in EN_TO_SV and swedish_forms("chats") == EN_TO_SV["chat"]
+    assert swedish_forms("priorities") == EN_TO_SV["priority"]
+    assert swedish_forms("chooses") == EN_TO_SV["choose"]
+    assert swedish_forms("doctors") == EN_TO_SV["doctors"]  # a listed form is used as it is
+    assert swedish_forms("bus") == ()  # too short to be a plural of "bu"
+    # The English question's terms then carry the Swedish form.
+    assert "chatt" in analyze_query("How many chats were started?", "en")
 
 
 

@@ -21,7 +21,7 @@ from typing import Literal
 from rag.models import Chunk
 from rag.retrieve.statute_refs import Statute, asked_as_source, mentions
 from rag.text.fold import fold
-from rag.text.lexical import EN_TO_SV, STOP_WORDS, analyze, split_compound
+from rag.text.lexical import STOP_WORDS, analyze, split_compound, swedish_forms
 from rag.text.sentences import ITEM_PREFIX
 
 ConstraintKind = Literal["region", "year", "month", "number", "quantity", "profession",
@@ -292,7 +292,7 @@ def _counted(question: str) -> tuple[list[str], str]:
     if not asked:
         return [], ""
     head = asked[-1].lower()
-    forms = EN_TO_SV.get(head, ()) if english else (head,)
+    forms = swedish_forms(head) if english else (head,)
     return [fold(form) for form in forms if len(form) >= 4], " ".join(asked)
 
 

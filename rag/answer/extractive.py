@@ -48,12 +48,12 @@ from rag.text.answer_types import (
 from rag.text.instructions import addresses_reader
 from rag.text.language import Language
 from rag.text.lexical import (
-    EN_TO_SV,
     analyze,
     glossary_forms,
     name_terms,
     query_words,
     specificity,
+    swedish_forms,
     typo_alternatives,
 )
 from rag.text.sentences import ITEM_PREFIX
@@ -183,7 +183,7 @@ ENGLISH_TOPIC_SPECIFICITY = 0.8
 
 
 def _is_topic_word(surface: str, language: Language) -> bool:
-    translations = EN_TO_SV.get(surface, ()) if language == "en" else ()
+    translations = swedish_forms(surface) if language == "en" else ()
     if translations:
         return max(specificity(form) for form in translations) >= TOPIC_SPECIFICITY
     if language == "en":

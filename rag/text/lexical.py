@@ -96,7 +96,7 @@ def analyze_query(text: str, language: str = "sv",
     expansions: list[str] = []
     if language == "en":
         for word in lowered.split():
-            expansions.extend(EN_TO_SV.get(word, ()))
+            expansions.extend(swedish_forms(word))
     typed_as_abbreviation = capitalised(text)
     for abbreviation, spelled in abbreviations.items():
         if abbreviation in STOP_WORDS and abbreviation not in typed_as_abbreviation:
@@ -354,10 +354,22 @@ def _words_of_spelled_phrases(question_words: list[str],
     return found
 
 
+def swedish_forms(english: str) -> tuple[str, ...]:
+    """An English word's Swedish forms in the glossary, found through its plural or third-person
+    "-s" when the glossary lists only the base form ("chats" -> "chat" -> "chatt")."""
+    if english in EN_TO_SV:
+        return EN_TO_SV[english]
+    for ending, base in (("ies", "y"), ("es", ""), ("s", "")):
+        if english.endswith(ending) and len(english) > len(ending) + 2 and \
+                english[:-len(ending)] + base in EN_TO_SV:
+            return EN_TO_SV[english[:-len(ending)] + base]
+    return ()
+
+
 def glossary_forms(word: str) -> list[tuple[str, ...]]:
     """The term tuples of an English word's Swedish forms in the glossary: for an English
     question, and for a loan word in a Swedish one ("deadline" -> "senast", "tidsfrist")."""
-    return [terms for form in EN_TO_SV.get(word, ()) for terms in _phrase_terms(form)]
+    return [terms for form in swedish_forms(word) for terms in _phrase_terms(form)]
 
 
 def _phrase_terms(phrase: str) -> list[tuple[str, ...]]:
