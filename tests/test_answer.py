@@ -12,6 +12,7 @@ from ingest.service import Styrdok
 from prompts import load_prompt, render
 from rag.answer import extractive
 from rag.answer.constraints import (
+    Constraint,
     find_constraints,
     organisations_named,
     professions_named,
@@ -397,12 +398,19 @@ def test_another_professions_rule_is_a_near_miss(corpus_service: Styrdok, questi
     assert "läkar" in near.nearest[0].quote  # the doctors' rule, shown as what is there
 
 
+def _passage(text: str, section: str, heading: str, title: str = "T") -> Chunk:
+    return Chunk(chunk_id="c", document="d", title=title, region="R", section=section,
+                 heading=heading, content_hash="h", text=text)
+
+
+def _asked(question: str, kind: str) -> list[Constraint]:
+    return [c for c in find_constraints(question) if c.kind == kind]
+
+
 def test_a_rule_for_everyone_holds_for_the_profession_asked_about() -> None:
-    chunk = Chunk(chunk_id="c", document="d", title="T", region="R", section="3.1",
-                  heading="Legitimation", content_hash="h",
-                  text="En prövotid på tre år ska beslutas för den som har legitimation.")
-    asked = [c for c in find_constraints("Hur lång prövotid får en läkare?")
-             if c.kind == "profession"]
+    chunk = _passage("En prövotid på tre år ska beslutas för den som har legitimation.",
+                     "3.1", "Legitimation")
+    asked = _asked("Hur lång prövotid får en läkare?", "profession")
     assert [c.value for c in asked] == ["läkare"]
     assert satisfied(asked[0], chunk.text, chunk)
     nurses = "Sjuksköterskan ska ha specialistutbildning."
@@ -413,11 +421,9 @@ def test_a_rule_for_everyone_holds_for_the_profession_asked_about() -> None:
 
 
 def test_a_rule_for_the_licensed_does_not_hold_for_a_role_without_a_licence() -> None:
-    chunk = Chunk(chunk_id="c", document="d", title="T", region="R", section="8 kap. 3 §",
-                  heading="Prövotid", content_hash="h",
-                  text="En prövotid på tre år ska beslutas för den som har legitimation.")
-    asked = [c for c in find_constraints("Hur lång prövotid får en undersköterska?")
-             if c.kind == "profession"]
+    chunk = _passage("En prövotid på tre år ska beslutas för den som har legitimation.",
+                     "8 kap. 3 §", "Prövotid")
+    asked = _asked("Hur lång prövotid får en undersköterska?", "profession")
     assert [c.value for c in asked] == ["undersköterska"]
     assert not satisfied(asked[0], chunk.text, chunk)  # undersköterska is a title, no licence
     everyone = "Vårdgivaren ska dokumentera prövotiden."
@@ -425,12 +431,10 @@ def test_a_rule_for_the_licensed_does_not_hold_for_a_role_without_a_licence() ->
 
 
 def test_a_rule_of_another_national_body_does_not_answer_for_the_one_asked_about() -> None:
-    chunk = Chunk(chunk_id="c", document="d", title="Patientsäkerhetslag", region="",
-                  section="7 kap. 11 §", heading="Klagomål", content_hash="h",
-                  text="Inspektionen för vård och omsorg får avstå från att utreda klagomål. "
-                       "Patientnämnden ska hjälpa patienten.")
-    asked = [c for c in find_constraints("Får patientnämnden avstå från klagomål?")
-             if c.kind == "organisation"]
+    chunk = _passage("Inspektionen för vård och omsorg får avstå från att utreda klagomål. "
+                     "Patientnämnden ska hjälpa patienten.", "7 kap. 11 §", "Klagomål",
+                     title="Patientsäkerhetslag")
+    asked = _asked("Får patientnämnden avstå från klagomål?", "organisation")
     assert [c.value for c in asked] == ["patientnämnden"]
     ivo, board = chunk.sentences()
     assert not satisfied(asked[0], ivo, chunk)  # IVO's rule, not the board's
@@ -447,13 +451,11 @@ def test_a_rule_of_another_national_body_does_not_answer_for_the_one_asked_about
 def test_a_heading_or_list_item_naming_another_body_does_not_block_the_one_asked_about(
         ) -> None:
     # 7 kap. as of 2025: the heading still names the board of the older wording (HSAN).
-    chunk = Chunk(chunk_id="c", document="d", title="Patientsäkerhetslag", region="",
-                  section="10 kap. 13 §", heading="Hälso- och sjukvårdens ansvarsnämnd",
-                  content_hash="h",
-                  text="Inspektionen för vård och omsorg utövar tillsyn. Myndigheten ska "
-                       "informera om\n• patientnämndernas uppgift att hjälpa patienter.")
-    asked = [c for c in find_constraints("Vad ska IVO informera om?")
-             if c.kind == "organisation"]
+    chunk = _passage("Inspektionen för vård och omsorg utövar tillsyn. Myndigheten ska "
+                     "informera om\n• patientnämndernas uppgift att hjälpa patienter.",
+                     "10 kap. 13 §", "Hälso- och sjukvårdens ansvarsnämnd",
+                     title="Patientsäkerhetslag")
+    asked = _asked("Vad ska IVO informera om?", "organisation")
     _, lead_in, item = chunk.sentences()
     assert item.startswith(ITEM_PREFIX)
     assert satisfied(asked[0], lead_in, chunk)
