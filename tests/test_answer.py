@@ -622,6 +622,17 @@ def test_a_statute_named_by_its_short_name_as_typed_leads(corpus_service: Styrdo
         assert corpus_service.search(question, k=1)[0].chunk.document == "sfs-2017-30-markers"
 
 
+def test_a_regional_document_the_question_names_covers_its_name_in_its_sentences(
+        corpus_service: Styrdok) -> None:
+    """'vårdval' names Värmland's förfrågningsunderlag ('Vårdval vårdcentral'): the list of
+    services outside it answers, though its sentences do not repeat the word."""
+    answer = ask(corpus_service, "primärvårdsuppdrag utanför vårdval, vilka har vi inget "
+                                 "kostnadsansvar för?")
+    assert not answer.refused
+    assert answer.citations[0].document == "varmland_forfragningsunderlag-vardval-vardcentral-del2"
+    assert "Dietister" in answer.answer
+
+
 def test_a_definite_form_the_stemmer_keeps_matches_the_indefinite_heading(
         corpus_service: Styrdok) -> None:
     """'högkostnadsskyddet' stems to itself; the heading's 'Högkostnadsskydd' does not."""

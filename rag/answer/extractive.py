@@ -235,7 +235,7 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
            for only in only_kinds):
         candidates = hits[:RETRIEVED_PASSAGES]
         sentences = _score_sentences(question, candidates, scorer, snapshot)
-    best = max((sentence.coverage for sentence in sentences), default=0.0)
+    best = _best_evidence(question, sentences, candidates, scorer, snapshot)
     # A specific word the documents never use ("mammografi", "lösenordet") needs
     # strong evidence from the rest of the question.
     needed = max(min_evidence, UNKNOWN_TOPIC_EVIDENCE) if scorer.unknown else min_evidence
@@ -300,6 +300,22 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
     if conflict is not None:
         result.answer = f"{result.answer}\n{load_prompt(f'conflict_{language}')}"
     return result
+
+
+def _best_evidence(question: str, sentences: list[ScoredSentence], hits: list[SearchHit],
+                   scorer: EvidenceScorer, snapshot: Snapshot) -> float:
+    """The best sentence's share of the question, where a document the question names
+    ("… utanför vårdval", Värmland's "Vårdval vårdcentral") covers its name words in all its
+    sentences. Only the decision to answer counts them: in the ranking, where every sentence
+    of the document would gain alike, they pulled its weaker sentences into the answer."""
+    naming = snapshot.naming_terms(name_terms(question))
+    best = 0.0
+    for sentence in sentences:
+        named = naming.get(hits[sentence.hit_index].chunk.document)
+        coverage = sentence.coverage if named is None else max(
+            sentence.coverage, scorer.coverage(sentence.terms | named))
+        best = max(best, coverage)
+    return best
 
 
 def _selected(selector: SentenceSelector, question: str, sentences: list[ScoredSentence],
