@@ -749,11 +749,14 @@ def test_a_statute_asked_as_the_source_is_searched_wherever_it_ranks(
     assert "fast läkarkontakt" in answer.answer
 
 
+@pytest.mark.parametrize("question", [
+    "Hur många år ska journalen sparas enligt patientsäkerhetslagen?",
+    "Hur länge ska journalen sparas enligt patientsäkerhetslagen?"])
 def test_a_count_is_answered_only_by_a_figure_of_what_is_counted(
-        corpus_service: Styrdok) -> None:
+        corpus_service: Styrdok, question: str) -> None:
     """"Hur många år …?" is not answered by a sentence without a number of years, even from
-    the statute the question names."""
-    near = ask(corpus_service, "Hur många år ska journalen sparas enligt patientsäkerhetslagen?")
+    the statute the question names, nor "hur länge …?" by one without a span of time."""
+    near = ask(corpus_service, question)
     assert near.refused and not near.citations
 
 
@@ -765,6 +768,11 @@ def test_a_count_is_answered_only_by_a_figure_of_what_is_counted(
     ("How many hours a week?", "3 timmar per vecka.", True),
     ("Hur många kronor kostar det?", "Avgiften är 200 kronor.", True),
     ("Hur många kronor kostar det?", "Avgiften bestäms av regionen.", False),
+    ("Hur länge ska journalen sparas?", "Journalen ska sparas i minst tio år.", True),
+    ("Hur lång tid har vi på oss?", "Inom en månad efter genomförandet.", True),
+    ("Hur länge gäller beslutet?", "Beslutet gäller tills vidare.", True),
+    ("How long is the training?", "Tjänstgöringen omfattar 21 månader.", True),
+    ("Hur länge ska journalen sparas?", "Uppgiften ska antecknas i patientjournalen.", False),
 ])
 def test_what_a_count_question_needs_in_its_answer(question: str, sentence: str,
                                                    gives: bool) -> None:
