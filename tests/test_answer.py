@@ -751,11 +751,13 @@ def test_a_statute_asked_as_the_source_is_searched_wherever_it_ranks(
 
 @pytest.mark.parametrize("question", [
     "Hur många år ska journalen sparas enligt patientsäkerhetslagen?",
-    "Hur länge ska journalen sparas enligt patientsäkerhetslagen?"])
+    "Hur länge ska journalen sparas enligt patientsäkerhetslagen?",
+    "Vilket år började vårdvalet i Värmland?"])
 def test_a_count_is_answered_only_by_a_figure_of_what_is_counted(
         corpus_service: Styrdok, question: str) -> None:
     """"Hur många år …?" is not answered by a sentence without a number of years, even from
-    the statute the question names, nor "hur länge …?" by one without a span of time."""
+    the statute the question names, nor "hur länge …?" by one without a span of time, nor
+    "vilket år …?" by one without a year."""
     near = ask(corpus_service, question)
     assert near.refused and not near.citations
 
@@ -773,6 +775,10 @@ def test_a_count_is_answered_only_by_a_figure_of_what_is_counted(
     ("Hur länge gäller beslutet?", "Beslutet gäller tills vidare.", True),
     ("How long is the training?", "Tjänstgöringen omfattar 21 månader.", True),
     ("Hur länge ska journalen sparas?", "Uppgiften ska antecknas i patientjournalen.", False),
+    ("Vilket år infördes vårdvalet?", "Vårdvalet infördes 2010.", True),
+    ("In what year did it start?", "Arbetet startade hösten 2024.", True),
+    # a statute's number is no year
+    ("Vilket år infördes vårdvalet?", "Enligt hälso- och sjukvårdslagen 1982:763.", False),
 ])
 def test_what_a_count_question_needs_in_its_answer(question: str, sentence: str,
                                                    gives: bool) -> None:

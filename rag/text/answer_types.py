@@ -25,6 +25,10 @@ MONEY_QUESTION = re.compile(r"\b(kostar|kosta|kostnad\w*|pris\w*|\w*avgift\w*|kr
 MONEY_UNIT = r"kr\b|kronor|tkr|miljoner|miljarder|:-"
 MONEY = re.compile(rf"\d[\d\s,]*({MONEY_UNIT}|prisbasbelopp)",
                    re.IGNORECASE)
+# A year, not the year of a statute's number ("lagen 1982:763", "Lag (2017:378)").
+YEAR = r"\b(19|20)\d\d\b(?!:\d)"
+YEAR_ASKED = re.compile(r"\b(vilket år|vilka år|vilket årtal|which years?|what years?|"
+                        r"in what year)\b", re.I)
 CASE_NUMBER_ASKED = re.compile(r"\b(diarienummer\w*|dnr|ärendenummer\w*|case number|"
                                r"reference number)\b", re.IGNORECASE)
 # "3.51-27270/2024", "12/2019"; not a clock time ("08:00-17:00"), a date ("2019-09-24") or a
@@ -77,6 +81,8 @@ ONLY_ANSWERED_BY = (
                    "telefonnumret", "the phone number", anywhere=True),
     OnlyAnsweredBy(CASE_NUMBER_ASKED, CASE_NUMBER, "diarienumret", "the case number",
                    anywhere=True),
+    # the year something happened or happens ("vilket år började …?")
+    OnlyAnsweredBy(YEAR_ASKED, re.compile(YEAR), "året", "the year", anywhere=False),
     # how long something lasts or may take: a span of time, or the date it runs to
     OnlyAnsweredBy(re.compile(r"\b(hur länge|hur lång tid|how long)\b", re.I),
                    re.compile(rf"(\d|\b{_NUMBER_WORD}|\b(en|ett))[\d\s,.–-]*\s*"
@@ -118,8 +124,7 @@ ANSWER_TYPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     (re.compile(r"\b(hur ofta|how often|how frequently)\b", re.I),
      re.compile(r"\b(gång\w*|per (år|månad|vecka|dag|dygn|kvartal)|årligen|dagligen|"
                 r"månatligen|veckovis|varje|kvartalsvis|löpande|kontinuerligt)\b", re.I)),
-    (re.compile(r"\b(vilket år|vilka år|vilket årtal|which years?|what years?|in what year)\b",
-                re.I), re.compile(r"\b(19|20)\d\d\b")),
+    (YEAR_ASKED, re.compile(YEAR)),
     # Only "varför" that asks: "måste de förklara varför?" asks whether, not why.
     (re.compile(r"(^|[,;:–-]\s*)(varför|why)\b", re.I),
      re.compile(r"\b(för att|eftersom|därför|syfte\w*|in order)\b", re.I)),
