@@ -775,6 +775,7 @@ def test_a_count_is_answered_only_by_a_figure_of_what_is_counted(
     ("Hur länge gäller beslutet?", "Beslutet gäller tills vidare.", True),
     ("How long is the training?", "Tjänstgöringen omfattar 21 månader.", True),
     ("Hur länge ska journalen sparas?", "Uppgiften ska antecknas i patientjournalen.", False),
+    ("Hur länge ska journalen sparas?", "Den ska antecknas i journalen. Lag (2017:378).", False),
     ("Vilket år infördes vårdvalet?", "Vårdvalet infördes 2010.", True),
     ("In what year did it start?", "Arbetet startade hösten 2024.", True),
     # a statute's number is no year

@@ -87,7 +87,7 @@ ONLY_ANSWERED_BY = (
     OnlyAnsweredBy(re.compile(r"\b(hur länge|hur lång tid|how long)\b", re.I),
                    re.compile(rf"(\d|\b{_NUMBER_WORD}|\b(en|ett))[\d\s,.–-]*\s*"
                               r"(\w*(år|månad|veck|dag|dygn|timm|minut)|tim\b)|"
-                              r"\b(19|20)\d\d\b|\btills vidare\b", re.I),
+                              rf"{YEAR}|\btills vidare\b", re.I),
                    "tiden", "how long", anywhere=False),
     *(OnlyAnsweredBy(_count_asked(unit_sv, unit_en), _count_given(given), label_sv, label_en,
                      anywhere=False) for unit_sv, unit_en, given, label_sv, label_en in (
