@@ -447,6 +447,7 @@ def satisfied(constraint: Constraint, sentence: str, chunk: Chunk) -> bool:
         if not named and constraint.value in UNLICENSED:
             return not _LICENSED_HOLDERS.search(folded)
         return not named or constraint.value in named
+    context = fold(f"{chunk.title} {chunk.region} {chunk.section_label} {chunk.text}")
     if constraint.kind == "organisation":
         # The passage must be about the body asked about, and the sentence not another's rule
         # ("IVO får avstå …" does not answer what the patient board may do). The heading is
@@ -454,10 +455,8 @@ def satisfied(constraint: Constraint, sentence: str, chunk: Chunk) -> bool:
         # a list item: the body it names is the object of its lead-in's rule ("informera om
         # • patientnämndernas uppgift"), not the one the rule binds.
         named = [] if sentence.startswith(ITEM_PREFIX) else organisations_named(fold(sentence))
-        context = fold(f"{chunk.title} {chunk.section_label} {chunk.text}")
         return constraint.value in organisations_named(context) and \
             (not named or constraint.value in named)
-    context = fold(f"{chunk.title} {chunk.region} {chunk.section_label} {chunk.text}")
     if constraint.kind == "region":
         return _of_region(constraint, chunk)
     # A sentence that dates its own figure ("april 2025") answers for that date only; one

@@ -9,7 +9,7 @@ answer is then a refusal with the nearest passages.
 from __future__ import annotations
 
 import re
-from collections.abc import Container
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, replace
 
 from wordfreq import zipf_frequency
@@ -228,14 +228,16 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
     """`meaning`: e5 sentence evidence, consulted before a refusal for too few shared words.
     `selector`: the fitted model that orders the candidate sentences (lexical order without)."""
     scorer = EvidenceScorer(question, language, snapshot)
+    # "vad menar hsl med god vård?": the documents the question names, and the words naming them
+    naming = snapshot.naming_terms(name_terms(question))
     candidates = hits[:CANDIDATE_PASSAGES]
-    sentences = _score_sentences(question, candidates, scorer, snapshot)
+    sentences = _score_sentences(question, candidates, scorer, naming)
     only_kinds = only_kinds_asked(question)
     if any(only.anywhere and not any(only.given.search(s.text) for s in sentences)
            for only in only_kinds):
         candidates = hits[:RETRIEVED_PASSAGES]
-        sentences = _score_sentences(question, candidates, scorer, snapshot)
-    best = _best_evidence(question, sentences, candidates, scorer, snapshot)
+        sentences = _score_sentences(question, candidates, scorer, naming)
+    best = _best_evidence(sentences, candidates, scorer, naming)
     # A specific word the documents never use ("mammografi", "lösenordet") needs
     # strong evidence from the rest of the question.
     needed = max(min_evidence, UNKNOWN_TOPIC_EVIDENCE) if scorer.unknown else min_evidence
@@ -302,13 +304,12 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
     return result
 
 
-def _best_evidence(question: str, sentences: list[ScoredSentence], hits: list[SearchHit],
-                   scorer: EvidenceScorer, snapshot: Snapshot) -> float:
+def _best_evidence(sentences: list[ScoredSentence], hits: list[SearchHit],
+                   scorer: EvidenceScorer, naming: Mapping[str, frozenset[str]]) -> float:
     """The best sentence's share of the question, where a document the question names
     ("… utanför vårdval", Värmland's "Vårdval vårdcentral") covers its name words in all its
     sentences. Only the decision to answer counts them: in the ranking, where every sentence
     of the document would gain alike, they pulled its weaker sentences into the answer."""
-    naming = snapshot.naming_terms(name_terms(question))
     best = 0.0
     for sentence in sentences:
         named = naming.get(hits[sentence.hit_index].chunk.document)
@@ -412,14 +413,14 @@ def _where_they_belong(chosen: list[ScoredSentence], hits: list[SearchHit],
 
 
 def _score_sentences(question: str, hits: list[SearchHit],
-                     scorer: EvidenceScorer, snapshot: Snapshot) -> list[ScoredSentence]:
+                     scorer: EvidenceScorer,
+                     naming: Mapping[str, frozenset[str]]) -> list[ScoredSentence]:
     wants_number = bool(QUANTITY_QUESTION.search(question))
     wants_money = bool(MONEY_QUESTION.search(question))
     expected_types = [(asks, answers) for asks, answers in ANSWER_TYPES if asks.search(question)]
     scored: list[ScoredSentence] = []
-    # "vad menar hsl med god vård?": a statute the question names (short name or title) is
-    # the source asked about, so its sentences cover those words.
-    naming = snapshot.naming_terms(name_terms(question))
+    # A statute the question names (short name or title) is the source asked about, so its
+    # sentences cover those words.
     for hit_index, hit in enumerate(hits):
         heading = frozenset(analyze(hit.chunk.section_label))
         named = naming.get(hit.chunk.document, frozenset()) if hit.chunk.short_title \
