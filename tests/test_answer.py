@@ -752,12 +752,13 @@ def test_a_statute_asked_as_the_source_is_searched_wherever_it_ranks(
 @pytest.mark.parametrize("question", [
     "Hur många år ska journalen sparas enligt patientsäkerhetslagen?",
     "Hur länge ska journalen sparas enligt patientsäkerhetslagen?",
-    "Vilket år började vårdvalet i Värmland?"])
+    "Vilket år började vårdvalet i Värmland?",
+    "Hur ofta ska vårdcentralen medverka i SPUR-inspektion?"])
 def test_a_count_is_answered_only_by_a_figure_of_what_is_counted(
         corpus_service: Styrdok, question: str) -> None:
     """"Hur många år …?" is not answered by a sentence without a number of years, even from
     the statute the question names, nor "hur länge …?" by one without a span of time, nor
-    "vilket år …?" by one without a year."""
+    "vilket år …?" by one without a year, nor "hur ofta …?" by "regelbunden" alone."""
     near = ask(corpus_service, question)
     assert near.refused and not near.citations
 
@@ -780,6 +781,13 @@ def test_a_count_is_answered_only_by_a_figure_of_what_is_counted(
     ("In what year did it start?", "Arbetet startade hösten 2024.", True),
     # a statute's number is no year
     ("Vilket år infördes vårdvalet?", "Enligt hälso- och sjukvårdslagen 1982:763.", False),
+    ("Hur ofta görs egenkontrollerna?", "Vissa sker årsvis, andra 2-3 gånger per år.", True),
+    ("Hur ofta rapporteras den?", "Den rapporteras månadsvis till nämnden.", True),
+    ("How often is it renewed?", "Underrättelsen ska förnyas årligen.", True),
+    ("Hur ofta ska inspektionen göras?", "Inspektion sker var tredje år.", True),
+    ("Hur ofta ska inspektionen göras?", "Vårdcentralen medverkar i regelbunden inspektion.",
+     False),
+    ("Hur ofta ska inspektionen göras?", "Se exempelvis avsnitt 4.", False),
 ])
 def test_what_a_count_question_needs_in_its_answer(question: str, sentence: str,
                                                    gives: bool) -> None:

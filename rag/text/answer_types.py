@@ -29,6 +29,14 @@ MONEY = re.compile(rf"\d[\d\s,]*({MONEY_UNIT}|prisbasbelopp)",
 YEAR = r"\b(19|20)\d\d\b(?!:\d)"
 YEAR_ASKED = re.compile(r"\b(vilket år|vilka år|vilket årtal|which years?|what years?|"
                         r"in what year)\b", re.I)
+FREQUENCY_ASKED = re.compile(r"\b(hur ofta|how often|how frequently)\b", re.I)
+# "2-3 gånger per år", "årsvis", "varje månad", "var tredje år", "annually"; not
+# "regelbunden", which says that it recurs but not how often.
+FREQUENCY = re.compile(r"\b(gång\w*|ggr|per (år|månad|vecka|dag|dygn|kvartal|termin)|"
+                       r"(års|halvårs|månads|vecko|kvartals|dags)vis|årligen|dagligen|"
+                       r"månatligen|varje|var (annan|annat|tredje|fjärde|femte|sjätte)|"
+                       r"löpande|kontinuerligt|every|annually|yearly|monthly|weekly|daily|"
+                       r"once|twice|times a)\b", re.I)
 CASE_NUMBER_ASKED = re.compile(r"\b(diarienummer\w*|dnr|ärendenummer\w*|case number|"
                                r"reference number)\b", re.IGNORECASE)
 # "3.51-27270/2024", "12/2019"; not a clock time ("08:00-17:00"), a date ("2019-09-24") or a
@@ -83,6 +91,8 @@ ONLY_ANSWERED_BY = (
                    anywhere=True),
     # the year something happened or happens ("vilket år började …?")
     OnlyAnsweredBy(YEAR_ASKED, re.compile(YEAR), "året", "the year", anywhere=False),
+    # how often something recurs ("regelbunden SPUR-inspektion" does not say)
+    OnlyAnsweredBy(FREQUENCY_ASKED, FREQUENCY, "hur ofta", "how often", anywhere=False),
     # how long something lasts or may take: a span of time, or the date it runs to
     OnlyAnsweredBy(re.compile(r"\b(hur länge|hur lång tid|how long)\b", re.I),
                    re.compile(rf"(\d|\b{_NUMBER_WORD}|\b(en|ett))[\d\s,.–-]*\s*"
@@ -121,9 +131,7 @@ ANSWER_TYPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
      re.compile(r"\b(19|20)\d\d\b|\d{1,2} (jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec)",
                 re.I)),
     (CASE_NUMBER_ASKED, CASE_NUMBER),
-    (re.compile(r"\b(hur ofta|how often|how frequently)\b", re.I),
-     re.compile(r"\b(gång\w*|per (år|månad|vecka|dag|dygn|kvartal)|årligen|dagligen|"
-                r"månatligen|veckovis|varje|kvartalsvis|löpande|kontinuerligt)\b", re.I)),
+    (FREQUENCY_ASKED, FREQUENCY),
     (YEAR_ASKED, re.compile(YEAR)),
     # Only "varför" that asks: "måste de förklara varför?" asks whether, not why.
     (re.compile(r"(^|[,;:–-]\s*)(varför|why)\b", re.I),
