@@ -430,6 +430,27 @@ def test_a_rule_for_the_licensed_does_not_hold_for_a_role_without_a_licence() ->
     assert satisfied(asked[0], everyone, chunk)
 
 
+def test_a_share_measured_for_everyone_is_not_the_share_of_the_profession_asked_about(
+        corpus_service: Styrdok) -> None:
+    """A rule for everyone holds for each profession; a share measured for all patients is
+    not the share of those who saw a nurse."""
+    asked = _asked("Hur stor andel fick tid hos sjuksköterska inom tre dagar?", "share_of")
+    assert [c.value for c in asked] == ["sjuksköterska"]
+    everyone = _passage("Medicinsk bedömning inom tre dagar: • Januari 86 %", "", "Tillgänglighet")
+    assert not satisfied(asked[0], everyone.text, everyone)
+    theirs = everyone.model_copy(update={"text": "Andel hos sjuksköterska: • Januari 86 %"})
+    assert satisfied(asked[0], theirs.text, theirs)
+    assert satisfied(asked[0], "• Januari 86 %", theirs)  # the passage names whose share
+
+    near = ask(corpus_service, "Hur stor andel av patienterna fick kontakt samma dag med en "
+                               "sjuksköterska i januari?")
+    assert near.refused and near.answer.startswith(
+        render("near_miss_sv", missing="andelen för sjuksköterska"))
+    answer = ask(corpus_service, "Hur stor andel av patienterna fick kontakt samma dag via "
+                                 "chatt i januari?")
+    assert not answer.refused and "95 %" in answer.answer
+
+
 def test_a_rule_of_another_national_body_does_not_answer_for_the_one_asked_about() -> None:
     chunk = _passage("Inspektionen för vård och omsorg får avstå från att utreda klagomål. "
                      "Patientnämnden ska hjälpa patienten.", "7 kap. 11 §", "Klagomål",

@@ -25,7 +25,8 @@ from rag.text.lexical import STOP_WORDS, analyze, split_compound, swedish_forms
 from rag.text.sentences import ITEM_PREFIX
 
 ConstraintKind = Literal["region", "year", "month", "number", "quantity", "profession",
-                         "organisation", "rate", "paragraph", "count", "label", "source"]
+                         "share_of", "organisation", "rate", "paragraph", "count", "label",
+                         "source"]
 
 # Sweden's regions (a closed, national set), folded, with the words that name them.
 REGIONS: dict[str, tuple[str, ...]] = {
@@ -234,6 +235,12 @@ def find_constraints(question: str) -> list[Constraint]:
     for kind, (asks, _gives, label_sv, label_en) in QUANTITIES.items():
         if asks.search(question):
             found.append(Constraint("quantity", kind, label_sv, label_en))
+    if any(c.kind == "quantity" and c.value == "percent" for c in found):
+        # "Hur stor andel fick en bedömning av psykolog?": a share measured for everyone is
+        # not the psykolog's share, though a rule for everyone is the psykolog's rule.
+        found = [Constraint("share_of", c.value, f"andelen för {c.value}",
+                            f"the share for {c.value}") if c.kind == "profession" else c
+                 for c in found]
     if len([c for c in found if c.kind == "quantity"]) > 1:
         # "Hur stor andel ... inom tre dagar": the first kind asked for is the answer's.
         first = min((c for c in found if c.kind == "quantity"),
@@ -383,7 +390,7 @@ def states(constraint: Constraint, sentence: str, chunk: Chunk) -> bool:
     if constraint.kind == "source":
         return chunk.document == constraint.value
     folded = fold(f"{chunk.section_label} {sentence}")
-    if constraint.kind == "profession":
+    if constraint.kind in ("profession", "share_of"):
         return constraint.value in professions_named(folded)
     if constraint.kind == "organisation":
         return constraint.value in organisations_named(folded)
@@ -447,6 +454,11 @@ def satisfied(constraint: Constraint, sentence: str, chunk: Chunk) -> bool:
         if not named and constraint.value in UNLICENSED:
             return not _LICENSED_HOLDERS.search(folded)
         return not named or constraint.value in named
+    if constraint.kind == "share_of":
+        named = professions_named(fold(f"{chunk.section_label} {sentence}"))
+        if named:
+            return constraint.value in named
+        return constraint.value in professions_named(fold(chunk.text))
     context = fold(f"{chunk.title} {chunk.region} {chunk.section_label} {chunk.text}")
     if constraint.kind == "organisation":
         # The passage must be about the body asked about, and the sentence not another's rule

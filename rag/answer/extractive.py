@@ -96,8 +96,8 @@ ENGLISH_WORD_ZIPF = 3.0
 # rate it does not give, a statute paragraph that is not there, a count of something it does
 # not count. In this order, the first unmet is named. (A number or a kind of quantity the
 # sentence lacks moved as many dev answers to refusals as near-misses.)
-NEAR_MISS_KINDS = ("month", "paragraph", "profession", "organisation", "rate", "region", "year",
-                   "count", "label", "source")
+NEAR_MISS_KINDS = ("month", "paragraph", "profession", "share_of", "organisation", "rate",
+                   "region", "year", "count", "label", "source")
 # A sentence this close to the best, which states what the best lacks, answers instead
 # (fitted on dev; lower shares answered near-miss questions).
 MEETING_SHARE = 0.8
