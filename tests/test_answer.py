@@ -809,6 +809,8 @@ def test_a_count_is_answered_only_by_a_figure_of_what_is_counted(
     ("Hur ofta ska inspektionen göras?", "Vårdcentralen medverkar i regelbunden inspektion.",
      False),
     ("Hur ofta ska inspektionen göras?", "Se exempelvis avsnitt 4.", False),
+    ("Hur ofta ska inspektionen göras?", "Beslutet får förlängas en gång.", False),  # once
+    ("Hur ofta ska läkarna delta?", "Deltagande rekommenderas minst en gång per år.", True),
 ])
 def test_what_a_count_question_needs_in_its_answer(question: str, sentence: str,
                                                    gives: bool) -> None:

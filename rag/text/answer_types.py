@@ -31,12 +31,13 @@ YEAR_ASKED = re.compile(r"\b(vilket år|vilka år|vilket årtal|which years?|wha
                         r"in what year)\b", re.I)
 FREQUENCY_ASKED = re.compile(r"\b(hur ofta|how often|how frequently)\b", re.I)
 # "2-3 gånger per år", "årsvis", "varje månad", "var tredje år", "annually"; not
-# "regelbunden", which says that it recurs but not how often.
-FREQUENCY = re.compile(r"\b(gång\w*|ggr|per (år|månad|vecka|dag|dygn|kvartal|termin)|"
+# "regelbunden", which says that it recurs but not how often, nor "förlängas en gång" (once).
+FREQUENCY = re.compile(r"\b(gånger|gång (per|i|om|vart|var|varje)|ggr|"
+                       r"per (år|månad|vecka|dag|dygn|kvartal|termin)|"
                        r"(års|halvårs|månads|vecko|kvartals|dags)vis|årligen|dagligen|"
                        r"månatligen|varje|var (annan|annat|tredje|fjärde|femte|sjätte)|"
                        r"löpande|kontinuerligt|every|annually|yearly|monthly|weekly|daily|"
-                       r"once|twice|times a)\b", re.I)
+                       r"once a|twice|times a)\b", re.I)
 CASE_NUMBER_ASKED = re.compile(r"\b(diarienummer\w*|dnr|ärendenummer\w*|case number|"
                                r"reference number)\b", re.IGNORECASE)
 # "3.51-27270/2024", "12/2019"; not a clock time ("08:00-17:00"), a date ("2019-09-24") or a
