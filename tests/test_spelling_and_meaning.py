@@ -69,6 +69,22 @@ def test_marks_come_back_from_general_swedish_but_a_common_word_stays_as_typed()
     assert Vocabulary.from_texts(["För att."]).spelling("for") == "för"
 
 
+def test_a_word_the_documents_spell_several_ways_is_read_by_its_neighbours() -> None:
+    vocabulary = Vocabulary.from_texts([
+        "Journalen sparas i tre år. Det är viktigt.", "Vilka år gäller? Det är så.",
+        "Ett barn som far illa. " + "Patienten får vård. Den får ersättning. " * 6])
+    # "ar" is "år" after "tre", "är" after "det"; without neighbours the likelier "är".
+    assert respell("sparas i tre ar", vocabulary) == "sparas i tre år"
+    assert respell("det ar viktigt", vocabulary) == "det är viktigt"
+    # "far" stands in the documents, but "får" is far more frequent there and in Swedish:
+    # "far vi" is "får vi", while "barn som far illa" keeps it.
+    assert respell("far vi neka", vocabulary) == "får vi neka"
+    assert respell("barn som far illa", vocabulary) == "barn som far illa"
+    # marks typed are never changed, and an English question keeps its words
+    assert respell("tre år", vocabulary) == "tre år"
+    assert respell("how far is it", vocabulary, "en") == "how far is it"
+
+
 def test_a_question_keeps_its_case_and_an_english_one_its_english_words(
         vocabulary: Vocabulary) -> None:
     # "pa" and "manga" get their marks from general Swedish ("på", "många" are far more

@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import product
+from itertools import pairwise, product
 
 from wordfreq import zipf_frequency
 
@@ -40,6 +40,13 @@ MARKED_ZIPF = 3.0  # a restored general-Swedish word must be this common
 MARKABLE = {"a": ("a", "å", "ä"), "o": ("o", "ö")}
 MAX_MARK_SLOTS = 5  # 3^5 spellings at most
 MIN_PART = 3
+# A spelling this many times as frequent in the documents as the one typed is what was meant
+# when the neighbours do not say otherwise ("far" 6 times, "får" hundreds).
+CONTEXT_COMMONER = 10
+# Words spelt several ways by their marks alone are mostly short ("år", "är", "får", "så");
+# only their neighbours are counted, which keeps the pair counts small on a large corpus
+# (a longer one, "vantetider" beside "väntetider", is decided by frequency alone).
+MAX_CONTEXT_WORD = 6
 
 
 @dataclass
@@ -47,14 +54,25 @@ class Vocabulary:
     counts: Counter[str] = field(default_factory=Counter)
     by_fold: dict[str, str] = field(default_factory=dict)
     deletes: dict[str, set[str]] = field(default_factory=dict)
+    # Every spelling of a folded form, most frequent first ("ar": "är", "år"), and each
+    # word with the folded word before it ("tre år": ("tre", "år")) and after it.
+    spellings: dict[str, list[str]] = field(default_factory=dict)
+    after_word: Counter[tuple[str, str]] = field(default_factory=Counter)
+    before_word: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> Vocabulary:
         vocabulary = cls()
         for text in set(texts):  # a repeated passage adds nothing
-            vocabulary.counts.update(word.lower() for word in WORD.findall(text))
+            found = [word.lower() for word in WORD.findall(text)]
+            vocabulary.counts.update(found)
+            vocabulary.after_word.update((fold(left), right) for left, right in pairwise(found)
+                                         if len(right) <= MAX_CONTEXT_WORD)
+            vocabulary.before_word.update((left, fold(right)) for left, right in pairwise(found)
+                                          if len(left) <= MAX_CONTEXT_WORD)
         for word, _count in vocabulary.counts.most_common():
             vocabulary.by_fold.setdefault(fold(word), word)
+            vocabulary.spellings.setdefault(fold(word), []).append(word)
         for folded in vocabulary.by_fold:
             if MIN_CORRECTABLE - 1 <= len(folded) <= MAX_CORRECTABLE:
                 for variant in _deletions(folded):
@@ -84,6 +102,35 @@ class Vocabulary:
         if zipf_frequency(word, "sv") >= COMMON_ZIPF:
             return word
         return self._one_edit(folded) or self._compound(word, folded) or word
+
+    def in_context(self, word: str, before: str | None, after: str | None) -> str | None:
+        """The documents' spelling of a word typed without marks that they spell several ways
+        ("ar": "år" or "är"; "far": "far" or "får"), chosen by its neighbours: "tre ar" is
+        "tre år" where the documents write "tre år" and never "tre är". A spelling typed as
+        it stands in the documents keeps it unless another is far more frequent there and in
+        general Swedish and the neighbours do not speak for it ("far vi" is "får vi", "barn
+        som far illa" stays). None when the neighbours do not decide."""
+        folded = fold(word)
+        candidates = self.spellings.get(folded, [])
+        if word != folded or len(candidates) + (word not in candidates) < 2:
+            return None
+        if word not in candidates:
+            candidates = [*candidates, word]
+
+        def support(candidate: str) -> int:
+            return (self.after_word[(fold(before), candidate)] if before else 0) + \
+                (self.before_word[(candidate, fold(after))] if after else 0)
+
+        supported = sorted(candidates, key=lambda candidate: -support(candidate))
+        if support(supported[0]) > support(supported[1]):
+            return supported[0]
+        if word in self.counts and support(word) == 0:
+            commoner = candidates[0]
+            if commoner != word and self.counts[commoner] >= CONTEXT_COMMONER * \
+                    self.counts[word] and zipf_frequency(commoner, "sv") > \
+                    zipf_frequency(word, "sv"):
+                return commoner
+        return None
 
     def _staff_word(self, word: str) -> str | None:
         """The documents' word for a staff word ("doktorn" -> "läkaren") or for a compound
@@ -149,11 +196,18 @@ def respell(text: str, vocabulary: Vocabulary, language: str = "sv") -> str:
     restored, and not on English words: one edit away from a Swedish word, or with its marks
     left out, an English word is still English."""
 
+    typed_words = [match.group(0).lower() for match in WORD.finditer(text)]
+    at = iter(range(len(typed_words)))
+
     def replace(match: re.Match[str]) -> str:
         typed = match.group(0)
+        index = next(at)
         if language == "en" and zipf_frequency(typed.lower(), "en") >= COMMON_ZIPF:
             return typed  # "for" is English here, not "för" without its marks
-        spelled = vocabulary.spelling(typed.lower(), typos=language != "en")
+        before = typed_words[index - 1] if index > 0 else None
+        after = typed_words[index + 1] if index + 1 < len(typed_words) else None
+        spelled = (language != "en" and vocabulary.in_context(typed.lower(), before, after)) \
+            or vocabulary.spelling(typed.lower(), typos=language != "en")
         if spelled == typed.lower():
             return typed
         if typed.isupper() and len(typed) > 1:
