@@ -24,6 +24,7 @@ from rag.answer.extractive import EvidenceScorer, ScoredSentence, _continues_ans
 from rag.models import Answer, Chunk, Citation, Filters, SearchHit
 from rag.text.answer_types import (
     ANSWER_TYPES,
+    MONEY_QUESTION,
     STATUTE_REFERENCE,
     gives_what_is_asked,
     only_kinds_asked,
@@ -815,6 +816,22 @@ def test_a_count_is_answered_only_by_a_figure_of_what_is_counted(
 def test_what_a_count_question_needs_in_its_answer(question: str, sentence: str,
                                                    gives: bool) -> None:
     assert gives_what_is_asked(only_kinds_asked(question), sentence) is gives
+
+
+@pytest.mark.parametrize(("question", "asks_money"), [
+    ("Vad är patientavgiften?", True),
+    ("Hur höga är vårdkostnaderna?", True),
+    ("Vad är maxbeloppet för vitet?", True),  # a compound is a kind of its last part
+    ("Vilka verksamheter har vc inget kostnadsansvar för?", False),  # a responsibility
+    ("Är besöket avgiftsfritt?", False),
+    ("What fee is charged?", True),
+    ("Who is in charge of the clinic?", False),
+])
+def test_a_price_question_is_told_by_the_last_part_of_its_compound(question: str,
+                                                                   asks_money: bool) -> None:
+    assert bool(MONEY_QUESTION.search(question)) is asks_money
+    money = [c for c in find_constraints(question) if c.kind == "quantity" and c.value == "money"]
+    assert bool(money) is asks_money
 
 
 def test_a_sentence_that_refers_back_comes_with_the_sentence_it_refers_to(

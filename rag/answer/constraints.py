@@ -20,6 +20,7 @@ from typing import Literal
 
 from rag.models import Chunk
 from rag.retrieve.statute_refs import Statute, asked_as_source, mentions
+from rag.text.answer_types import MONEY_WORDS
 from rag.text.fold import fold
 from rag.text.lexical import STOP_WORDS, analyze, split_compound, swedish_forms
 from rag.text.sentences import ITEM_PREFIX
@@ -141,8 +142,7 @@ _N = rf"(?:\d[\d\s,.]*|\b(?:{WORD_NUMBERS})\b)\s*"
 # What kind of quantity the question asks for, and what a sentence giving it contains.
 QUANTITIES: dict[str, tuple[re.Pattern[str], re.Pattern[str], str, str]] = {
     "money": (
-        re.compile(r"\b(kostar|kosta|kostnad\w*|pris\w*|\w*avgift\w*|kronor|kr|belopp\w*|"
-                   r"cost\w*|price\w*|fee|fees|charge[sd]?|how much money|sek)\b", re.I),
+        re.compile(rf"\b({MONEY_WORDS}|how much money|sek)\b", re.I),
         re.compile(rf"{_N}(kr\b|kronor|tkr|mkr|miljon\w*|miljard\w*|:-|sek\b)|\bkronor\b",
                    re.I),
         "ett belopp i kronor", "an amount in kronor"),

@@ -20,8 +20,12 @@ NUMBER = re.compile(r"\d")
 STATUTE_REFERENCE = re.compile(r"\d+\s*[a-z]?\s+kap\.?|"
                                r"\d+\s*[a-z]?(?:\s*(?:,|och|eller)\s*\d+\s*[a-z]?)*\s*§+|"
                                r"\(\s*(?:19|20)\d\d:\d+\s*\)")
-MONEY_QUESTION = re.compile(r"\b(kostar|kosta|kostnad\w*|pris\w*|\w*avgift\w*|kronor|kr|belopp|"
-                            r"cost\w*|price\w*|fee|fees|charge\w*)\b", re.IGNORECASE)
+# Words that ask what something costs. A compound is a kind of its last part: "vårdavgiften"
+# and "maxbeloppet" are sums, "kostnadsansvar" is a responsibility and "avgiftsfri" free.
+MONEY_WORDS = (r"kostar|kosta|\w*kostnad(er|en|erna)?|\w*pris(et|er|erna)?|"
+               r"\w*avgift(en|er|erna)?|kronor|kr|\w*belopp(et|en)?|cost\w*|price\w*|fee|fees|"
+               r"(?<!in )charge[sd]?")
+MONEY_QUESTION = re.compile(rf"\b({MONEY_WORDS})\b", re.IGNORECASE)
 MONEY_UNIT = r"kr\b|kronor|tkr|miljoner|miljarder|:-"
 MONEY = re.compile(rf"\d[\d\s,]*({MONEY_UNIT}|prisbasbelopp)",
                    re.IGNORECASE)
