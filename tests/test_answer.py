@@ -25,6 +25,7 @@ from rag.models import Answer, Chunk, Citation, Filters, SearchHit
 from rag.text.answer_types import (
     ANSWER_TYPES,
     MONEY_QUESTION,
+    QUANTITY_QUESTION,
     STATUTE_REFERENCE,
     gives_what_is_asked,
     only_kinds_asked,
@@ -816,6 +817,19 @@ def test_a_count_is_answered_only_by_a_figure_of_what_is_counted(
 def test_what_a_count_question_needs_in_its_answer(question: str, sentence: str,
                                                    gives: bool) -> None:
     assert gives_what_is_asked(only_kinds_asked(question), sentence) is gives
+
+
+@pytest.mark.parametrize(("question", "asks_time"), [
+    ("När ska rapporten lämnas?", True),
+    ("When is the money paid out?", True),
+    ("By when must SKL hand in its statement?", True),
+    ("Sen när gäller kravet?", True),
+    ("När får en sjuksköterska kalla sig specialistsjuksköterska?", False),  # on what terms
+    ("When a parent has a gambling problem, does the law require us to act?", False),
+    ("Vilka källor används när regionen följer upp vårdcentralen?", False),  # a clause
+])
+def test_only_a_question_that_asks_when_wants_a_date(question: str, asks_time: bool) -> None:
+    assert bool(QUANTITY_QUESTION.search(question)) is asks_time
 
 
 @pytest.mark.parametrize(("question", "asks_money"), [

@@ -11,10 +11,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# "När …?" and "When …?" ask for a time, but not "När får en ssk …?" (when one may: on what
+# conditions) nor "When a parent has …, does the law …?" (a condition, then the question);
+# nor does "när" inside the question ("vilka källor används när de följer upp?").
+WHEN_ASKED = r"^\W*(när|when)\b(?!\s+(får|may)\b)(?![^,?]*,)"
 QUANTITY_QUESTION = re.compile(
-    r"\b(hur (mycket|många|länge|ofta|stor|mån)|när|vilken? (ålder|åldrar|tid|datum|år)|"
-    r"vilka åldrar|inom hur|belopp|procent|andel|how (much|many|long|often)|when|what age|"
-    r"which ages|what share|percentage)\b", re.IGNORECASE)
+    r"\b(hur (mycket|många|länge|ofta|stor|mån)|vilken? (ålder|åldrar|tid|datum|år)|"
+    r"vilka åldrar|inom hur|belopp|procent|andel|how (much|many|long|often)|what age|"
+    r"which ages|what share|percentage|(sen|sedan|från|till|since|by|until) (när|when))\b|"
+    + WHEN_ASKED, re.IGNORECASE)
 NUMBER = re.compile(r"\d")
 # "12 kap. 1 §", "1 och 2 §§", "(2010:659)": where a rule is, not a figure it gives.
 STATUTE_REFERENCE = re.compile(r"\d+\s*[a-z]?\s+kap\.?|"
@@ -124,7 +129,7 @@ ANSWER_TYPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     (re.compile(r"\b(andel\w*|procent|share|percent\w*|hur stor del)\b", re.I),
      re.compile(r"\d\s*(%|procent)", re.I)),
     (re.compile(r"\b(ålder|åldrar|age|ages)\b", re.I), re.compile(r"\d+\D{0,12}\bår", re.I)),
-    (re.compile(r"^(när|when)\b", re.I),
+    (re.compile(WHEN_ASKED, re.I),
      re.compile(r"\b(19|20)\d\d\b|\d{1,2} (jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec)",
                 re.I)),
     (re.compile(r"\b(max\w*|som mest|högst|maximum|at most|upper limit)\b", re.I),
