@@ -471,6 +471,16 @@ def test_a_rule_of_another_national_body_does_not_answer_for_the_one_asked_about
         "Inspektionen för vård och omsorg"]
 
 
+def test_an_answer_led_by_a_sentence_meeting_the_constraint_adds_no_other_bodys_rule(
+        corpus_service: Styrdok) -> None:
+    """The best sentence is IVO's rule, so one naming the patient board leads; IVO's
+    two-year rule from another passage does not follow it into the answer."""
+    answer = ask(corpus_service, "Får patientnämnden avstå från att ta emot klagomål som är "
+                                 "flera år gamla?")
+    assert "två år" not in answer.answer
+    assert all(citation.section != "7 kap. 11 §" for citation in answer.citations)
+
+
 def test_a_heading_or_list_item_naming_another_body_does_not_block_the_one_asked_about(
         ) -> None:
     # 7 kap. as of 2025: the heading still names the board of the older wording (HSAN).

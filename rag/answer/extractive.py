@@ -294,6 +294,8 @@ def build_answer(question: str, language: Language, hits: list[SearchHit], snaps
         sentences = _selected(selector, question, sentences, candidates, constraints, only_kinds)
     chosen = _only_from_sources(_choose(sentences, candidates, max_chars, scorer),
                                 constraints, candidates)
+    if unmet is not None:  # the lead was chosen to meet it: the rest must meet it too
+        chosen = _meeting_what_the_lead_meets(chosen, sentences[0], [unmet], candidates)
     conflict = find_conflict(sentences[0], sentences, candidates)
     if conflict is not None and all(c.text != conflict.text for c in chosen):
         chosen = sorted([*chosen, conflict][:4], key=lambda s: (s.hit_index, s.position))
@@ -655,6 +657,17 @@ def _only_from_sources(chosen: list[ScoredSentence], constraints: list[Constrain
     if not sources:
         return chosen
     return [s for s in chosen if hits[s.hit_index].chunk.document in sources] or chosen
+
+
+def _meeting_what_the_lead_meets(chosen: list[ScoredSentence], lead: ScoredSentence,
+                                 constraints: list[Constraint],
+                                 hits: list[SearchHit]) -> list[ScoredSentence]:
+    """The sentences of other passages than the lead's only where they meet the question's
+    constraints too: asked what the patient board may decline, the answer that leads with
+    the board's rule does not go on with IVO's ("IVO får avstå … två år"). The lead's own
+    passage stays whole (its list items name nothing by themselves)."""
+    return [s for s in chosen if s.hit_index == lead.hit_index or
+            _unmet(constraints, s, hits[s.hit_index].chunk) is None]
 
 
 def _best_from_source(only_kinds: list[OnlyAnsweredBy], constraints: list[Constraint],
