@@ -196,12 +196,13 @@ def respell(text: str, vocabulary: Vocabulary, language: str = "sv") -> str:
     restored, and not on English words: one edit away from a Swedish word, or with its marks
     left out, an English word is still English."""
 
-    typed_words = [match.group(0).lower() for match in WORD.finditer(text)]
-    at = iter(range(len(typed_words)))
+    matches = list(WORD.finditer(text))
+    typed_words = [match.group(0).lower() for match in matches]
+    index_at = {match.start(): index for index, match in enumerate(matches)}
 
     def replace(match: re.Match[str]) -> str:
         typed = match.group(0)
-        index = next(at)
+        index = index_at[match.start()]
         if language == "en" and zipf_frequency(typed.lower(), "en") >= COMMON_ZIPF:
             return typed  # "for" is English here, not "för" without its marks
         before = typed_words[index - 1] if index > 0 else None
